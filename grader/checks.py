@@ -1,0 +1,181 @@
+"""Rubric items as checks: plan the calls, then judge what came back against the reference."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from grader import compare
+from grader.compare import Mismatch
+from grader.inputs import Trial, derive_seed, draw_trials
+from grader.outcomes import ItemResult, TrialFailure
+from grader.references import References
+from grader.rubric import Item, Mistake
+from grader.sandbox import Call, CallOutcome, ImportOutcome, ModuleRun
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An item's trials and the ids of the sandbox calls that carry them."""
+
+    item: Item
+    seed: int
+    trials: tuple[Trial, ...]
+    call_ids: tuple[int, ...]
+
+
+def item_seed(base_seed: int, item: Item) -> int:
+    return derive_seed(base_seed, item.id)
+
+
+def plan(items: list[Item], base_seed: int) -> tuple[list[Plan], list[Call]]:
+    """Draw every item's trials and number the calls they need."""
+    plans, calls = [], []
+    for item in items:
+        seed = item_seed(base_seed, item)
+        trials = tuple(draw_trials(item, seed)) if item.kind != "constant" else (Trial(0, {}),)
+        ids = []
+        for trial in trials:
+            ids.append(len(calls))
+            calls.append(Call(
+                id=len(calls), item=item.id, attr=item.attr,
+                kind="get" if item.kind == "constant" else "call",
+                args=tuple(trial.args(item)), report_args=item.kind == "inplace",
+                timeout=item.timeout))
+        plans.append(Plan(item, seed, trials, tuple(ids)))
+    return plans, calls
+
+
+class Judge:
+    """Computes expected values in the trusted process and judges each item's outcomes."""
+
+    def __init__(self, refs: References):
+        self.refs = refs
+
+    def judge(self, p: Plan, run: ModuleRun) -> ItemResult:
+        outcomes = [run.calls[i] for i in p.call_ids]
+        verdicts = [self._trial(p.item, t, o, run.imported) for t, o in zip(p.trials, outcomes)]
+        failed = [v for v in verdicts if v is not None]
+        diagnosis = self._diagnose(p, outcomes, failed) if failed else None
+        return ItemResult(
+            item=p.item, seed=p.seed, score=0.0 if failed else p.item.points,
+            trials=len(p.trials), failed=len(failed), failure=failed[0] if failed else None,
+            diagnosis=diagnosis, duration=sum(o.duration for o in outcomes))
+
+    def _trial(self, item: Item, trial: Trial, outcome: CallOutcome,
+               imported: ImportOutcome) -> Optional[TrialFailure]:
+        fail = lambda kind, summary, lines=(), tb="": TrialFailure(  # noqa: E731
+            trial.index, trial.params(), kind, summary, tuple(lines), tb, trial.edge)
+        if imported.status != "ok":
+            return fail(*_import_failure(item, imported))
+        if outcome.status != "ok":
+            return fail(*_call_failure(item, outcome))
+        mismatch = self.check(item, trial, outcome)
+        return fail(mismatch.kind, mismatch.summary, mismatch.lines) if mismatch else None
+
+    def check(self, item: Item, trial: Trial, outcome: CallOutcome) -> Optional[Mismatch]:
+        """Accepted if any accepted reference (the main one or an alternative) matches."""
+        if item.kind == "constant":
+            return compare.compare_constant(item, outcome.value)
+        first = None
+        for ref in (item.reference, *item.alternatives):
+            mismatch = self._against(item, trial, outcome, self.refs.get(ref))
+            if mismatch is None:
+                return None
+            first = first or mismatch
+        if item.kind == "inplace" and first.kind == "value":
+            changed = compare.unchanged_inputs(
+                item, dict(zip(item.arg_names, outcome.args_after or ())), trial.values)
+            first = changed or first
+        return first
+
+    def _against(self, item: Item, trial: Trial, outcome: CallOutcome,
+                 fn: Callable[..., Any]) -> Optional[Mismatch]:
+        expected = expected_value(item, trial, fn)
+        if item.kind == "inplace":
+            return compare.compare_inplace(item, outcome.args_after, trial.values, expected)
+        return compare.compare_output(item, outcome.value, expected)
+
+    def _diagnose(self, p: Plan, outcomes: list[CallOutcome],
+                  failed: list[TrialFailure]) -> Optional[Mistake]:
+        """The declared mistake whose output the student's matches on every trial it applies to."""
+        if p.item.kind == "constant" or any(f.kind in _NO_OUTPUT for f in failed):
+            return None
+        for mistake in p.item.mistakes:
+            fn = self.refs.get(mistake.reference)
+            matched = 0
+            for trial, outcome in zip(p.trials, outcomes):
+                try:
+                    expected = expected_value(p.item, trial, fn)
+                except Exception:  # the mistake does not apply to this trial's shapes
+                    expected = None
+                produced = outcome.status == "ok"
+                if expected is None:
+                    if produced and _usable(p.item, outcome):
+                        break
+                    continue
+                if not produced or self._matches(p.item, trial, outcome, expected) is False:
+                    break
+                matched += 1
+            else:
+                if matched:
+                    return mistake
+        return None
+
+    def _matches(self, item: Item, trial: Trial, outcome: CallOutcome, expected: Any) -> bool:
+        if item.kind == "inplace":
+            return compare.compare_inplace(
+                item.model_copy(update={"mutable": item.arg_names}),
+                outcome.args_after, trial.values, expected) is None
+        return compare.compare_output(item, outcome.value, expected) is None
+
+
+_NO_OUTPUT = {"import", "missing_file", "missing", "timeout", "crashed", "not_run", "skipped"}
+
+
+def _usable(item: Item, outcome: CallOutcome) -> bool:
+    return outcome.value is not None or item.kind == "inplace"
+
+
+def expected_value(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
+    """Run a reference (or a mistake) on copies of the trial's inputs."""
+    args = [copy.deepcopy(a) for a in trial.args(item)]
+    result = fn(*args)
+    if item.kind == "inplace":
+        return {name: np.asarray(a, dtype=np.float64) for name, a in zip(item.arg_names, args)}
+    if item.outputs:
+        return [np.asarray(r, dtype=np.float64) for r in result]
+    return np.asarray(result, dtype=np.float64)
+
+
+def _import_failure(item: Item, imported: ImportOutcome) -> tuple[str, str, tuple[str, ...], str]:
+    module = f"{item.module}.py"
+    if imported.status == "missing":
+        return "missing_file", f"{module} was not found in the submission", (), ""
+    if imported.status == "timeout":
+        return "import", f"importing {module} did not finish: {imported.detail}", (), ""
+    if imported.status == "crashed":
+        return "import", f"{module} could not be imported: the process {imported.detail}", (), ""
+    err = imported.error
+    headline = err.headline() if err else "an error"
+    return "import", f"{module} could not be imported: {headline}", (), \
+        err.format_traceback() if err else ""
+
+
+def _call_failure(item: Item, outcome: CallOutcome) -> tuple[str, str, tuple[str, ...], str]:
+    name = item.student
+    if outcome.status == "missing":
+        what = "define" if item.kind == "constant" else "define a function"
+        return "missing", f"{item.module}.py does not {what} {item.attr!r}", (), ""
+    if outcome.status == "raised" and outcome.error:
+        return "raised", f"{name} raised {outcome.error.headline()}", (), \
+            outcome.error.format_traceback()
+    if outcome.status == "bad_output" and outcome.error:
+        return "type", f"{name} returned {outcome.error.message}", (), ""
+    if outcome.status == "timeout":
+        return "timeout", f"{name} {outcome.detail} (time limit per call)", (), ""
+    if outcome.status == "crashed":
+        return "crashed", f"the process running {name} {outcome.detail}", (), ""
+    return outcome.status, f"{name} was not run: {outcome.detail}", (), ""

@@ -1,0 +1,82 @@
+"""`grade PATH`: a thin command line over the pipeline."""
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from grader import __version__
+from grader.outcomes import SubmissionResult
+from grader.rubric import Rubric, RubricError, load_rubric
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "highways.yaml"
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0  # grading finished, whatever the scores
+    INTERNAL_ERROR = 1
+    USAGE_ERROR = 2
+    NO_INPUT = 3  # the submission path does not exist
+    BAD_RUBRIC = 4
+
+
+def _fail(code: ExitCode, message: str) -> None:
+    click.echo(f"grade: {message}", err=True)
+    sys.exit(code)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output folder (default: reports/<submission name>/).")
+@click.option("--rubric", "rubric_path", type=click.Path(path_type=Path),
+              help=f"Rubric YAML (default: {DEFAULT_RUBRIC.relative_to(PROJECT_ROOT)}).")
+@click.option("--seed", type=int, help="Fix the random inputs (default: from rubric and name).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Parallel workers for a class.")
+@click.option("--item", "items", multiple=True, help="Grade only this item (repeatable).")
+@click.version_option(__version__, prog_name="grade")
+def main(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Optional[int],
+         jobs: Optional[int], items: tuple[str, ...]) -> None:
+    """Grade the submission in PATH and write results.json and report.html."""
+    from grader.pipeline import Request, grade
+    from grader.sandbox.process import SubprocessSandbox
+
+    if not path.is_dir():
+        _fail(ExitCode.NO_INPUT, f"{path}: no such folder")
+    rubric = _rubric(rubric_path)
+    unknown = [i for i in items if i not in {it.id for it in rubric.items}]
+    if unknown:
+        _fail(ExitCode.USAGE_ERROR, f"unknown item {', '.join(unknown)} (the rubric has "
+              f"{', '.join(it.id for it in rubric.items)})")
+    out = out or Path("reports") / path.resolve().name
+    repro = f"grade {path}" + (f" --rubric {rubric_path}" if rubric_path else "")
+    result = grade(Request(path, out, rubric, seed, items, repro), SubprocessSandbox())
+    _print_table(result, out)
+
+
+def _rubric(rubric_path: Optional[Path]) -> Rubric:
+    try:
+        return load_rubric(rubric_path or DEFAULT_RUBRIC)
+    except RubricError as exc:
+        _fail(ExitCode.BAD_RUBRIC, "the rubric cannot be used:\n" + "\n".join(exc.problems))
+        raise  # unreachable: _fail exits
+
+
+def _print_table(result: SubmissionResult, out: Path) -> None:
+    from grader.feedback import summary_line
+
+    width = max((len(r.item.id) for r in result.items), default=4)
+    click.echo(summary_line(result))
+    for r in result.items:
+        mark = click.style("ok  ", fg="green") if r.passed else click.style("FAIL", fg="red")
+        points = f"{r.score:g}/{r.item.points:g}"
+        click.echo(f"  {mark} {r.item.id:<{width}}  {points:>7}  {r.verdict}")
+    if result.internal_error:
+        click.echo(click.style("The grader failed on this submission; see results.json.",
+                               fg="red"), err=True)
+    click.echo(f"report:  {out / 'report.html'}")
+    click.echo(f"results: {out / 'results.json'}")

@@ -1,0 +1,71 @@
+"""Student-facing feedback: what was checked, what went wrong, and how to reproduce it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.outcomes import ItemResult, SubmissionResult
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Feedback for one item, in parts the HTML report lays out and results.json joins."""
+
+    verdict: str
+    checked: str
+    failure: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    diagnosis: str = ""
+    traceback: str = ""
+    hint: str = ""
+    repro: str = ""
+
+    def text(self) -> str:
+        parts = [self.verdict, self.checked]
+        if self.params:
+            parts.append("Inputs of that trial: " + ", ".join(self.params))
+        parts += list(self.failure)
+        if self.diagnosis:
+            parts.append(f"Likely mistake: {self.diagnosis}")
+        if self.traceback:
+            parts.append("Traceback (your files only):\n" + self.traceback)
+        if self.hint:
+            parts.append(f"Hint: {self.hint}")
+        if self.repro:
+            parts.append(f"Reproduce: {self.repro}")
+        return "\n".join(p for p in parts if p)
+
+
+def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
+    """Hidden items say only whether they passed: no inputs, values or diagnoses."""
+    item = result.item
+    hidden = item.visibility == "hidden"
+    if result.internal_error:
+        return Feedback("Not graded: the grader itself failed on this item; your instructor "
+                        "has been told.", "")
+    if item.kind == "constant":
+        checked = f"Checked the value of {item.student}."
+    else:
+        checked = (f"Checked {item.student} on {result.trials} trials with random inputs "
+                   f"(edge cases first); {result.trials - result.failed} passed.")
+    if result.passed:
+        return Feedback("Passed.", checked)
+    failure = result.failure
+    verdict = f"Failed on trial {failure.trial + 1}: {failure.summary}." if failure else "Failed."
+    if hidden:
+        return Feedback("Failed.", checked)
+    return Feedback(
+        verdict=verdict,
+        checked=checked,
+        failure=failure.lines if failure else (),
+        params=tuple(f"{k} = {v}" for k, v in failure.params.items()) if failure else (),
+        diagnosis=result.diagnosis.message.strip() if result.diagnosis else "",
+        traceback=failure.traceback if failure else "",
+        hint=item.hint.strip(),
+        repro=f"{sub.repro} --item {item.id} --seed {sub.seed}" if item.kind != "constant" else "",
+    )
+
+
+def summary_line(sub: SubmissionResult) -> str:
+    passed = sum(r.passed for r in sub.items)
+    return (f"{sub.name}: {sub.score:g} / {sub.max_score:g} points, "
+            f"{passed} of {len(sub.items)} items passed")

@@ -1,0 +1,35 @@
+"""Rubric descriptions: Markdown with $LaTeX$ rendered to HTML and MathML, offline."""
+from __future__ import annotations
+
+import functools
+import html
+
+import latex2mathml.converter
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+
+def _math(display: str):  # noqa: ANN202 - a markdown-it render rule
+    def render(self, tokens, idx, options, env):  # noqa: ANN001
+        latex = tokens[idx].content
+        try:
+            return latex2mathml.converter.convert(latex, display=display)
+        except Exception:  # show the source rather than fail the whole report
+            return f'<code class="math-error">{html.escape(latex)}</code>'
+    return render
+
+
+@functools.lru_cache(maxsize=None)
+def _renderer() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).use(
+        dollarmath_plugin, allow_space=True, double_inline=True)
+    md.add_render_rule("math_inline", _math("inline"))
+    md.add_render_rule("math_inline_double", _math("block"))
+    md.add_render_rule("math_block", _math("block"))
+    return md
+
+
+@functools.lru_cache(maxsize=512)
+def to_html(text: str) -> str:
+    """Safe HTML: raw HTML in the source is escaped, math becomes MathML (no scripts)."""
+    return _renderer().render(text)

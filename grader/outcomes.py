@@ -1,0 +1,85 @@
+"""Typed results: what grading one item and one submission concluded."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from grader.rubric import Item, Mistake, Rubric
+
+
+@dataclass(frozen=True)
+class TrialFailure:
+    """The first failing trial of an item, with what a student needs to reproduce it."""
+
+    trial: int
+    params: dict[str, str]
+    kind: str  # value, shape, type, length, nonfinite, changed_input, constant, raised,
+    #            timeout, crashed, missing, not_run, missing_file, import
+    summary: str
+    lines: tuple[str, ...] = ()
+    traceback: str = ""
+    edge: bool = False
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item: Item
+    seed: int
+    score: float
+    trials: int
+    failed: int
+    failure: Optional[TrialFailure] = None
+    diagnosis: Optional[Mistake] = None
+    duration: float = 0.0
+    internal_error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.item.points
+
+    @property
+    def verdict(self) -> str:
+        """One line for the terminal table and the report's summary."""
+        if self.internal_error:
+            return "not graded: the grader failed on this item"
+        if self.passed:
+            return "passed" if self.item.kind == "constant" else f"passed {self.trials} trials"
+        if self.diagnosis is not None:
+            return f"failed: {self.diagnosis.message.splitlines()[0]}"
+        return f"failed: {self.failure.summary}" if self.failure else "failed"
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    """How one student module fared in the sandbox (for the report, not for scores)."""
+
+    module: str
+    status: str
+    detail: str = ""
+    backend: str = "numpy"
+    output: str = ""
+    output_dropped: int = 0
+    processes: int = 0
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    name: str
+    rubric: Rubric
+    seed: int
+    items: tuple[ItemResult, ...]
+    modules: tuple[ModuleSummary, ...] = ()
+    root: str = "."
+    layers: tuple[str, ...] = ()
+    execution_time: float = 0.0
+    internal_error: str = ""
+    repro: str = "grade SUBMISSION"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.items)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.item.points for r in self.items)

@@ -1,0 +1,112 @@
+"""The whole flow for one submission, and the guarantee that results.json is written.
+
+    submission folder -> sandbox (student code, out of process) -> checks (inputs drawn,
+    reference in this process, compare) -> typed results -> results.json / report.html
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Optional
+
+from grader import checks, submission
+from grader.inputs import derive_seed
+from grader.outcomes import ItemResult, ModuleSummary, SubmissionResult
+from grader.references import References
+from grader.report import render_report
+from grader.results_json import to_results, write_json_atomic, write_text_atomic
+from grader.rubric import Item, Rubric
+from grader.sandbox import CallOutcome, ImportOutcome, ModuleJob, ModuleRun, Sandbox
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to grade and how: one submission folder under one rubric."""
+
+    path: Path
+    out: Path
+    rubric: Rubric
+    seed: Optional[int] = None
+    only: tuple[str, ...] = ()
+    repro: str = ""
+
+
+def grade(req: Request, sandbox: Sandbox) -> SubmissionResult:
+    """Grade one submission and write results.json (always) and report.html."""
+    start = time.monotonic()
+    items = [i for i in req.rubric.items if not req.only or i.id in req.only]
+    name = req.path.resolve().name
+    seed = req.seed if req.seed is not None else derive_seed(req.rubric.sha256, name)
+    base = SubmissionResult(name=name, rubric=req.rubric, seed=seed, items=(),
+                            repro=req.repro or f"grade {req.path}")
+    try:
+        result = _grade(req, items, base, sandbox)
+    except Exception:  # the grader's own failure: still a valid results.json
+        result = _broken(base, items, traceback.format_exc())
+    result = replace(result, execution_time=time.monotonic() - start)
+    write_outputs(result, req.out)
+    return result
+
+
+def _grade(req: Request, items: list[Item], base: SubmissionResult,
+           sandbox: Sandbox) -> SubmissionResult:
+    modules = {i.module for i in items}
+    sub = submission.locate(req.path, modules)
+    plans, calls = checks.plan(items, base.seed)
+    refs = References(req.rubric.reference_dir)
+    limits = req.rubric.model.limits
+    runs: dict[str, ModuleRun] = {}
+    with tempfile.TemporaryDirectory(prefix="hwg-sub-") as tmp:
+        root = submission.private_copy(sub, modules, Path(tmp) / "submission")
+        for module in sorted(modules):
+            mine = tuple(c for c in calls if req.rubric.item(c.item).module == module)
+            if not sub.has(module):
+                runs[module] = _missing(module, mine)
+                continue
+            runs[module] = sandbox.run(ModuleJob(root, module, mine, limits.import_timeout,
+                                                 limits.output_bytes))
+    judge = checks.Judge(refs)
+    results = tuple(_judge_safely(judge, p, runs[p.item.module]) for p in plans)
+    rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
+    return replace(base, items=results, root=rel,
+                    modules=tuple(_summary(runs[m]) for m in sorted(runs)),
+                    layers=tuple(getattr(sandbox, "layers", ("separate process",))))
+
+
+def _judge_safely(judge: checks.Judge, p: checks.Plan, run: ModuleRun) -> ItemResult:
+    try:
+        return judge.judge(p, run)
+    except Exception:
+        return ItemResult(p.item, p.seed, 0.0, len(p.trials), len(p.trials),
+                          internal_error=traceback.format_exc())
+
+
+def _missing(module: str, calls: tuple) -> ModuleRun:
+    why = f"{module}.py was not found in the submission"
+    return ModuleRun(module, ImportOutcome("missing", detail=why),
+                     {c.id: CallOutcome("not_run", detail=why) for c in calls})
+
+
+def _summary(run: ModuleRun) -> ModuleSummary:
+    imp = run.imported
+    detail = imp.detail or (imp.error.headline() if imp.error else "")
+    if run.output_dropped:
+        detail = (detail + "; " if detail else "") + \
+            f"output truncated: {run.output_dropped} more bytes were dropped"
+    return ModuleSummary(run.module, imp.status, detail, imp.backend, run.output,
+                         run.output_dropped, run.processes)
+
+
+def _broken(base: SubmissionResult, items: list[Item], tb: str) -> SubmissionResult:
+    results = tuple(ItemResult(i, checks.item_seed(base.seed, i), 0.0, 0, 0, internal_error=tb)
+                    for i in items)
+    return replace(base, items=results, internal_error=tb)
+
+
+def write_outputs(result: SubmissionResult, out: Path) -> None:
+    """results.json first (it must exist whatever happens next), then the HTML report."""
+    write_json_atomic(to_results(result), out / "results.json")
+    write_text_atomic(render_report(result), out / "report.html")

@@ -1,0 +1,90 @@
+"""results.json in Gradescope's format, written atomically; the one edge where results become dicts."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.feedback import item_feedback, summary_line
+from grader.outcomes import SubmissionResult
+
+
+def to_results(sub: SubmissionResult) -> dict[str, Any]:
+    tests = [_test(r, sub) for r in sub.items]
+    return {
+        "score": round(sub.score, 6),
+        "execution_time": round(sub.execution_time, 3),
+        "output": overall_output(sub),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {
+            "grader_version": __version__,
+            "rubric": sub.rubric.model.name,
+            "rubric_sha256": sub.rubric.sha256,
+            "seed": sub.seed,
+            "submission": sub.name,
+            "files_found_in": sub.root,
+            "sandbox_layers": list(sub.layers),
+            "modules": {m.module: {"status": m.status, "detail": m.detail, "backend": m.backend,
+                                   "processes": m.processes} for m in sub.modules},
+            **({"internal_error": sub.internal_error} if sub.internal_error else {}),
+            **sub.extra,
+        },
+    }
+
+
+def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
+    failure = r.failure
+    return {
+        "name": r.item.title,
+        "number": r.item.id,
+        "score": r.score,
+        "max_score": r.item.points,
+        "status": "passed" if r.passed else "failed",
+        "output": item_feedback(r, sub).text(),
+        "visibility": r.item.visibility,
+        "extra_data": {
+            "item": r.item.id,
+            "seed": sub.seed,
+            "item_seed": r.seed,
+            "trials": r.trials,
+            "failed_trials": r.failed,
+            "failure_kind": failure.kind if failure else None,
+            "mistake": r.diagnosis.id if r.diagnosis else None,
+            "duration": round(r.duration, 4),
+            **({"internal_error": r.internal_error} if r.internal_error else {}),
+        },
+    }
+
+
+def overall_output(sub: SubmissionResult) -> str:
+    lines = [summary_line(sub)]
+    if sub.internal_error:
+        lines.append("The grader itself failed while grading this submission; your instructor "
+                     "has been told. Items not graded score 0 for now.")
+    if sub.root not in (".", ""):
+        lines.append(f"Your files were found in the folder {sub.root}/.")
+    for m in sub.modules:
+        if m.status != "ok":
+            lines.append(f"{m.module}.py: {m.detail or m.status}")
+    return "\n".join(lines)
+
+
+def write_json_atomic(data: Any, path: Path) -> None:
+    write_text_atomic(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", path)
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,283 @@
+"""The rubric: YAML that instructors edit, validated into frozen models the engine reads."""
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from grader import expr
+
+Expr = Union[int, float, str]
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+Kind = Literal["function", "inplace", "constant"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class InputSpec(_Frozen):
+    """How one input is drawn per trial; exactly one of int, uniform, loguniform, choice,
+    value or array. Bounds and shapes may name inputs drawn before this one."""
+
+    int_: Optional[tuple[Expr, Expr]] = Field(None, alias="int", description="integer in [lo, hi]")
+    log: bool = Field(False, description="with int: log-uniform, so small and large are alike")
+    odd: bool = Field(False, description="with int: odd values only")
+    uniform: Optional[tuple[Expr, Expr]] = Field(None, description="float in [lo, hi]; "
+                                                 "with array: the elements' range")
+    loguniform: Optional[tuple[Expr, Expr]] = Field(None, description="float, log-uniform")
+    choice: Optional[tuple[Expr, ...]] = Field(None, description="one of these values")
+    value: Optional[Expr] = Field(None, description="a fixed value or expression")
+    array: Optional[tuple[Expr, ...]] = Field(None, description="float64 array of this shape")
+    normal: Optional[tuple[Expr, Expr]] = Field(None, description="with array: mean and std "
+                                                "of the elements (default 0, 1)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> InputSpec:
+        kinds = [k for k in ("int_", "loguniform", "choice", "value", "array")
+                 if getattr(self, k) is not None]
+        if self.uniform is not None and self.array is None:
+            kinds.append("uniform")
+        if len(kinds) != 1:
+            named = ", ".join(k.rstrip("_") for k in kinds) or "none"
+            raise ValueError("give exactly one of int, uniform, loguniform, choice, value, "
+                             f"array (got {named})")
+        if self.normal is not None and self.array is None:
+            raise ValueError("normal goes with array")
+        if (self.log or self.odd) and self.int_ is None:
+            raise ValueError("log and odd go with int")
+        return self
+
+    def references(self) -> set[str]:
+        """Names of other inputs this one's bounds or shape depend on."""
+        parts = [*(self.int_ or ()), *(self.uniform or ()), *(self.loguniform or ()),
+                 *(self.choice or ()), *(self.array or ()), *(self.normal or ())]
+        if self.value is not None:
+            parts.append(self.value)
+        return set().union(*(expr.names_in(p) for p in parts)) if parts else set()
+
+
+class Mistake(_Frozen):
+    """A known wrong answer: a reference function that computes it, and what to tell."""
+
+    reference: str = Field(description="module.function in the reference folder")
+    message: str = Field(description="what a student whose output matches it should read")
+
+    @property
+    def id(self) -> str:
+        return self.reference.rsplit(".", 1)[-1]
+
+
+class Item(_Frozen):
+    """One graded rubric item."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    description: str = ""
+    points: float = Field(gt=0)
+    visibility: Visibility = "visible"
+    student: str = Field(pattern=r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$",
+                         description="module.attribute the student defines")
+    kind: Kind = "function"
+    reference: Optional[str] = Field(None, pattern=r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
+    alternatives: tuple[str, ...] = Field((), description="other references also accepted")
+    expected: Any = Field(None, description="constant items: the right value")
+    normalize: tuple[Literal["strip", "lower"], ...] = ()
+    inputs: dict[str, InputSpec] = Field(default_factory=dict)
+    args: Optional[tuple[str, ...]] = Field(None, description="inputs passed, in order "
+                                            "(default: all inputs)")
+    outputs: Optional[tuple[str, ...]] = Field(None, description="names of a tuple's parts")
+    mutable: tuple[str, ...] = Field((), description="inplace: arguments allowed to change")
+    compare: tuple[str, ...] = Field((), description="inplace: arguments checked after the call")
+    edge_cases: tuple[dict[str, Expr], ...] = ()
+    trials: int = Field(10, ge=1, le=1000)
+    rtol: float = Field(1e-5, ge=0)
+    atol: float = Field(1e-8, ge=0)
+    timeout: float = Field(10.0, gt=0, le=600)
+    mistakes: tuple[Mistake, ...] = ()
+    hint: str = Field("", description="shown with every failure of this item")
+
+    @property
+    def module(self) -> str:
+        return self.student.split(".")[0]
+
+    @property
+    def attr(self) -> str:
+        return self.student.split(".")[1]
+
+    @property
+    def arg_names(self) -> tuple[str, ...]:
+        return self.args if self.args is not None else tuple(self.inputs)
+
+    @field_validator("inputs")
+    @classmethod
+    def _drawn_in_order(cls, inputs: dict[str, InputSpec]) -> dict[str, InputSpec]:
+        seen: set[str] = set()
+        for name, spec in inputs.items():
+            unknown = spec.references() - seen
+            if unknown:
+                raise ValueError(f"{name} refers to {', '.join(sorted(unknown))}, "
+                                 "which must be drawn before it")
+            seen.add(name)
+        return inputs
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Item:
+        names = set(self.inputs)
+        for field, values in (("args", self.args or ()), ("mutable", self.mutable),
+                              ("compare", self.compare)):
+            missing = [v for v in values if v not in names]
+            if missing:
+                raise ValueError(f"{field} names {', '.join(missing)}, not among the inputs")
+        for case in self.edge_cases:
+            if set(case) - names:
+                raise ValueError(f"edge case {case} names {', '.join(sorted(set(case) - names))}"
+                                 ", not among the inputs")
+        if len(self.edge_cases) > self.trials:
+            raise ValueError(f"{len(self.edge_cases)} edge cases but only {self.trials} trials")
+        if self.kind == "constant":
+            if self.expected is None or self.inputs:
+                raise ValueError("a constant item needs expected and takes no inputs")
+        elif self.reference is None:
+            raise ValueError(f"a {self.kind} item needs a reference")
+        if self.kind == "inplace" and (not self.compare or set(self.compare) - set(self.mutable)):
+            raise ValueError("an inplace item needs compare, a subset of mutable")
+        return self
+
+
+class Defaults(_Frozen):
+    """Values every item takes unless it sets its own."""
+
+    trials: int = 10
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    timeout: float = 10.0
+    visibility: Visibility = "visible"
+
+
+class Limits(_Frozen):
+    """Limits on the sandboxed process that runs one student module."""
+
+    import_timeout: float = Field(60.0, gt=0, description="seconds to import a module")
+    output_bytes: int = Field(65536, ge=1024, description="student output kept per module")
+
+
+class RubricModel(_Frozen):
+    name: str
+    title: str
+    reference: str = Field(description="folder of reference modules, relative to the rubric")
+    total_points: Optional[float] = None
+    defaults: Defaults = Defaults()
+    limits: Limits = Limits()
+    items: tuple[Item, ...]
+
+    @model_validator(mode="after")
+    def _unique_and_summed(self) -> RubricModel:
+        ids = [i.id for i in self.items]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate item ids: {', '.join(dupes)}")
+        total = sum(i.points for i in self.items)
+        if self.total_points is not None and abs(total - self.total_points) > 1e-9:
+            raise ValueError(f"items add up to {total:g} points, total_points says "
+                             f"{self.total_points:g}")
+        return self
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A validated rubric with where it came from."""
+
+    model: RubricModel
+    path: Path
+    sha256: str
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return self.model.items
+
+    @property
+    def reference_dir(self) -> Path:
+        return (self.path.parent / self.model.reference).resolve()
+
+    def item(self, item_id: str) -> Item:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+
+class RubricError(Exception):
+    """A rubric that cannot be used; each problem names file, line, field and value."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    """Read, merge defaults into items, validate; raise RubricError naming every problem."""
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+        node = yaml.compose(text.decode("utf-8"))
+        raw = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RubricError([f"{path}: cannot read rubric: {exc}"]) from None
+    if not isinstance(raw, dict):
+        raise RubricError([f"{path}: a rubric is a mapping with name, title, reference, items"])
+    defaults = raw.get("defaults") or {}
+    if isinstance(defaults, dict) and isinstance(raw.get("items"), list):
+        raw["items"] = [{**defaults, **it} if isinstance(it, dict) else it for it in raw["items"]]
+    try:
+        model = RubricModel.model_validate(raw)
+    except ValidationError as exc:
+        raise RubricError([_describe(path, node, err) for err in exc.errors()]) from None
+    return Rubric(model=model, path=path.resolve(), sha256=hashlib.sha256(text).hexdigest())
+
+
+def _describe(path: Path, node: yaml.Node | None, err: dict[str, Any]) -> str:
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    line = _line_of(node, loc)
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden" and loc:
+        msg = f"unknown field {loc[-1]!r}" + _suggest(str(loc[-1]), loc[:-1])
+    elif "input" in err and err["type"] != "missing" and not isinstance(err["input"], dict):
+        msg = f"{err['input']!r}: {msg}"
+    return f"{path}:{line}: {where or '(top)'}: {msg}"
+
+
+def _suggest(word: str, parent: list[Any]) -> str:
+    fields = {"items": Item, "defaults": Defaults, "limits": Limits, "mistakes": Mistake,
+              "inputs": InputSpec}
+    model = RubricModel
+    for part in parent:
+        if isinstance(part, str) and part in fields:
+            model = fields[part]
+    known = [f.alias or name for name, f in model.model_fields.items()]
+    close = difflib.get_close_matches(word, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:
+    """1-based line of the deepest YAML node on the path `loc`."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == str(part)]
+            if not match:
+                break
+            key, node = match[0]
+            line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

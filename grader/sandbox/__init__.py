@@ -1,0 +1,108 @@
+"""The one door into student code: jobs go in, plain-data outcomes come out.
+
+`Sandbox` is a one-method interface so tests can swap in a fake; the product always runs
+student code in a separate process (see process.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional, Protocol
+
+CallStatus = Literal["ok", "raised", "missing", "bad_output", "timeout", "crashed",
+                     "skipped", "not_run"]
+ImportStatus = Literal["ok", "missing", "raised", "timeout", "crashed"]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call (or attribute read) the grader wants made in the student's module."""
+
+    id: int
+    item: str
+    attr: str
+    kind: Literal["call", "get"]
+    args: tuple[Any, ...] = ()
+    report_args: bool = False
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class ModuleJob:
+    """Everything one sandboxed process needs: a private copy of the submission and calls."""
+
+    root: Path
+    module: str
+    calls: tuple[Call, ...]
+    import_timeout: float = 60.0
+    output_bytes: int = 65536
+
+
+@dataclass(frozen=True)
+class Frame:
+    file: str
+    line: int
+    function: str
+    code: str
+
+
+@dataclass(frozen=True)
+class StudentError:
+    """An exception raised by student code, reduced to text and the student's own frames."""
+
+    type: str
+    message: str
+    traceback: tuple[Frame, ...] = ()
+    filename: Optional[str] = None
+    lineno: Optional[int] = None
+    text: Optional[str] = None
+
+    def headline(self) -> str:
+        if self.type in ("SyntaxError", "IndentationError", "TabError") and self.lineno:
+            return f"{self.type} at {self.filename or 'line'}:{self.lineno}: {self.message}"
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+    def format_traceback(self) -> str:
+        lines = [f'  File "{f.file}", line {f.line}, in {f.function}\n    {f.code}'.rstrip()
+                 for f in self.traceback]
+        if self.text and self.lineno:
+            lines.append(f'  File "{self.filename}", line {self.lineno}\n    {self.text.rstrip()}')
+        return "\n".join(lines + [self.headline()])
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What came back from one call: a value, or why there is none."""
+
+    status: CallStatus
+    value: Any = None
+    args_after: Optional[tuple[Any, ...]] = None
+    error: Optional[StudentError] = None
+    duration: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    status: ImportStatus
+    error: Optional[StudentError] = None
+    duration: float = 0.0
+    detail: str = ""
+    backend: str = "numpy"
+
+
+@dataclass(frozen=True)
+class ModuleRun:
+    """The outcome of running one module's calls, possibly across several processes."""
+
+    module: str
+    imported: ImportOutcome
+    calls: dict[int, CallOutcome] = field(default_factory=dict)
+    output: str = ""
+    output_dropped: int = 0
+    processes: int = 0
+
+
+class Sandbox(Protocol):
+    def run(self, job: ModuleJob) -> ModuleRun:
+        """Run the job's calls in the student's module and return what came back."""

@@ -1,0 +1,193 @@
+"""Runs inside the sandbox: imports one student module and makes the calls the grader asked for.
+
+Started as a script (`python -I child.py REQUEST RESPONSE_FD`), it never imports the grader
+package, the reference or the rubric. It reports plain data only (see wire.py) and leaves
+every judgement to the trusted process.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_STR = 10_000
+MAX_DEPTH = 20
+
+
+def _load_wire() -> Any:
+    spec = importlib.util.spec_from_file_location("_grader_wire", Path(__file__).with_name("wire.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+wire = _load_wire()
+
+
+class OutputError(Exception):
+    """A value that cannot be sent back as plain data."""
+
+
+def main(argv: list[str]) -> None:
+    request_path, fd = argv[1], int(argv[2])
+    with open(request_path, "rb") as fh:
+        data = fh.read()
+    head_size = wire._HEAD.size
+    _, hlen, _ = wire._HEAD.unpack_from(data)
+    request = wire.decode(data[head_size:head_size + hlen], data[head_size + hlen:])
+    root = request["root"]
+    send = _sender(fd)
+    sys.path.insert(0, root)
+    sys.argv = [os.path.join(root, request["module"] + ".py")]
+    t0 = time.perf_counter()
+    try:
+        module = importlib.import_module(request["module"])
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are student errors too
+        send({"event": "imported", "ok": False, "error": _error(exc, root),
+              "duration": time.perf_counter() - t0})
+        _finish(send)
+    torch = _backend(module)
+    send({"event": "imported", "ok": True, "duration": time.perf_counter() - t0,
+          "backend": "torch" if torch is not None else "numpy"})
+    for call in request["calls"]:
+        send({"event": "start", "call": call["id"]})
+        send(_run_call(module, call, torch, root))
+    _finish(send)
+
+
+def _sender(fd: int) -> Any:
+    def send(message: dict[str, Any]) -> None:
+        data = wire.encode(message)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    return send
+
+
+def _finish(send: Any) -> None:
+    send({"event": "done"})
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)  # no atexit handlers or lingering threads of the student's
+
+
+def _backend(module: Any) -> Any:
+    """The torch module when the student asked for tensors (BACKEND = "torch"), else None."""
+    backend = getattr(module, "BACKEND", "numpy")
+    if not (isinstance(backend, str) and backend.strip().lower() == "torch"):
+        return None
+    import torch
+
+    torch.set_num_threads(1)
+    return torch
+
+
+def _run_call(module: Any, call: dict[str, Any], torch: Any, root: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"event": "result", "call": call["id"]}
+    t0 = time.perf_counter()
+    try:
+        target = getattr(module, call["attr"])
+    except AttributeError:
+        result.update(status="missing", duration=0.0)
+        return result
+    args = [_to_student(a, torch) for a in call.get("args", [])]
+    phase = "call"
+    try:
+        value = target(*args) if call["kind"] == "call" else target
+        phase = "output"
+        result["value"] = _to_wire(value)
+        if call.get("report_args"):
+            result["args"] = [_to_wire(a) for a in args]
+        result["status"] = "ok"
+    except BaseException as exc:  # noqa: BLE001
+        result["status"] = "raised" if phase == "call" else "bad_output"
+        result["error"] = _error(exc, root)
+    result["duration"] = time.perf_counter() - t0
+    return result
+
+
+def _to_student(arg: Any, torch: Any) -> Any:
+    """A fresh, writable copy of an input; a float64 tensor for torch modules."""
+    if isinstance(arg, np.ndarray):
+        arr = np.array(arg, dtype=np.float64, copy=True)
+        return torch.from_numpy(arr) if torch is not None else arr
+    return arg
+
+
+def _to_wire(value: Any, depth: int = 0) -> Any:
+    """Plain data from whatever the student returned: scalars, strings, lists, arrays."""
+    if depth > MAX_DEPTH:
+        raise OutputError(f"the value is nested more than {MAX_DEPTH} levels deep")
+    kind = type(value)
+    if value is None or kind in (bool, int, float):
+        return value
+    if kind is str:
+        return value[:MAX_STR]
+    if isinstance(value, np.generic):
+        if value.dtype.kind not in wire.NUMERIC_KINDS:
+            raise OutputError(f"a numpy scalar of dtype {value.dtype}")
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return _numeric(np.array(value, copy=True, subok=False))
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().resolve_conj().resolve_neg()
+        return _numeric(np.array(tensor.numpy(), copy=True))
+    if kind in (list, tuple):
+        return [_to_wire(v, depth + 1) for v in value]
+    raise OutputError(f"a {kind.__name__} object, not a number, array, tensor or list")
+
+
+def _numeric(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise OutputError("an array of Python objects that are not numbers") from None
+    if arr.dtype.kind not in wire.NUMERIC_KINDS:
+        raise OutputError(f"an array of dtype {arr.dtype}")
+    return arr
+
+
+def _error(exc: BaseException, root: str) -> dict[str, Any]:
+    """The exception as data, with the traceback trimmed to the student's own files."""
+    info: dict[str, Any] = {"type": type(exc).__name__, "message": _safe_str(exc)}
+    if isinstance(exc, SyntaxError):
+        info.update(lineno=exc.lineno, offset=exc.offset, text=(exc.text or "")[:500],
+                    filename=_relative(exc.filename or "", root), message=str(exc.msg))
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if _relative(f.filename, root) is not None]
+    info["traceback"] = [
+        {"file": _relative(f.filename, root), "line": f.lineno, "function": f.name,
+         "code": (f.line or "")[:300]}
+        for f in frames[-20:]
+    ]
+    return info
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)[:2000]
+    except BaseException:  # noqa: BLE001 - a hostile __str__ must not take the harness down
+        return "(the exception's message could not be read)"
+
+
+def _relative(filename: str, root: str) -> str | None:
+    try:
+        return os.path.relpath(os.path.realpath(filename), root) \
+            if os.path.realpath(filename).startswith(root.rstrip("/") + "/") else None
+    except (TypeError, ValueError):
+        return None
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,261 @@
+"""The product's sandbox: each student module runs in a child process, watched from outside.
+
+One child makes all of a module's calls in order. The grader enforces every time limit
+from here; a child that hangs or dies costs only the call it was in, and a fresh child
+takes the remaining calls.
+"""
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from grader.sandbox import (Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
+                            StudentError)
+from grader.sandbox import wire
+
+CHILD = Path(__file__).with_name("child.py")
+SLACK = 10.0  # seconds the harness may take between two calls
+PASS_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+CALL_STATUSES = {"ok", "raised", "missing", "bad_output"}
+
+
+@dataclass
+class _Attempt:
+    imported: Optional[ImportOutcome] = None
+    results: dict[int, CallOutcome] = field(default_factory=dict)
+    current: Optional[int] = None
+    ended: str = ""  # why the child stopped early: a time-out, a crash, bad data
+    timed_out: bool = False
+    done: bool = False
+    output: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+
+
+class SubprocessSandbox:
+    """Runs each module job in fresh `python -I child.py` processes."""
+
+    def __init__(self, python: str = sys.executable):
+        self.python = python
+
+    def run(self, job: ModuleJob) -> ModuleRun:
+        pending = list(job.calls)
+        results: dict[int, CallOutcome] = {}
+        imported: Optional[ImportOutcome] = None
+        output, dropped, processes = bytearray(), 0, 0
+        while pending and processes <= len(job.calls):
+            attempt = self._attempt(job, pending)
+            processes += 1
+            output += attempt.output[: max(0, job.output_bytes - len(output))]
+            dropped += attempt.dropped + max(0, len(attempt.output) - job.output_bytes)
+            imported = imported or attempt.imported
+            results.update(attempt.results)
+            if attempt.imported is None or attempt.imported.status != "ok":
+                break
+            if attempt.ended:
+                _blame(attempt, pending, results)
+            pending = [c for c in pending if c.id not in results]
+            if attempt.done:
+                break
+        imported = imported or ImportOutcome("crashed", detail="the sandbox did not start")
+        why = "the module could not be imported" if imported.status != "ok" else "not reached"
+        for call in job.calls:
+            results.setdefault(call.id, CallOutcome("not_run", detail=why))
+        return ModuleRun(job.module, imported, results, output.decode("utf-8", "replace"),
+                         dropped, processes)
+
+    def _attempt(self, job: ModuleJob, calls: list[Call]) -> _Attempt:
+        with tempfile.TemporaryDirectory(prefix="hwg-") as tmp:
+            request = Path(tmp) / "request.bin"
+            request.write_bytes(wire.encode({
+                "root": str(job.root), "module": job.module,
+                "calls": [{"id": c.id, "attr": c.attr, "kind": c.kind, "args": list(c.args),
+                           "report_args": c.report_args} for c in calls]}))
+            work = Path(tmp) / "work"
+            work.mkdir()
+            return self._watch(job, calls, request, work)
+
+    def _watch(self, job: ModuleJob, calls: list[Call], request: Path, work: Path) -> _Attempt:
+        resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                [self.python, "-I", str(CHILD), str(request), str(resp_w)],
+                pass_fds=(resp_w,), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+                cwd=work, env=_child_env(work), start_new_session=True)
+        finally:
+            os.close(resp_w)
+            os.close(out_w)
+        attempt = _Attempt()
+        try:
+            _pump(proc, attempt, resp_r, out_r, job, {c.id: c for c in calls})
+        finally:
+            _kill_group(proc)
+            _drain(out_r, attempt, job.output_bytes)
+            os.close(resp_r)
+            os.close(out_r)
+        if not attempt.done and not attempt.ended:
+            attempt.ended = _exit_reason(proc.returncode)
+        if attempt.imported is None:
+            attempt.imported = ImportOutcome(
+                "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
+        return attempt
+
+
+def _pump(proc: subprocess.Popen, attempt: _Attempt, resp_r: int, out_r: int,
+          job: ModuleJob, calls: dict[int, Call]) -> None:
+    """Read the child's messages and output until it is done, dies or overruns a limit."""
+    reader = wire.FrameReader()
+    deadline = time.monotonic() + job.import_timeout
+    limit = f"importing {job.module}.py took longer than {job.import_timeout:g} s"
+    sel = selectors.DefaultSelector()
+    sel.register(resp_r, selectors.EVENT_READ)
+    sel.register(out_r, selectors.EVENT_READ)
+    while not attempt.done:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            attempt.timed_out, attempt.ended = True, limit
+            return
+        for key, _ in sel.select(timeout=remaining):
+            data = os.read(key.fd, 1 << 16)
+            if key.fd == out_r:
+                _keep(attempt, data, job.output_bytes)
+                if not data:
+                    sel.unregister(out_r)
+                continue
+            if not data:
+                return  # the child closed its end: it exited or died
+            try:
+                messages = reader.feed(data)
+                for message in messages:
+                    deadline, limit = _on_message(message, attempt, calls, deadline, limit)
+            except (wire.ProtocolError, KeyError, TypeError, ValueError) as exc:
+                attempt.ended = f"the sandbox sent malformed data ({exc})"
+                return
+
+
+def _on_message(message: Any, attempt: _Attempt, calls: dict[int, Call],
+                deadline: float, limit: str) -> tuple[float, str]:
+    event = message["event"]
+    now = time.monotonic()
+    if event == "imported":
+        attempt.imported = _parse_import(message)
+        return now + SLACK, "the sandbox stalled after the import"
+    if event == "start":
+        call = calls[message["call"]]
+        attempt.current = call.id
+        return now + call.timeout, f"timed out after {call.timeout:g} s"
+    if event == "result":
+        call_id = message["call"]
+        if call_id != attempt.current:
+            raise ValueError(f"result for call {call_id} that was not started")
+        attempt.results[call_id] = _parse_call(message)
+        attempt.current = None
+        return now + SLACK, "the sandbox stalled between two calls"
+    if event == "done":
+        attempt.done = True
+        return deadline, limit
+    raise ValueError(f"unknown event {event!r}")
+
+
+def _blame(attempt: _Attempt, pending: list[Call], results: dict[int, CallOutcome]) -> None:
+    """Charge an early end to the call in progress and skip the rest of that item's trials."""
+    started = attempt.current
+    if started is None:
+        started = next((c.id for c in pending if c.id not in results), None)
+    if started is None:
+        return
+    status = "timeout" if attempt.timed_out else "crashed"
+    results[started] = CallOutcome(status, detail=attempt.ended)
+    item = next(c.item for c in pending if c.id == started)
+    for call in pending:
+        if call.item == item and call.id not in results:
+            results[call.id] = CallOutcome("skipped", detail=f"an earlier trial {attempt.ended}")
+
+
+def _parse_import(message: dict[str, Any]) -> ImportOutcome:
+    duration = float(message.get("duration", 0.0))
+    if message.get("ok") is True:
+        backend = message.get("backend") if message.get("backend") in ("torch", "numpy") else "numpy"
+        return ImportOutcome("ok", duration=duration, backend=backend)
+    return ImportOutcome("raised", error=_parse_error(message.get("error")), duration=duration)
+
+
+def _parse_call(message: dict[str, Any]) -> CallOutcome:
+    status = message.get("status")
+    if status not in CALL_STATUSES:
+        raise ValueError(f"unknown call status {status!r}")
+    args = message.get("args")
+    return CallOutcome(status, value=message.get("value"),
+                       args_after=tuple(args) if isinstance(args, list) else None,
+                       error=_parse_error(message.get("error")),
+                       duration=float(message.get("duration", 0.0)))
+
+
+def _parse_error(raw: Any) -> Optional[StudentError]:
+    if not isinstance(raw, dict):
+        return None
+    text = lambda v, n=2000: v[:n] if isinstance(v, str) else None  # noqa: E731
+    number = lambda v: v if type(v) is int else None  # noqa: E731
+    frames = tuple(
+        Frame(text(f.get("file"), 300) or "?", number(f.get("line")) or 0,
+              text(f.get("function"), 200) or "?", text(f.get("code"), 300) or "")
+        for f in (raw.get("traceback") or [])[:20] if isinstance(f, dict))
+    return StudentError(text(raw.get("type"), 200) or "Exception", text(raw.get("message")) or "",
+                        frames, text(raw.get("filename"), 300), number(raw.get("lineno")),
+                        text(raw.get("text"), 500))
+
+
+def _keep(attempt: _Attempt, data: bytes, cap: int) -> None:
+    room = max(0, cap - len(attempt.output))
+    attempt.output += data[:room]
+    attempt.dropped += len(data) - min(room, len(data))
+
+
+def _drain(fd: int, attempt: _Attempt, cap: int) -> None:
+    """Read what output is left without waiting for writers that escaped the kill."""
+    os.set_blocking(fd, False)
+    while True:
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            return
+        _keep(attempt, data, cap)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _exit_reason(code: Optional[int]) -> str:
+    if code is None or code == 0:
+        return "the sandbox stopped unexpectedly"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown"
+        return f"killed by signal {-code} ({name})"
+    return f"exited with code {code}"
+
+
+def _child_env(work: Path) -> dict[str, str]:
+    env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
+    env.update(HOME=str(work), TMPDIR=str(work), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
+               PYTHONUNBUFFERED="1",
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    env.setdefault("PATH", "/usr/bin:/bin")
+    return env
