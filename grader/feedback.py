@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from grader.outcomes import ItemResult, SubmissionResult
 
 
+MODULE_LEVEL = {"import", "missing_file", "missing"}  # failures that no trial explains
+
+
 @dataclass(frozen=True)
 class Feedback:
     """Feedback for one item, in parts the HTML report lays out and results.json joins."""
@@ -50,14 +53,21 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
     if result.passed:
         return Feedback("Passed.", checked)
     failure = result.failure
-    verdict = f"Failed on trial {failure.trial + 1}: {failure.summary}." if failure else "Failed."
     if hidden:
         return Feedback("Failed.", checked)
+    whole_module = failure is not None and failure.kind in MODULE_LEVEL
+    if failure is None:
+        verdict = "Failed."
+    elif whole_module or item.kind == "constant":
+        verdict, checked = f"Failed: {failure.summary}.", ""
+    else:
+        verdict = f"Failed on trial {failure.trial + 1} of {result.trials}: {failure.summary}."
     return Feedback(
         verdict=verdict,
         checked=checked,
         failure=failure.lines if failure else (),
-        params=tuple(f"{k} = {v}" for k, v in failure.params.items()) if failure else (),
+        params=tuple(f"{k} = {v}" for k, v in failure.params.items())
+        if failure and not whole_module else (),
         diagnosis=result.diagnosis.message.strip() if result.diagnosis else "",
         traceback=failure.traceback if failure else "",
         hint=item.hint.strip(),

@@ -44,9 +44,8 @@ class ItemResult:
             return "not graded: the grader failed on this item"
         if self.passed:
             return "passed" if self.item.kind == "constant" else f"passed {self.trials} trials"
-        if self.diagnosis is not None:
-            return f"failed: {self.diagnosis.message.splitlines()[0]}"
-        return f"failed: {self.failure.summary}" if self.failure else "failed"
+        verdict = f"failed: {self.failure.summary}" if self.failure else "failed"
+        return verdict + (f" (known mistake: {self.diagnosis.id})" if self.diagnosis else "")
 
 
 @dataclass(frozen=True)
