@@ -80,3 +80,7 @@ def _print_table(result: SubmissionResult, out: Path) -> None:
                                fg="red"), err=True)
     click.echo(f"report:  {out / 'report.html'}")
     click.echo(f"results: {out / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -38,10 +38,7 @@ class OutputError(Exception):
 def main(argv: list[str]) -> None:
     request_path, fd = argv[1], int(argv[2])
     with open(request_path, "rb") as fh:
-        data = fh.read()
-    head_size = wire._HEAD.size
-    _, hlen, _ = wire._HEAD.unpack_from(data)
-    request = wire.decode(data[head_size:head_size + hlen], data[head_size + hlen:])
+        request = wire.decode_frame(fh.read())
     root = request["root"]
     send = _sender(fd)
     sys.path.insert(0, root)

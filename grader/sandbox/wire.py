@@ -67,6 +67,14 @@ class FrameReader:
         return frames
 
 
+def decode_frame(data: bytes) -> Any:
+    """Decode one complete frame (as written by `encode`)."""
+    frames = FrameReader(max_frame=max(MAX_FRAME, len(data))).feed(data)
+    if len(frames) != 1:
+        raise ProtocolError(f"expected one frame, found {len(frames)}")
+    return frames[0]
+
+
 def decode(header: bytes, blob_bytes: bytes) -> Any:
     try:
         head = json.loads(header.decode("utf-8"))
