@@ -1,0 +1,1 @@
+"""Reference solutions and known wrong answers for the Highways problem set."""

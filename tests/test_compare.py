@@ -1,0 +1,72 @@
+"""Comparing outputs: what is accepted (float32, lists, tensors' arrays) and what is not."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.compare import as_array, compare_arrays, compare_constant, NotNumeric
+from grader.rubric import Item
+from grader.sandbox.wire import BadArray
+
+EXP = np.array([[1.0, -2.0], [0.5, 3.0]])
+
+
+def test_float32_and_lists_are_accepted():
+    assert compare_arrays(EXP.astype(np.float32), EXP, 1e-4, 1e-6, "x") is None
+    assert compare_arrays(EXP.tolist(), EXP, 1e-4, 1e-6, "x") is None
+
+
+def test_a_value_mismatch_says_where_and_by_how_much():
+    got = EXP.copy()
+    got[1, 0] = 0.7
+    m = compare_arrays(got, EXP, 1e-4, 1e-6, "W_x")
+    assert m.kind == "value" and m.summary == "W_x is wrong at [1, 0]"
+    assert m.lines[0] == "expected 0.5, got 0.7"
+    assert "1 of 4 values" in m.lines[1] and "rtol 0.0001" in m.lines[1]
+    assert "max absolute error 0.2" in m.lines[2]
+
+
+@pytest.mark.parametrize("got, kind", [
+    (EXP.T[:1], "shape"), (EXP.ravel(), "shape"), (None, "type"), ("1.0", "type"),
+    (True, "type"), ([[1.0, 2.0], [3.0]], "type"), (BadArray("array of dtype object"), "type"),
+    (np.full((2, 2), np.nan), "nonfinite"), (np.full((2, 2), np.inf), "nonfinite"),
+])
+def test_wrong_kinds_of_output_fail_with_their_own_kind(got, kind):
+    assert compare_arrays(got, EXP, 1e-4, 1e-6, "x").kind == kind
+
+
+def test_nan_has_its_own_message():
+    got = EXP.copy()
+    got[0, 1] = np.nan
+    assert compare_arrays(got, EXP, 1e-4, 1e-6, "x").summary == "x contains nan at [0, 1]"
+
+
+def test_scalars_accept_a_single_element_array():
+    assert compare_arrays(np.array([0.25]), np.asarray(0.25), 1e-4, 0, "v") is None
+    assert compare_arrays(0.25, np.asarray(0.25), 1e-4, 0, "v") is None
+    assert compare_arrays(np.array([0.25, 0.25]), np.asarray(0.25), 1e-4, 0, "v").kind == "shape"
+
+
+def test_none_says_return_may_be_missing():
+    with pytest.raises(NotNumeric, match="return"):
+        as_array(None)
+
+
+def _const(expected, normalize=()):
+    return Item(id="c", title="C", points=1, student="m.C", kind="constant",
+                expected=expected, normalize=normalize)
+
+
+@pytest.mark.parametrize("got, ok", [
+    (False, True), (0, True), ("False", True), (True, False), (1, False), ("no idea", False),
+    (None, False),
+])
+def test_boolean_constants(got, ok):
+    assert (compare_constant(_const(False), got) is None) == ok
+
+
+def test_string_constants_follow_the_rubrics_normalisation():
+    item = _const("increase", ("strip", "lower"))
+    assert compare_constant(item, "  Increase\n") is None
+    assert compare_constant(item, "decrease").kind == "constant"
+    assert compare_constant(_const("increase"), "Increase") is not None

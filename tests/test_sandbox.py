@@ -1,0 +1,165 @@
+"""The product's sandbox: real child processes, limits enforced from outside, plain data back."""
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.sandbox import Call, ModuleJob
+from grader.sandbox.process import SubprocessSandbox
+
+
+def _job(tmp_path: Path, source: str, calls: list[Call], name: str = "mod", **kw) -> ModuleJob:
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+    return ModuleJob(tmp_path.resolve(), name, tuple(calls), **kw)
+
+
+def _call(i: int, attr: str, *args, item: str | None = None, timeout: float = 5.0, **kw) -> Call:
+    return Call(i, item or f"item{i}", attr, kw.pop("kind", "call"), args, timeout=timeout, **kw)
+
+
+def test_values_come_back_as_plain_data(tmp_path):
+    job = _job(tmp_path, """
+        import numpy as np
+        def arr(x): return x * 2
+        def tup(): return (np.float32(1.5), [1, 2], "s", None, True)
+        CONST = "increase"
+    """, [_call(0, "arr", np.ones((2, 3))), _call(1, "tup"), _call(2, "CONST", kind="get")])
+    run = SubprocessSandbox().run(job)
+    assert run.imported.status == "ok" and run.processes == 1
+    value = run.calls[0].value
+    assert type(value) is np.ndarray and value.dtype == np.float64 and (value == 2).all()
+    assert run.calls[1].value == [1.5, [1, 2], "s", None, True]
+    assert run.calls[2].value == "increase"
+
+
+def test_a_hanging_call_costs_only_its_item(tmp_path):
+    job = _job(tmp_path, """
+        def hang():
+            while True:
+                pass
+        def ok(): return 1.0
+    """, [_call(0, "hang", item="a", timeout=0.5), _call(1, "hang", item="a", timeout=0.5),
+          _call(2, "ok", item="b")])
+    start = time.monotonic()
+    run = SubprocessSandbox().run(job)
+    assert time.monotonic() - start < 5
+    assert run.calls[0].status == "timeout" and "0.5 s" in run.calls[0].detail
+    assert run.calls[1].status == "skipped"
+    assert run.calls[2].status == "ok" and run.calls[2].value == 1.0
+    assert run.processes == 2  # a fresh child took over after the time-out
+
+
+@pytest.mark.parametrize("body, detail", [
+    ("import os; os._exit(3)", "exited with code 3"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", "signal 11"),
+])
+def test_a_crashing_call_is_reported_with_its_exit(tmp_path, body, detail):
+    job = _job(tmp_path, f"""
+        def die():
+            {body}
+        def ok(): return 2.0
+    """, [_call(0, "die"), _call(1, "ok")])
+    run = SubprocessSandbox().run(job)
+    assert run.calls[0].status == "crashed" and detail in run.calls[0].detail
+    assert run.calls[1].value == 2.0
+
+
+@pytest.mark.parametrize("exc", ["SystemExit(0)", "KeyboardInterrupt()", "BaseException('x')",
+                                 "ValueError('bad')"])
+def test_any_exception_in_a_call_is_a_student_error(tmp_path, exc):
+    job = _job(tmp_path, f"""
+        def boom():
+            raise {exc}
+        def ok(): return 3.0
+    """, [_call(0, "boom"), _call(1, "ok")])
+    run = SubprocessSandbox().run(job)
+    assert run.calls[0].status == "raised"
+    assert run.calls[0].error.type == exc.split("(")[0]
+    assert run.calls[0].error.traceback[-1].file == "mod.py"
+    assert run.calls[1].value == 3.0
+
+
+def test_syntax_error_names_file_and_line(tmp_path):
+    job = _job(tmp_path, "x = 1\ndef f(:\n    pass\n", [_call(0, "f")])
+    run = SubprocessSandbox().run(job)
+    assert run.imported.status == "raised"
+    assert run.imported.error.headline() == "SyntaxError at mod.py:2: invalid syntax"
+    assert run.calls[0].status == "not_run"
+
+
+def test_a_hanging_import_times_out(tmp_path):
+    job = _job(tmp_path, "while True:\n    pass\n", [_call(0, "f")], import_timeout=1.0)
+    run = SubprocessSandbox().run(job)
+    assert run.imported.status == "timeout" and "1 s" in run.imported.detail
+
+
+def test_exit_at_import_is_a_crash(tmp_path):
+    job = _job(tmp_path, "import os\nos._exit(7)\n", [_call(0, "f")])
+    run = SubprocessSandbox().run(job)
+    assert run.imported.status == "crashed" and "code 7" in run.imported.detail
+
+
+def test_output_is_captured_and_capped(tmp_path):
+    job = _job(tmp_path, """
+        import sys
+        print("hello from the student")
+        def flood():
+            sys.stdout.write("x" * 5_000_000)
+            sys.stderr.write("y" * 1_000_000)
+            return 1.0
+    """, [_call(0, "flood")], output_bytes=4096)
+    run = SubprocessSandbox().run(job)
+    assert run.calls[0].value == 1.0
+    assert run.output.startswith("hello from the student")
+    assert len(run.output) == 4096
+    assert run.output_dropped >= 6_000_000 - 4096
+
+
+def test_unsendable_values_are_bad_output_not_crashes(tmp_path):
+    job = _job(tmp_path, """
+        import numpy as np
+        def obj(): return object()
+        def cplx(): return np.ones(2, dtype=complex)
+        def strs(): return np.array(["a"])
+    """, [_call(0, "obj"), _call(1, "cplx"), _call(2, "strs")])
+    run = SubprocessSandbox().run(job)
+    assert [run.calls[i].status for i in range(3)] == ["bad_output"] * 3
+
+
+def test_inplace_arguments_come_back_and_inputs_are_fresh_copies(tmp_path):
+    job = _job(tmp_path, """
+        def acc(g, x):
+            g += x
+            x[...] = 0
+    """, [_call(0, "acc", np.ones(3), np.arange(3.0), report_args=True),
+          _call(1, "acc", np.ones(3), np.arange(3.0), report_args=True)])
+    run = SubprocessSandbox().run(job)
+    for i in (0, 1):
+        g, x = run.calls[i].args_after
+        assert list(g) == [1, 2, 3] and list(x) == [0, 0, 0]
+
+
+def test_torch_backend_gets_tensors_and_may_return_them(tmp_path):
+    job = _job(tmp_path, """
+        import torch
+        BACKEND = "torch"
+        def kind(x): return [str(x.dtype), x.requires_grad]
+        def grad(x):
+            w = torch.zeros(3, requires_grad=True)
+            (w * x).sum().backward()
+            return w.grad
+    """, [_call(0, "kind", np.ones(3)), _call(1, "grad", np.arange(3.0))])
+    run = SubprocessSandbox().run(job)
+    assert run.imported.backend == "torch"
+    assert run.calls[0].value == ["torch.float64", False]
+    assert list(run.calls[1].value) == [0.0, 1.0, 2.0]
+
+
+def test_helper_modules_next_to_the_file_are_importable(tmp_path):
+    (tmp_path / "helpers.py").write_text("def two(): return 2.0\n")
+    job = _job(tmp_path, "from helpers import two\ndef f(): return two()\n", [_call(0, "f")])
+    assert SubprocessSandbox().run(job).calls[0].value == 2.0
