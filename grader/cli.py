@@ -76,8 +76,12 @@ def _print_table(result: SubmissionResult, out: Path) -> None:
         points = f"{r.score:g}/{r.item.points:g}"
         click.echo(f"  {mark} {r.item.id:<{width}}  {points:>7}  {r.verdict}")
     if result.internal_error:
-        click.echo(click.style("The grader failed on this submission; see results.json.",
-                               fg="red"), err=True)
+        click.echo(click.style("The grader itself failed on this submission (a bug or a bad "
+                               "rubric, not the student's fault):", fg="red"), err=True)
+        click.echo(result.internal_error, err=True)
+    for r in result.items:
+        if r.internal_error and not result.internal_error:
+            click.echo(f"grader error on {r.item.id}:\n{r.internal_error}", err=True)
     click.echo(f"report:  {out / 'report.html'}")
     click.echo(f"results: {out / 'results.json'}")
 

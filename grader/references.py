@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 from pathlib import Path
@@ -27,12 +28,15 @@ class References:
             if self.directory in paths:
                 return name
             name = f"_reference_{abs(hash(str(self.directory))):x}"
-        init = self.directory / "__init__.py"
-        spec = importlib.util.spec_from_file_location(
-            name, init if init.exists() else None,
-            submodule_search_locations=[str(self.directory)])
-        if spec is None or not self.directory.is_dir():
+        if not self.directory.is_dir():
             raise ReferenceError_(f"reference folder {self.directory} does not exist")
+        init = self.directory / "__init__.py"
+        if init.exists():
+            spec = importlib.util.spec_from_file_location(
+                name, init, submodule_search_locations=[str(self.directory)])
+        else:  # a plain folder of modules works as well
+            spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+            spec.submodule_search_locations = [str(self.directory)]
         package = importlib.util.module_from_spec(spec)
         sys.modules[name] = package
         if spec.loader is not None:
