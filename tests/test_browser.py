@@ -1,0 +1,84 @@
+"""Reports opened in a real browser: headless Chromium from Debian, driven by Playwright."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, ROOT, run_grade
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: run scripts/setup-browser"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    for name in ("bob", "carol"):
+        run_grade(EXAMPLES / name, out / name)
+    return out
+
+
+def _open(browser, path: Path, width: int, height: int = 900):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: problems.append(f"request {r.url}")
+            if not r.url.startswith("file:") else None)
+    page.goto(path.as_uri())
+    return page, problems
+
+
+@pytest.mark.parametrize("name", ["bob", "carol"])
+def test_report_loads_clean_and_shows_every_item(browser, reports, rubric, name):
+    page, problems = _open(browser, reports / name / "report.html", 1100)
+    assert problems == []
+    for item in rubric.items:
+        assert page.locator(f"#item-{item.id}").is_visible()
+    assert page.locator("#total").inner_text().endswith("/ 18 points")
+    assert page.locator("math").count() > 10  # MathML rendered natively
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"report-{name}.png"), full_page=True)
+    page.close()
+
+
+def test_summary_links_jump_to_their_item(browser, reports):
+    page, _ = _open(browser, reports / "bob" / "report.html", 1100)
+    page.click("#summary a[href='#item-p3e']")
+    assert page.url.endswith("#item-p3e")
+    assert page.locator("#item-p3e").is_visible()
+    box = page.locator("#item-p3e").bounding_box()
+    assert 0 <= box["y"] < 200  # scrolled into view
+    page.close()
+
+
+def test_report_fits_a_phone(browser, reports):
+    page, problems = _open(browser, reports / "bob" / "report.html", 375, 800)
+    assert problems == []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    page.screenshot(path=str(ARTIFACTS / "report-bob-phone.png"), full_page=False)
+    page.close()
+
+
+def test_report_prints(browser, reports):
+    page, _ = _open(browser, reports / "bob" / "report.html", 1100)
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    page.close()
