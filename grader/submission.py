@@ -1,6 +1,7 @@
 """Finding a submission's files (directly or one folder down) and making a private copy."""
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,26 @@ def private_copy(sub: Submission, modules: set[str], dest: Path) -> Path:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
+        if target.suffix == ".py":
+            _as_utf8(target)
         canonical = {f"{m.lower()}.py": f"{m}.py" for m in modules}.get(rel.name.lower())
         if len(rel.parts) == 1 and canonical and canonical != rel.name:
             shutil.copyfile(src, dest / canonical)
     return dest.resolve()
+
+
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def _as_utf8(path: Path) -> None:
+    """Rewrite a source file saved in a legacy encoding (cp1252, an editor's default on
+    Windows) as UTF-8, so an accent in a comment does not cost a student the whole file."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        return
+    except UnicodeDecodeError:
+        pass
+    if any(_CODING.match(line) for line in data.splitlines()[:2]):
+        return  # the file says what it is; Python honours that
+    path.write_text(data.decode("cp1252", errors="replace"), encoding="utf-8")

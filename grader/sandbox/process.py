@@ -256,6 +256,7 @@ def _child_env(work: Path) -> dict[str, str]:
     env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
     env.update(HOME=str(work), TMPDIR=str(work), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
                PYTHONUNBUFFERED="1",
-               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               MPLBACKEND="Agg")  # a student's leftover plt.show() must not need a screen
     env.setdefault("PATH", "/usr/bin:/bin")
     return env
