@@ -20,6 +20,7 @@ from grader.report import render_report
 from grader.results_json import to_results, write_json_atomic, write_text_atomic
 from grader.rubric import Item, Rubric
 from grader.sandbox import CallOutcome, ImportOutcome, ModuleJob, ModuleRun, Sandbox
+from grader.sandbox import Limits as SandboxLimits
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,23 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
             if not sub.has(module):
                 runs[module] = _missing(module, mine)
                 continue
-            runs[module] = sandbox.run(ModuleJob(root, module, mine, limits.import_timeout,
-                                                 limits.output_bytes))
+            runs[module] = sandbox.run(ModuleJob(root, module, mine,
+                                                 SandboxLimits(**limits.model_dump())))
     judge = checks.Judge(refs)
     results = tuple(_judge_safely(judge, p, runs[p.item.module]) for p in plans)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,
                     modules=tuple(_summary(runs[m]) for m in sorted(runs)),
-                    layers=tuple(getattr(sandbox, "layers", ("separate process",))))
+                    layers=_layers(runs.values()))
+
+
+def _layers(runs: object) -> tuple[str, ...]:
+    """The isolation layers that were active in every sandboxed process of this run."""
+    seen = [set(r.layers) for r in runs if r.layers]
+    if not seen:
+        return ()
+    first = next(r.layers for r in runs if r.layers)
+    return tuple(layer for layer in first if all(layer in s for s in seen))
 
 
 def _judge_safely(judge: checks.Judge, p: checks.Plan, run: ModuleRun) -> ItemResult:

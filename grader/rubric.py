@@ -163,8 +163,12 @@ class Defaults(_Frozen):
 class Limits(_Frozen):
     """Limits on the sandboxed process that runs one student module."""
 
-    import_timeout: float = Field(60.0, gt=0, description="seconds to import a module")
+    import_timeout: float = Field(20.0, gt=0, le=600, description="seconds to import a module")
     output_bytes: int = Field(65536, ge=1024, description="student output kept per module")
+    memory_mb: int = Field(512, ge=64, description="memory (heap and mappings) of the process")
+    file_mb: int = Field(16, ge=1, description="largest file the student may write")
+    open_files: int = Field(256, ge=16, description="open file descriptors")
+    processes: int = Field(64, ge=4, description="processes and threads of the sandbox user")
 
 
 class RubricModel(_Frozen):

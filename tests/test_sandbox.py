@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.sandbox import Call, ModuleJob
+from grader.sandbox import Call, Limits, ModuleJob
 from grader.sandbox.process import SubprocessSandbox
 
 
-def _job(tmp_path: Path, source: str, calls: list[Call], name: str = "mod", **kw) -> ModuleJob:
+def _job(tmp_path: Path, source: str, calls: list[Call], name: str = "mod", **limits) -> ModuleJob:
     (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
-    return ModuleJob(tmp_path.resolve(), name, tuple(calls), **kw)
+    return ModuleJob(tmp_path.resolve(), name, tuple(calls), Limits(**limits))
 
 
 def _call(i: int, attr: str, *args, item: str | None = None, timeout: float = 5.0, **kw) -> Call:

@@ -28,14 +28,33 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Resource limits on one sandboxed process (the rubric's `limits`)."""
+
+    import_timeout: float = 20.0
+    output_bytes: int = 65536
+    memory_mb: int = 512
+    file_mb: int = 16
+    open_files: int = 256
+    processes: int = 64
+
+
+@dataclass(frozen=True)
 class ModuleJob:
     """Everything one sandboxed process needs: a private copy of the submission and calls."""
 
     root: Path
     module: str
     calls: tuple[Call, ...]
-    import_timeout: float = 60.0
-    output_bytes: int = 65536
+    limits: Limits = Limits()
+
+    @property
+    def import_timeout(self) -> float:
+        return self.limits.import_timeout
+
+    @property
+    def output_bytes(self) -> int:
+        return self.limits.output_bytes
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,7 @@ class ModuleRun:
     output: str = ""
     output_dropped: int = 0
     processes: int = 0
+    layers: tuple[str, ...] = ()
 
 
 class Sandbox(Protocol):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import resource
+import signal
 import sys
 import time
 import traceback
@@ -21,14 +23,16 @@ MAX_STR = 10_000
 MAX_DEPTH = 20
 
 
-def _load_wire() -> Any:
-    spec = importlib.util.spec_from_file_location("_grader_wire", Path(__file__).with_name("wire.py"))
+def _load(name: str) -> Any:
+    """A sibling module loaded by path: the grader package itself is never imported here."""
+    spec = importlib.util.spec_from_file_location(f"_grader_{name}", Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-wire = _load_wire()
+wire = _load("wire")
+confine = _load("confine")
 
 
 class OutputError(Exception):
@@ -41,6 +45,8 @@ def main(argv: list[str]) -> None:
         request = wire.decode_frame(fh.read())
     root = request["root"]
     send = _sender(fd)
+    layers = _confine(request.get("confine") or {}, fd)
+    send({"event": "confined", "layers": layers})
     sys.path.insert(0, root)
     sys.argv = [os.path.join(root, request["module"] + ".py")]
     t0 = time.perf_counter()
@@ -57,6 +63,50 @@ def main(argv: list[str]) -> None:
         send({"event": "start", "call": call["id"]})
         send(_run_call(module, call, torch, root))
     _finish(send)
+
+
+def _confine(conf: dict[str, Any], fd: int) -> list[str]:
+    """Apply every layer the grader asked for and the machine allows; say which took."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if conf.get("preload_torch"):  # before Landlock hides /proc and /sys details torch probes
+        import torch
+
+        torch.set_num_threads(1)
+    layers = ["separate process", "time limits", "output cap", "data-only channel"]
+    if conf.get("namespaces") and confine.enter_namespaces():
+        _become_worker(fd)  # returns in the grandchild only
+        layers += ["network namespace", "pid namespace"]
+    layers += confine.drop_user(conf.get("uid"), conf.get("gid"))
+    layers += confine.set_limits(conf.get("limits") or {})  # after the drop: NPROC counts that user
+    if conf.get("landlock"):
+        layers += confine.landlock(list(conf.get("read") or []), list(conf.get("write") or []))
+    return layers
+
+
+def _become_worker(fd: int) -> None:
+    """Fork twice: PID 1 of the new namespace reaps the worker, and when it exits the
+    kernel kills whatever the student left running. The waiting processes mirror the
+    worker's end (PID 1 cannot signal itself, so it passes a signal on as 128 + N)."""
+    outer = os.fork()
+    if outer:
+        _mirror(outer, fd, resignal=True)
+    init = os.fork()
+    if init:
+        _mirror(init, fd, resignal=False)
+    confine.die_with_parent()
+
+
+def _mirror(pid: int, fd: int, resignal: bool) -> None:
+    os.close(fd)  # only the worker speaks; its end must close the channel
+    _, status = os.waitpid(pid, 0)
+    code = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    if resignal and code > 128:
+        try:
+            signal.signal(code - 128, signal.SIG_DFL)
+        except (OSError, ValueError):  # SIGKILL and SIGSTOP keep their default anyway
+            pass
+        os.kill(os.getpid(), code - 128)
+    os._exit(code)
 
 
 def _sender(fd: int) -> Any:

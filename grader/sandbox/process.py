@@ -6,22 +6,26 @@ takes the remaining calls.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from grader.sandbox import (Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
                             StudentError)
 from grader.sandbox import wire
 
 CHILD = Path(__file__).with_name("child.py")
+SANDBOX_UID = int(os.environ.get("GRADER_SANDBOX_UID", "61000"))  # no login, owns nothing
 SLACK = 10.0  # seconds the harness may take between two calls
 PASS_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 CALL_STATUSES = {"ok", "raised", "missing", "bad_output"}
@@ -37,25 +41,42 @@ class _Attempt:
     done: bool = False
     output: bytearray = field(default_factory=bytearray)
     dropped: int = 0
+    layers: tuple[str, ...] = ()
 
 
 class SubprocessSandbox:
-    """Runs each module job in fresh `python -I child.py` processes."""
+    """Runs each module job in fresh `python -I child.py` processes, confined by every OS
+    layer the machine offers (see confine.py); `uid` is the unprivileged user when root."""
 
-    def __init__(self, python: str = sys.executable):
+    def __init__(self, python: str = sys.executable, uid: int = SANDBOX_UID,
+                 namespaces: bool = True, landlock: bool = True):
         self.python = python
+        self.uid = uid
+        self.namespaces = namespaces
+        self.landlock = landlock
 
     def run(self, job: ModuleJob) -> ModuleRun:
+        """Run on a copy of the submission only this module's processes see (read-only),
+        as a sandbox user no other running sandbox has (when root)."""
+        with tempfile.TemporaryDirectory(prefix="hwg-mod-") as tmp, _claim_uid(self.uid) as uid:
+            os.chmod(tmp, 0o711)  # the sandbox user may pass through, not list
+            root = Path(tmp) / "submission"
+            shutil.copytree(job.root, root, symlinks=False, ignore_dangling_symlinks=True)
+            _readable(root)
+            return self._run(replace(job, root=root.resolve()), uid)
+
+    def _run(self, job: ModuleJob, uid: int) -> ModuleRun:
         pending = list(job.calls)
         results: dict[int, CallOutcome] = {}
         imported: Optional[ImportOutcome] = None
-        output, dropped, processes = bytearray(), 0, 0
+        output, dropped, processes, layers = bytearray(), 0, 0, ()
         while pending and processes <= len(job.calls):
-            attempt = self._attempt(job, pending)
+            attempt = self._attempt(job, pending, uid)
             processes += 1
             output += attempt.output[: max(0, job.output_bytes - len(output))]
             dropped += attempt.dropped + max(0, len(attempt.output) - job.output_bytes)
             imported = imported or attempt.imported
+            layers = layers or attempt.layers
             results.update(attempt.results)
             if attempt.imported is None or attempt.imported.status != "ok":
                 break
@@ -69,20 +90,40 @@ class SubprocessSandbox:
         for call in job.calls:
             results.setdefault(call.id, CallOutcome("not_run", detail=why))
         return ModuleRun(job.module, imported, results, output.decode("utf-8", "replace"),
-                         dropped, processes)
+                         dropped, processes, layers)
 
-    def _attempt(self, job: ModuleJob, calls: list[Call]) -> _Attempt:
+    def _attempt(self, job: ModuleJob, calls: list[Call], uid: int) -> _Attempt:
         with tempfile.TemporaryDirectory(prefix="hwg-") as tmp:
             request = Path(tmp) / "request.bin"
-            request.write_bytes(wire.encode({
-                "root": str(job.root), "module": job.module,
-                "calls": [{"id": c.id, "attr": c.attr, "kind": c.kind, "args": list(c.args),
-                           "report_args": c.report_args} for c in calls]}))
             work = Path(tmp) / "work"
             work.mkdir()
-            return self._watch(job, calls, request, work)
+            if os.geteuid() == 0:  # the sandbox user may pass through, and write only here
+                os.chmod(tmp, 0o711)
+                os.chown(work, uid, uid)
+            request.write_bytes(wire.encode({
+                "root": str(job.root), "module": job.module,
+                "confine": self._confinement(job, calls, work, uid),
+                "calls": [{"id": c.id, "attr": c.attr, "kind": c.kind, "args": list(c.args),
+                           "report_args": c.report_args} for c in calls]}))
+            return self._watch(job, calls, request, work, uid)
 
-    def _watch(self, job: ModuleJob, calls: list[Call], request: Path, work: Path) -> _Attempt:
+    def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
+                     uid: int) -> dict[str, Any]:
+        lim = job.limits
+        cpu = job.import_timeout + sum(c.timeout for c in calls) + SLACK
+        return {
+            "namespaces": self.namespaces, "landlock": self.landlock,
+            "preload_torch": _mentions_torch(job.root),
+            "uid": uid if os.geteuid() == 0 else None,
+            "gid": uid if os.geteuid() == 0 else None,
+            "limits": {"memory_mb": lim.memory_mb, "file_mb": lim.file_mb,
+                       "open_files": lim.open_files, "processes": lim.processes,
+                       "cpu_seconds": int(cpu) + 1},
+            "read": [str(job.root)], "write": [str(work)],
+        }
+
+    def _watch(self, job: ModuleJob, calls: list[Call], request: Path, work: Path,
+               uid: int) -> _Attempt:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         try:
@@ -97,7 +138,11 @@ class SubprocessSandbox:
         try:
             _pump(proc, attempt, resp_r, out_r, job, {c.id: c for c in calls})
         finally:
+            if not attempt.done and not attempt.timed_out:
+                _settle(proc)  # let the exit status travel up before the kill overwrites it
             _kill_group(proc)
+            if os.geteuid() == 0:
+                _kill_user(uid)
             _drain(out_r, attempt, job.output_bytes)
             os.close(resp_r)
             os.close(out_r)
@@ -145,6 +190,9 @@ def _on_message(message: Any, attempt: _Attempt, calls: dict[int, Call],
                 deadline: float, limit: str) -> tuple[float, str]:
     event = message["event"]
     now = time.monotonic()
+    if event == "confined":
+        attempt.layers = tuple(str(x)[:80] for x in message["layers"][:20])
+        return deadline, limit
     if event == "imported":
         attempt.imported = _parse_import(message)
         return now + SLACK, "the sandbox stalled after the import"
@@ -232,12 +280,92 @@ def _drain(fd: int, attempt: _Attempt, cap: int) -> None:
         _keep(attempt, data, cap)
 
 
+def _settle(proc: subprocess.Popen, seconds: float = 2.0) -> None:
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+
+
+@contextlib.contextmanager
+def _claim_uid(base: int, span: int = 4096) -> Iterator[int]:
+    """A sandbox uid no other grader process holds, by a lock file per uid; leftovers of
+    a grader that died are killed before the uid is used again."""
+    if os.geteuid() != 0:
+        yield base
+        return
+    lock_dir = Path(tempfile.gettempdir()) / "hwg-uids"
+    lock_dir.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(base, base + span):
+        fd = os.open(lock_dir / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            _kill_user(uid)
+            yield uid
+        finally:
+            os.close(fd)  # closing releases the lock
+        return
+    raise RuntimeError(f"no free sandbox uid in {base}..{base + span - 1}")
+
+
+def _readable(root: Path) -> None:
+    """Readable by the sandbox user, writable by nobody but the grader."""
+    for folder, _, files in os.walk(root):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+
+
+def _kill_user(uid: int) -> None:
+    """SIGKILL every process of the sandbox user, in rounds, until none is left."""
+    for _ in range(20):
+        pids = [pid for pid in _pids() if _uid_of(pid) == uid]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.01)
+
+
+def _pids() -> list[int]:
+    try:
+        return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return []
+
+
+def _uid_of(pid: int) -> Optional[int]:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _mentions_torch(root: Path) -> bool:
+    """Whether any of the submission's files imports torch (then the child loads it first)."""
+    try:
+        return any(b"torch" in p.read_bytes() for p in root.rglob("*.py") if p.is_file())
+    except OSError:
+        return False
 
 
 def _exit_reason(code: Optional[int]) -> str:

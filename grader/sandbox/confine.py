@@ -1,0 +1,156 @@
+"""OS-level confinement the child applies to itself before it imports any student code.
+
+Each layer is tried in turn and skipped when the kernel or container lacks it; the child
+reports which ones took effect. Standard library only: the child loads this file by path.
+
+Layers: resource limits; new network and PID namespaces (so nothing outlives the sandbox
+and nothing reaches the network); an unprivileged user when started as root; Landlock,
+so the child reads only what Python needs plus its submission and writes only its folder.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import struct
+import sys
+from typing import Any
+
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG = 1
+SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+LANDLOCK_CREATE_RULESET_VERSION = 1
+LANDLOCK_RULE_PATH_BENEATH = 1
+FS_READ = (1 << 0) | (1 << 2) | (1 << 3)  # execute, read_file, read_dir
+FS_READ_FILE = 1 << 2
+# All filesystem rights known to each Landlock ABI (refer: 2, truncate: 3, ioctl_dev: 5).
+FS_ALL = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1}
+NET_ALL = 0b11  # bind_tcp, connect_tcp (ABI >= 4)
+SCOPE_ALL = 0b11  # abstract unix sockets, signals (ABI >= 6)
+# What Python, numpy and torch read at run time besides the interpreter's own prefix.
+SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/bin", "/opt",
+               "/proc/cpuinfo", "/sys/devices/system/cpu", "/dev/null", "/dev/urandom",
+               "/dev/zero")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+def _errno() -> str:
+    return os.strerror(ctypes.get_errno())
+
+
+def set_limits(limits: dict[str, Any]) -> list[str]:
+    """Resource limits; each one is a layer of its own in the report."""
+    applied = []
+    table = {
+        "memory": (resource.RLIMIT_DATA, limits.get("memory_mb"), 1 << 20),
+        "file size": (resource.RLIMIT_FSIZE, limits.get("file_mb"), 1 << 20),
+        "open files": (resource.RLIMIT_NOFILE, limits.get("open_files"), 1),
+        "processes": (resource.RLIMIT_NPROC, limits.get("processes"), 1),
+        "cpu time": (resource.RLIMIT_CPU, limits.get("cpu_seconds"), 1),
+        "no core dumps": (resource.RLIMIT_CORE, 0, 1),
+    }
+    for name, (which, value, unit) in table.items():
+        if value is None:
+            continue
+        try:
+            resource.setrlimit(which, (int(value * unit), int(value * unit)))
+        except (ValueError, OSError):
+            continue
+        if name == "processes" and os.geteuid() == 0:
+            continue  # root ignores RLIMIT_NPROC: it only counts once the user is dropped
+        applied.append(f"{name} limit" if name != "no core dumps" else name)
+    return applied
+
+
+def enter_namespaces() -> list[str]:
+    """New network and PID namespaces (with a user namespace when not root).
+
+    The PID namespace only applies to children: the caller must fork next, and the child
+    becomes PID 1, whose death takes every process it started with it."""
+    flags = CLONE_NEWNET | CLONE_NEWPID
+    if os.geteuid() != 0:
+        flags |= CLONE_NEWUSER
+    uid, gid = os.getuid(), os.getgid()
+    if _libc.unshare(flags) != 0:
+        return []
+    if flags & CLONE_NEWUSER:  # keep our own ids inside the user namespace
+        try:
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"{uid} {uid} 1")
+            _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        except OSError:
+            pass
+    return ["network namespace", "pid namespace"]
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def die_with_parent() -> None:
+    _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+
+
+def drop_user(uid: int | None, gid: int | None) -> list[str]:
+    """Run as the unprivileged sandbox user when started as root."""
+    if os.geteuid() != 0 or uid is None:
+        return []
+    try:
+        os.setgroups([])
+        os.setgid(gid if gid is not None else uid)
+        os.setuid(uid)
+    except OSError:
+        return []
+    return [f"unprivileged user {uid}"]
+
+
+def landlock(read: list[str], write: list[str]) -> list[str]:
+    """Read only `read` (plus the system's libraries), write only `write`; no TCP."""
+    abi = _libc.syscall(SYS_LANDLOCK_CREATE_RULESET, None, 0, LANDLOCK_CREATE_RULESET_VERSION)
+    if abi < 1:
+        return []
+    fs_all = FS_ALL.get(abi, (1 << 16) - 1)
+    net = NET_ALL if abi >= 4 else 0
+    scope = SCOPE_ALL if abi >= 6 else 0
+    attr = struct.pack("=QQQ", fs_all, net, scope)
+    size = 8 if abi < 4 else (16 if abi < 6 else 24)
+    ruleset = _libc.syscall(SYS_LANDLOCK_CREATE_RULESET, attr, size, 0)
+    if ruleset < 0:
+        return []
+    try:
+        for path in [*SYSTEM_READ, sys.prefix, sys.base_prefix, sys.exec_prefix, *read]:
+            _allow(ruleset, path, FS_READ, fs_all)
+        for path in write:
+            _allow(ruleset, path, fs_all, fs_all)
+        if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            return []
+        if _libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
+            return []
+    finally:
+        os.close(ruleset)
+    layers = [f"landlock (ABI {abi}): files"]
+    if net:
+        layers.append("landlock: no TCP")
+    if scope:
+        layers.append("landlock: no signals out")
+    return layers
+
+
+def _allow(ruleset: int, path: str, access: int, fs_all: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        if not os.path.isdir(path):
+            access &= FS_READ_FILE | (1 << 1) | (1 << 14)  # file rights only: read, write, truncate
+        attr = struct.pack("=Qi", access & fs_all, fd)  # struct landlock_path_beneath_attr
+        _libc.syscall(SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, attr, 0)
+    finally:
+        os.close(fd)
