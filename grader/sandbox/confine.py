@@ -21,6 +21,8 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
 LANDLOCK_CREATE_RULESET_VERSION = 1
 LANDLOCK_RULE_PATH_BENEATH = 1
@@ -98,9 +100,12 @@ def die_with_parent() -> None:
 
 
 def drop_user(uid: int | None, gid: int | None) -> list[str]:
-    """Run as the unprivileged sandbox user when started as root."""
-    if os.geteuid() != 0 or uid is None:
+    """Run as the unprivileged sandbox user when started as root; root that cannot (the
+    interpreter is not readable by other users) keeps its uid but loses every capability."""
+    if os.geteuid() != 0:
         return []
+    if uid is None:
+        return drop_capabilities()
     try:
         os.setgroups([])
         os.setgid(gid if gid is not None else uid)
@@ -108,6 +113,18 @@ def drop_user(uid: int | None, gid: int | None) -> list[str]:
     except OSError:
         return []
     return [f"unprivileged user {uid}"]
+
+
+def drop_capabilities() -> list[str]:
+    """Empty the bounding, effective, permitted and inheritable capability sets."""
+    for cap in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:
+            return []
+    header = struct.pack("=Ii", LINUX_CAPABILITY_VERSION_3, 0)
+    data = bytes(24)  # two zeroed {effective, permitted, inheritable} words
+    if _libc.capset(header, data) != 0:
+        return []
+    return ["capabilities dropped"]
 
 
 def landlock(read: list[str], write: list[str]) -> list[str]:

@@ -107,6 +107,12 @@ class SubprocessSandbox:
                            "report_args": c.report_args} for c in calls]}))
             return self._watch(job, calls, request, work, uid)
 
+    @staticmethod
+    def _can_drop_user() -> bool:
+        """Root can hand the child to another user only if that user can run Python."""
+        return os.geteuid() == 0 and all(
+            _reachable(Path(p)) for p in {sys.base_prefix, sys.prefix, *_site_dirs()})
+
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
                      uid: int) -> dict[str, Any]:
         lim = job.limits
@@ -114,8 +120,8 @@ class SubprocessSandbox:
         return {
             "namespaces": self.namespaces, "landlock": self.landlock,
             "preload_torch": _mentions_torch(job.root),
-            "uid": uid if os.geteuid() == 0 else None,
-            "gid": uid if os.geteuid() == 0 else None,
+            "uid": uid if self._can_drop_user() else None,
+            "gid": uid if self._can_drop_user() else None,
             "limits": {"memory_mb": lim.memory_mb, "file_mb": lim.file_mb,
                        "open_files": lim.open_files, "processes": lim.processes,
                        "cpu_seconds": int(cpu) + 1},
@@ -318,6 +324,19 @@ def _claim_uid(base: int, span: int = 4096) -> Iterator[int]:
             os.close(fd)  # closing releases the lock
         return
     raise RuntimeError(f"no free sandbox uid in {base}..{base + span - 1}")
+
+
+def _reachable(path: Path) -> bool:
+    """Whether every folder down to `path` lets other users through and `path` read."""
+    try:
+        parts = [path, *path.parents]
+        return all(p.stat().st_mode & 0o001 for p in parts) and bool(path.stat().st_mode & 0o004)
+    except OSError:
+        return False
+
+
+def _site_dirs() -> list[str]:
+    return [p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]
 
 
 def _readable(root: Path) -> None:
