@@ -13,7 +13,7 @@ from grader.inputs import Trial, derive_seed, draw_trials
 from grader.outcomes import ItemResult, TrialFailure
 from grader.references import References
 from grader.rubric import Item, Mistake
-from grader.sandbox import Call, CallOutcome, ImportOutcome, ModuleRun
+from grader.sandbox import Call, CallOutcome, ImportOutcome, Limits, ModuleRun, StudentError
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,9 @@ def plan(items: list[Item], base_seed: int) -> tuple[list[Plan], list[Call]]:
 class Judge:
     """Computes expected values in the trusted process and judges each item's outcomes."""
 
-    def __init__(self, refs: References):
+    def __init__(self, refs: References, limits: Optional[Limits] = None):
         self.refs = refs
+        self.limits = limits or Limits()
 
     def judge(self, p: Plan, run: ModuleRun) -> ItemResult:
         outcomes = [run.calls[i] for i in p.call_ids]
@@ -71,7 +72,7 @@ class Judge:
         if imported.status != "ok":
             return fail(*_import_failure(item, imported))
         if outcome.status != "ok":
-            return fail(*_call_failure(item, outcome))
+            return fail(*_call_failure(item, outcome, self.limits))
         mismatch = self.check(item, trial, outcome)
         return fail(mismatch.kind, mismatch.summary, mismatch.lines) if mismatch else None
 
@@ -164,14 +165,16 @@ def _import_failure(item: Item, imported: ImportOutcome) -> tuple[str, str, tupl
         err.format_traceback() if err else ""
 
 
-def _call_failure(item: Item, outcome: CallOutcome) -> tuple[str, str, tuple[str, ...], str]:
+def _call_failure(item: Item, outcome: CallOutcome,
+                  limits: Limits) -> tuple[str, str, tuple[str, ...], str]:
     name = item.student
     if outcome.status == "missing":
         what = "define" if item.kind == "constant" else "define a function"
         return "missing", f"{item.module}.py does not {what} {item.attr!r}", (), ""
     if outcome.status == "raised" and outcome.error:
-        return "raised", f"{name} raised {outcome.error.headline()}", (), \
-            outcome.error.format_traceback()
+        err = outcome.error
+        return "raised", f"{name} {_limit_hit(err, limits) or 'raised'} {err.headline()}", (), \
+            err.format_traceback()
     if outcome.status == "bad_output" and outcome.error:
         return "type", f"{name} returned {outcome.error.message}", (), ""
     if outcome.status == "timeout":
@@ -179,3 +182,18 @@ def _call_failure(item: Item, outcome: CallOutcome) -> tuple[str, str, tuple[str
     if outcome.status == "crashed":
         return "crashed", f"the process running {name} {outcome.detail}", (), ""
     return outcome.status, f"{name} was not run: {outcome.detail}", (), ""
+
+
+def _limit_hit(err: StudentError, limits: Limits) -> str:
+    """Name the sandbox limit behind an error, so the student knows it was not a bug of theirs
+    alone: the operating system refuses with an error that the student's code saw."""
+    text = f"{err.type}: {err.message}"
+    if "MemoryError" in err.type or "Unable to allocate" in text or "can't allocate" in text:
+        return f"ran out of memory (limit {limits.memory_mb} MiB):"
+    if "Errno 11]" in text or "can't start new thread" in text:
+        return f"hit the limit of {limits.processes} processes and threads:"
+    if "Errno 27]" in text:
+        return f"wrote a file larger than the limit of {limits.file_mb} MiB:"
+    if "Errno 24]" in text:
+        return f"opened more files than the limit of {limits.open_files}:"
+    return ""

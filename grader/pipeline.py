@@ -58,7 +58,7 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     sub = submission.locate(req.path, modules)
     plans, calls = checks.plan(items, base.seed)
     refs = References(req.rubric.reference_dir)
-    limits = req.rubric.model.limits
+    sandbox_limits = SandboxLimits(**req.rubric.model.limits.model_dump())
     runs: dict[str, ModuleRun] = {}
     with tempfile.TemporaryDirectory(prefix="hwg-sub-") as tmp:
         root = submission.private_copy(sub, modules, Path(tmp) / "submission")
@@ -67,9 +67,8 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
             if not sub.has(module):
                 runs[module] = _missing(module, mine)
                 continue
-            runs[module] = sandbox.run(ModuleJob(root, module, mine,
-                                                 SandboxLimits(**limits.model_dump())))
-    judge = checks.Judge(refs)
+            runs[module] = sandbox.run(ModuleJob(root, module, mine, sandbox_limits))
+    judge = checks.Judge(refs, sandbox_limits)
     results = tuple(_judge_safely(judge, p, runs[p.item.module]) for p in plans)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,
@@ -105,7 +104,8 @@ def _summary(run: ModuleRun) -> ModuleSummary:
     detail = imp.detail or (imp.error.headline() if imp.error else "")
     if run.output_dropped:
         detail = (detail + "; " if detail else "") + \
-            f"output truncated: {run.output_dropped} more bytes were dropped"
+            f"output truncated after {len(run.output.encode())} bytes " \
+            f"({run.output_dropped} more were dropped)"
     return ModuleSummary(run.module, imp.status, detail, imp.backend, run.output,
                          run.output_dropped, run.processes)
 

@@ -42,6 +42,7 @@ class _Attempt:
     output: bytearray = field(default_factory=bytearray)
     dropped: int = 0
     layers: tuple[str, ...] = ()
+    blamed: Optional[int] = None  # the call whose code most likely caused an early end
 
 
 class SubprocessSandbox:
@@ -204,12 +205,13 @@ def _on_message(message: Any, attempt: _Attempt, calls: dict[int, Call],
         return now + SLACK, "the sandbox stalled after the import"
     if event == "start":
         call = calls[message["call"]]
-        attempt.current = call.id
+        attempt.current = attempt.blamed = call.id
         return now + call.timeout, f"timed out after {call.timeout:g} s"
     if event == "result":
         call_id = message["call"]
-        if call_id != attempt.current:
-            raise ValueError(f"result for call {call_id} that was not started")
+        if call_id != attempt.current:  # e.g. forked copies of the child answering again
+            attempt.blamed = call_id if call_id in calls else attempt.blamed
+            raise ValueError(f"a second answer for call {call_id}")
         attempt.results[call_id] = _parse_call(message)
         attempt.current = None
         return now + SLACK, "the sandbox stalled between two calls"
@@ -221,8 +223,8 @@ def _on_message(message: Any, attempt: _Attempt, calls: dict[int, Call],
 
 def _blame(attempt: _Attempt, pending: list[Call], results: dict[int, CallOutcome]) -> None:
     """Charge an early end to the call in progress and skip the rest of that item's trials."""
-    started = attempt.current
-    if started is None:
+    started = attempt.blamed
+    if started is None:  # died before the first call: charge the first one waiting
         started = next((c.id for c in pending if c.id not in results), None)
     if started is None:
         return
