@@ -33,7 +33,7 @@ FS_ALL = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1
 NET_ALL = 0b11  # bind_tcp, connect_tcp (ABI >= 4)
 SCOPE_ALL = 0b11  # abstract unix sockets, signals (ABI >= 6)
 # What Python, numpy and torch read at run time besides the interpreter's own prefix.
-SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/bin", "/opt",
+SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/bin",
                "/proc/cpuinfo", "/sys/devices/system/cpu", "/dev/null", "/dev/urandom",
                "/dev/zero")
 
