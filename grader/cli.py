@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -38,11 +39,16 @@ def _fail(code: ExitCode, message: str) -> None:
 @click.option("--seed", type=int, help="Fix the random inputs (default: from rubric and name).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Parallel workers for a class.")
 @click.option("--item", "items", multiple=True, help="Grade only this item (repeatable).")
+@click.option("--force", is_flag=True, help="Class: regrade students whose results are current.")
+@click.option("--class", "as_class", is_flag=True,
+              help="Treat PATH as a folder of student folders even if only one holds files.")
 @click.version_option(__version__, prog_name="grade")
 def main(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Optional[int],
-         jobs: Optional[int], items: tuple[str, ...]) -> None:
-    """Grade the submission in PATH and write results.json and report.html."""
-    from grader.pipeline import Request, grade
+         jobs: Optional[int], items: tuple[str, ...], force: bool, as_class: bool) -> None:
+    """Grade PATH: one submission (files in it or one folder down), or a class (one folder
+    per student). Writes results.json and report.html per submission; for a class also
+    index.html and grades.csv."""
+    from grader.classroom import is_class
     from grader.sandbox.process import SubprocessSandbox
 
     if not path.is_dir():
@@ -53,9 +59,30 @@ def main(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Opt
         _fail(ExitCode.USAGE_ERROR, f"unknown item {', '.join(unknown)} (the rubric has "
               f"{', '.join(it.id for it in rubric.items)})")
     out = out or Path("reports") / path.resolve().name
-    repro = f"grade {path}" + (f" --rubric {rubric_path}" if rubric_path else "")
-    result = grade(Request(path, out, rubric, seed, items, repro), SubprocessSandbox())
+    repro = " --rubric " + str(rubric_path) if rubric_path else ""
+    sandbox = SubprocessSandbox()
+    if as_class or is_class(path, {i.module for i in rubric.items}):
+        _grade_class(path, out, rubric, sandbox, seed, items, jobs or os.cpu_count() or 1,
+                     force, repro)
+        return
+    from grader.pipeline import Request, grade
+
+    result = grade(Request(path, out, rubric, seed, items, f"grade {path}{repro}"), sandbox)
     _print_table(result, out)
+
+
+def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: object, seed: Optional[int],
+                 items: tuple[str, ...], jobs: int, force: bool, repro: str) -> None:
+    from grader.class_report import write_class_outputs
+    from grader.classroom import grade_class, summary_lines, terminal_progress
+
+    run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs, force=force,
+                      progress=terminal_progress, repro=repro)
+    write_class_outputs(run, rubric, out)
+    for line in summary_lines(run):
+        click.echo(line)
+    click.echo(f"summary: {out / 'index.html'}")
+    click.echo(f"grades:  {out / 'grades.csv'}")
 
 
 def _rubric(rubric_path: Optional[Path]) -> Rubric:

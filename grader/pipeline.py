@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -33,6 +33,7 @@ class Request:
     seed: Optional[int] = None
     only: tuple[str, ...] = ()
     repro: str = ""
+    extra: dict[str, str] = field(default_factory=dict)  # recorded in results.json's extra_data
 
 
 def grade(req: Request, sandbox: Sandbox) -> SubmissionResult:
@@ -42,7 +43,7 @@ def grade(req: Request, sandbox: Sandbox) -> SubmissionResult:
     name = req.path.resolve().name
     seed = req.seed if req.seed is not None else derive_seed(req.rubric.sha256, name)
     base = SubmissionResult(name=name, rubric=req.rubric, seed=seed, items=(),
-                            repro=req.repro or f"grade {req.path}")
+                            repro=req.repro or f"grade {req.path}", extra=dict(req.extra))
     try:
         result = _grade(req, items, base, sandbox)
     except Exception:  # the grader's own failure: still a valid results.json

@@ -1,0 +1,115 @@
+"""Class outputs built from every student's results.json: grades.csv and index.html."""
+from __future__ import annotations
+
+import collections
+import csv
+import io
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from grader import __version__
+from grader.classroom import ClassRun, slowest
+from grader.results_json import write_text_atomic
+from grader.rubric import Rubric
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    id: str
+    title: str
+    points: float
+    passed: int
+    graded: int
+    mistakes: list[tuple[str, int]]  # diagnosed mistakes, most frequent first
+    failures: list[tuple[str, int]]  # kinds of failure without a diagnosis
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.graded if self.graded else 0.0
+
+
+def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path) -> None:
+    write_text_atomic(grades_csv(run, rubric), out / "grades.csv")
+    write_text_atomic(render_index(run, rubric), out / "index.html")
+
+
+def _item_ids(run: ClassRun, rubric: Rubric) -> list[str]:
+    seen = {t["extra_data"]["item"] for r in run.results.values() for t in r["tests"]}
+    return [i.id for i in rubric.items if i.id in seen]
+
+
+def _scores(results: dict[str, Any]) -> dict[str, float]:
+    return {t["extra_data"]["item"]: t["score"] for t in results["tests"]}
+
+
+def grades_csv(run: ClassRun, rubric: Rubric) -> str:
+    """One row per student: total, maximum, then one column per item."""
+    ids = _item_ids(run, rubric)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["student", "total", "max", *ids, "grader_error"])
+    for name in sorted(run.results):
+        r = run.results[name]
+        scores = _scores(r)
+        writer.writerow([name, f"{r['score']:g}", f"{sum(t['max_score'] for t in r['tests']):g}",
+                         *(f"{scores[i]:g}" if i in scores else "" for i in ids),
+                         "yes" if "internal_error" in r.get("extra_data", {}) else ""])
+    return buf.getvalue()
+
+
+def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
+    stats = []
+    for item in rubric.items:
+        tests = [t for r in run.results.values() for t in r["tests"]
+                 if t["extra_data"]["item"] == item.id]
+        if not tests:
+            continue
+        failed = [t["extra_data"] for t in tests if t["status"] != "passed"]
+        mistakes = collections.Counter(e["mistake"] for e in failed if e.get("mistake"))
+        kinds = collections.Counter(e.get("failure_kind") or "other" for e in failed
+                                    if not e.get("mistake"))
+        stats.append(ItemStats(item.id, item.title, item.points,
+                               sum(t["status"] == "passed" for t in tests), len(tests),
+                               mistakes.most_common(5), kinds.most_common(5)))
+    return stats
+
+
+def histogram(totals: list[float], top: float, bins: int = 10) -> list[tuple[str, int]]:
+    """Counts of totals in equal bins from 0 to `top` (whole points when few enough)."""
+    if top <= 0:
+        return []
+    if top <= 20 and float(top).is_integer():
+        edges = [float(x) for x in range(int(top) + 2)]
+    else:
+        edges = [top * k / bins for k in range(bins + 1)] + [math.inf]
+    counts = []
+    for lo, hi in zip(edges, edges[1:]):
+        n = sum(lo <= t < hi for t in totals)
+        label = f"{lo:g}" if hi - lo == 1 or hi == math.inf else f"{lo:g}–{hi:g}"
+        counts.append((label, n))
+    return counts
+
+
+def render_index(run: ClassRun, rubric: Rubric) -> str:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["points"] = lambda x: f"{x:g}"
+    totals = [r["score"] for r in run.results.values()]
+    top = max((sum(t["max_score"] for t in r["tests"]) for r in run.results.values()), default=0)
+    students = [{"name": name, "score": r["score"], "scores": _scores(r),
+                 "time": r.get("execution_time", 0.0),
+                 "error": "internal_error" in r.get("extra_data", {})}
+                for name, r in sorted(run.results.items())]
+    return env.get_template("class.html.j2").render(
+        rubric=rubric, version=__version__, students=students, top=top,
+        items=item_stats(run, rubric), ids=_item_ids(run, rubric),
+        hist=histogram(totals, top), slow=slowest(run.results, 5),
+        mean=statistics.mean(totals) if totals else 0.0,
+        median=statistics.median(totals) if totals else 0.0,
+        failed=sorted(run.failed))
