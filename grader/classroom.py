@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
+import multiprocessing
 import statistics
 import sys
 import time
@@ -81,12 +82,14 @@ def _done(student: Student, print_: str) -> Optional[dict[str, Any]]:
     return None
 
 
-def grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Sandbox, *, seed: Optional[int],
+def grade_class(path: Path, out: Path, rubric: Rubric,
+                sandbox_factory: Callable[[], Sandbox], *, seed: Optional[int],
                 only: tuple[str, ...] = (), jobs: int = 1, force: bool = False,
                 progress: Callable[[Iterator[Any], int], Iterator[Any]] = lambda it, n: it,
                 repro: str = "") -> ClassRun:
-    """Grade every student folder under `path` into `out/<student>/`; `repro` is appended
-    to each student's reproduce command (e.g. a --rubric option)."""
+    """Grade every student folder under `path` into `out/<student>/`, `jobs` at a time in
+    worker processes (each with its own sandbox, so their Python work runs in parallel);
+    `repro` is appended to each student's reproduce command (e.g. a --rubric option)."""
     start = time.monotonic()
     students = [Student(d.name, d, out / d.name) for d in student_dirs(path)]
     run = ClassRun(students)
@@ -99,23 +102,41 @@ def grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Sandbox, *, seed
         else:
             run.reused.append(s.name)
             run.results[s.name] = earlier
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_grade_one, s, p, rubric, sandbox, seed, only, repro)
-                   for s, p in todo]
-        for future in progress(concurrent.futures.as_completed(futures), len(futures)):
-            name, results, error = future.result()
-            run.results[name] = results
-            (run.failed.__setitem__(name, error) if error else run.graded.append(name))
+    args = (str(rubric.path), sandbox_factory, seed, only, repro)
+    if jobs <= 1 or len(todo) <= 1:
+        _init_worker(*args[:2])
+        done: Iterator[Any] = (_grade_one(s, p, *args[2:]) for s, p in todo)
+        _collect(run, progress(done, len(todo)))
+    else:
+        ctx = multiprocessing.get_context("spawn")  # workers start clean, without our threads
+        with concurrent.futures.ProcessPoolExecutor(jobs, ctx, _init_worker, args[:2]) as pool:
+            futures = [pool.submit(_grade_one, s, p, *args[2:]) for s, p in todo]
+            results = (f.result() for f in concurrent.futures.as_completed(futures))
+            _collect(run, progress(results, len(todo)))
     run.seconds = time.monotonic() - start
     return run
 
 
-def _grade_one(student: Student, print_: str, rubric: Rubric, sandbox: Sandbox,
-               seed: Optional[int], only: tuple[str, ...],
+def _collect(run: ClassRun, done: Iterator[tuple[str, dict[str, Any], str]]) -> None:
+    for name, results, error in done:
+        run.results[name] = results
+        (run.failed.__setitem__(name, error) if error else run.graded.append(name))
+
+
+_WORKER: dict[str, Any] = {}  # one rubric and one sandbox per worker process
+
+
+def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> None:
+    from grader.rubric import load_rubric
+
+    _WORKER.update(rubric=load_rubric(rubric_path), sandbox=sandbox_factory())
+
+
+def _grade_one(student: Student, print_: str, seed: Optional[int], only: tuple[str, ...],
                repro: str) -> tuple[str, dict[str, Any], str]:
-    req = Request(student.path, student.out, rubric, seed, only,
+    req = Request(student.path, student.out, _WORKER["rubric"], seed, only,
                   repro=f"grade {student.path}{repro}", extra={FINGERPRINT: print_})
-    result = grade(req, sandbox)
+    result = grade(req, _WORKER["sandbox"])
     results = json.loads((student.out / "results.json").read_text())
     return student.name, results, result.internal_error
 

@@ -5,7 +5,7 @@ import enum
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
@@ -60,18 +60,18 @@ def main(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Opt
               f"{', '.join(it.id for it in rubric.items)})")
     out = out or Path("reports") / path.resolve().name
     repro = " --rubric " + str(rubric_path) if rubric_path else ""
-    sandbox = SubprocessSandbox()
     if as_class or is_class(path, {i.module for i in rubric.items}):
-        _grade_class(path, out, rubric, sandbox, seed, items, jobs or os.cpu_count() or 1,
-                     force, repro)
+        _grade_class(path, out, rubric, SubprocessSandbox, seed, items,
+                     jobs or os.cpu_count() or 1, force, repro)
         return
     from grader.pipeline import Request, grade
 
-    result = grade(Request(path, out, rubric, seed, items, f"grade {path}{repro}"), sandbox)
+    result = grade(Request(path, out, rubric, seed, items, f"grade {path}{repro}"),
+                   SubprocessSandbox())
     _print_table(result, out)
 
 
-def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: object, seed: Optional[int],
+def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Optional[int],
                  items: tuple[str, ...], jobs: int, force: bool, repro: str) -> None:
     from grader.class_report import write_class_outputs
     from grader.classroom import grade_class, summary_lines, terminal_progress

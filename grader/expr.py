@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 from collections.abc import Mapping
@@ -43,6 +44,7 @@ def evaluate(expr: str | Number, env: Mapping[str, Number]) -> Number:
     return _eval(_parse(expr).body, env, expr)
 
 
+@functools.lru_cache(maxsize=1024)
 def _parse(expr: str) -> ast.Expression:
     try:
         return ast.parse(expr.strip(), mode="eval")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 import time
 import traceback
 from dataclasses import dataclass, field, replace
@@ -60,15 +61,16 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     plans, calls = checks.plan(items, base.seed)
     refs = References(req.rubric.reference_dir)
     sandbox_limits = SandboxLimits(**req.rubric.model.limits.model_dump())
-    runs: dict[str, ModuleRun] = {}
     with tempfile.TemporaryDirectory(prefix="hwg-sub-") as tmp:
         root = submission.private_copy(sub, modules, Path(tmp) / "submission")
-        for module in sorted(modules):
-            mine = tuple(c for c in calls if req.rubric.item(c.item).module == module)
-            if not sub.has(module):
-                runs[module] = _missing(module, mine)
-                continue
-            runs[module] = sandbox.run(ModuleJob(root, module, mine, sandbox_limits))
+        jobs = {m: ModuleJob(root, m, tuple(c for c in calls
+                                            if req.rubric.item(c.item).module == m),
+                             sandbox_limits) for m in sorted(modules)}
+        runs = {m: _missing(m, j.calls) for m, j in jobs.items() if not sub.has(m)}
+        with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:  # modules side by side
+            for module, run in zip(jobs, pool.map(
+                    lambda m: runs.get(m) or sandbox.run(jobs[m]), jobs)):
+                runs[module] = run
     judge = checks.Judge(refs, sandbox_limits)
     results = tuple(_judge_safely(judge, p, runs[p.item.module]) for p in plans)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."

@@ -72,7 +72,7 @@ def _confine(conf: dict[str, Any], fd: int) -> list[str]:
         import torch
 
         torch.set_num_threads(1)
-    layers = ["separate process", "time limits", "output cap", "data-only channel"]
+    layers = [*conf.get("given", []), "time limits", "output cap", "data-only channel"]
     if conf.get("namespaces") and confine.enter_namespaces():
         _become_worker(fd)  # returns in the grandchild only
         layers += ["network namespace", "pid namespace"]

@@ -12,7 +12,6 @@ import os
 import selectors
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,11 +22,10 @@ from typing import Any, Iterator, Optional
 from grader.sandbox import (Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
                             StudentError)
 from grader.sandbox import wire
+from grader.sandbox.launch import Launcher, ZygoteLauncher
 
-CHILD = Path(__file__).with_name("child.py")
 SANDBOX_UID = int(os.environ.get("GRADER_SANDBOX_UID", "61000"))  # no login, owns nothing
 SLACK = 10.0  # seconds the harness may take between two calls
-PASS_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 CALL_STATUSES = {"ok", "raised", "missing", "bad_output"}
 
 
@@ -49,9 +47,11 @@ class SubprocessSandbox:
     """Runs each module job in fresh `python -I child.py` processes, confined by every OS
     layer the machine offers (see confine.py); `uid` is the unprivileged user when root."""
 
-    def __init__(self, python: str = sys.executable, uid: int = SANDBOX_UID,
+    def __init__(self, launcher: Optional[Launcher] = None, uid: int = SANDBOX_UID,
                  namespaces: bool = True, landlock: bool = True):
-        self.python = python
+        self.launcher = launcher or ZygoteLauncher()
+        if hasattr(self.launcher, "warm_up"):
+            self.launcher.warm_up()  # its imports overlap the grader's own start
         self.uid = uid
         self.namespaces = namespaces
         self.landlock = landlock
@@ -120,6 +120,7 @@ class SubprocessSandbox:
         cpu = job.import_timeout + sum(c.timeout for c in calls) + SLACK
         return {
             "namespaces": self.namespaces, "landlock": self.landlock,
+            "given": ["separate process", self.launcher.name],
             "preload_torch": _mentions_torch(job.root),
             "uid": uid if self._can_drop_user() else None,
             "gid": uid if self._can_drop_user() else None,
@@ -134,34 +135,34 @@ class SubprocessSandbox:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         try:
-            proc = subprocess.Popen(
-                [self.python, "-I", str(CHILD), str(request), str(resp_w)],
-                pass_fds=(resp_w,), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-                cwd=work, env=_child_env(work), start_new_session=True)
+            child = self.launcher.start(request, resp_w, out_w, work,
+                                        torch=_mentions_torch(job.root))
         finally:
             os.close(resp_w)
             os.close(out_w)
         attempt = _Attempt()
         try:
-            _pump(proc, attempt, resp_r, out_r, job, {c.id: c for c in calls})
+            _pump(attempt, resp_r, out_r, job, {c.id: c for c in calls})
         finally:
+            code = None
             if not attempt.done and not attempt.timed_out:
-                _settle(proc)  # let the exit status travel up before the kill overwrites it
-            _kill_group(proc)
-            if os.geteuid() == 0:
-                _kill_user(uid)
+                code = child.wait(2.0)  # let the exit status travel up before a kill
+            _kill_group(child.pid)
+            code = child.wait(None) if code is None else code
+            if os.geteuid() == 0 and "pid namespace" not in attempt.layers:
+                _kill_user(uid)  # without the namespace, a daemon may have left the group
             _drain(out_r, attempt, job.output_bytes)
             os.close(resp_r)
             os.close(out_r)
         if not attempt.done and not attempt.ended:
-            attempt.ended = _exit_reason(proc.returncode)
+            attempt.ended = _exit_reason(code)
         if attempt.imported is None:
             attempt.imported = ImportOutcome(
                 "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
         return attempt
 
 
-def _pump(proc: subprocess.Popen, attempt: _Attempt, resp_r: int, out_r: int,
+def _pump(attempt: _Attempt, resp_r: int, out_r: int,
           job: ModuleJob, calls: dict[int, Call]) -> None:
     """Read the child's messages and output until it is done, dies or overruns a limit."""
     reader = wire.FrameReader()
@@ -288,19 +289,11 @@ def _drain(fd: int, attempt: _Attempt, cap: int) -> None:
         _keep(attempt, data, cap)
 
 
-def _settle(proc: subprocess.Popen, seconds: float = 2.0) -> None:
+def _kill_group(pid: int) -> None:
     try:
-        proc.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    proc.wait()
 
 
 @contextlib.contextmanager
@@ -401,11 +394,3 @@ def _exit_reason(code: Optional[int]) -> str:
     return f"exited with code {code}"
 
 
-def _child_env(work: Path) -> dict[str, str]:
-    env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
-    env.update(HOME=str(work), TMPDIR=str(work), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
-               PYTHONUNBUFFERED="1",
-               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MPLBACKEND="Agg")  # a student's leftover plt.show() must not need a screen
-    env.setdefault("PATH", "/usr/bin:/bin")
-    return env

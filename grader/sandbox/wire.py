@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 from typing import Any
 
@@ -33,9 +34,7 @@ def encode(message: Any) -> bytes:
 
 def _lift(obj: Any, blobs: list[bytes]) -> Any:
     if isinstance(obj, np.ndarray):
-        buf = io.BytesIO()
-        np.save(buf, obj, allow_pickle=False)
-        blobs.append(buf.getvalue())
+        blobs.append(npy_bytes(obj))
         return {"$nd": len(blobs) - 1}
     if isinstance(obj, dict):
         return {str(k): _lift(v, blobs) for k, v in obj.items()}
@@ -115,9 +114,31 @@ class BadArray:
         return f"BadArray({self.reason!r})"
 
 
+def npy_bytes(arr: np.ndarray) -> bytes:
+    """The array in .npy format (version 1.0), written without np.save's overhead."""
+    if arr.dtype.kind not in NUMERIC_KINDS or arr.dtype.fields is not None:
+        buf = io.BytesIO()  # let numpy refuse (or write) anything unusual, as np.save would
+        np.save(buf, arr, allow_pickle=False)
+        return buf.getvalue()
+    arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # keeps 0-d arrays 0-d
+    shape = f"({arr.shape[0]},)" if arr.ndim == 1 else "(" + ", ".join(map(str, arr.shape)) + ")"
+    header = f"{{'descr': '{arr.dtype.str}', 'fortran_order': False, 'shape': {shape}, }}"
+    header = header.ljust(((len(header) + 11) // 64 + 1) * 64 - 11) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") \
+        + arr.tobytes()
+
+
+_NPY_HEADER = re.compile(
+    r"\{'descr': '([<>|=]?[biuf][1248])', 'fortran_order': (False|True), "
+    r"'shape': \(((?:\d+, ?)*\d*)\), \} *\n")
+
+
 def _load_array(blobs: list[bytes], index: Any) -> np.ndarray | BadArray:
     if type(index) is not int or not 0 <= index < len(blobs):
         raise ProtocolError(f"array reference {index!r} out of range")
+    fast = _read_npy(blobs[index])
+    if fast is not None:
+        return fast
     try:
         arr = np.load(io.BytesIO(blobs[index]), allow_pickle=False)
     except Exception as exc:  # malformed .npy: the child's fault, never ours
@@ -125,4 +146,21 @@ def _load_array(blobs: list[bytes], index: Any) -> np.ndarray | BadArray:
     if type(arr) is not np.ndarray or arr.dtype.fields is not None \
             or arr.dtype.kind not in NUMERIC_KINDS:
         return BadArray(f"array of dtype {arr.dtype}")
+    return arr
+
+
+def _read_npy(data: bytes) -> np.ndarray | None:
+    """Plain numeric .npy (version 1.0) read directly; None sends anything else to np.load."""
+    if data[:8] != b"\x93NUMPY\x01\x00" or len(data) < 10:
+        return None
+    hlen = struct.unpack("<H", data[8:10])[0]
+    match = _NPY_HEADER.fullmatch(data[10:10 + hlen].decode("latin1"))
+    if match is None:
+        return None
+    dtype = np.dtype(match.group(1))
+    shape = tuple(int(n) for n in match.group(3).replace(" ", "").split(",") if n)
+    body = data[10 + hlen:]
+    if len(body) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+        return BadArray("array whose size does not match its shape")
+    arr = np.frombuffer(body, dtype=dtype).reshape(shape, order="F" if match.group(2) == "True" else "C")
     return arr

@@ -1,0 +1,83 @@
+"""A pre-started interpreter that has imported numpy (and torch, once a submission needs it)
+and forks sandbox children.
+
+Started as `python -I zygote.py FD` with a clean environment (never forked from the
+grader, so it holds no reference, rubric or grader state). It answers requests on the
+Unix socket FD, one at a time:
+  {"fork": {..., "torch": bool}} with two descriptors (responses, output) -> {"pid": N}
+  {"wait": N, "timeout": s}                                      -> {"code": exit code or null}
+No torch or OpenMP thread pool is started here, so every fork starts clean.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+from typing import Any
+
+import numpy  # noqa: F401 - imported once here, inherited by every fork
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import child  # noqa: E402 - the harness, loaded before any fork
+sys.path.pop(0)
+
+
+def main(fd: int) -> None:
+    sock = socket.socket(fileno=fd)
+    sock.sendall(b'{"ready": true}\n')
+    while True:
+        msg, fds, _, _ = socket.recv_fds(sock, 65536, 2)
+        if not msg:
+            return
+        request = json.loads(msg)
+        if "fork" in request:
+            reply = {"pid": _fork(sock, request["fork"], fds)}
+        else:
+            reply = {"code": _wait(int(request["wait"]), float(request.get("timeout", 0)))}
+        sock.sendall(json.dumps(reply).encode() + b"\n")
+
+
+def _fork(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> int:
+    resp_w, out_w = fds
+    if job.get("torch"):  # imported here once, by the first submission that uses it
+        import torch  # noqa: F401
+    pid = os.fork()
+    if pid:
+        os.close(resp_w)
+        os.close(out_w)
+        return pid
+    try:  # the sandbox child: its own session, output to the grader's pipe, then the harness
+        sock.close()
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_w, 1)
+        os.dup2(out_w, 2)
+        os.closerange(3, resp_w)
+        os.closerange(resp_w + 1, 1 << 16)
+        os.chdir(job["cwd"])
+        os.environ.clear()
+        os.environ.update(job["env"])
+        child.main(["child.py", job["request"], str(resp_w)])
+    finally:
+        os._exit(70)
+
+
+def _wait(pid: int, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.002)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
