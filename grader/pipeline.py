@@ -65,7 +65,8 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
         root = submission.private_copy(sub, modules, Path(tmp) / "submission")
         jobs = {m: ModuleJob(root, m, tuple(c for c in calls
                                             if req.rubric.item(c.item).module == m),
-                             sandbox_limits) for m in sorted(modules)}
+                             sandbox_limits, tuple(sorted(modules - {m})))
+                for m in sorted(modules)}
         runs = {m: _missing(m, j.calls) for m, j in jobs.items() if not sub.has(m)}
         with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:  # modules side by side
             for module, run in zip(jobs, pool.map(

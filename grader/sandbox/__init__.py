@@ -47,6 +47,7 @@ class ModuleJob:
     module: str
     calls: tuple[Call, ...]
     limits: Limits = Limits()
+    others: tuple[str, ...] = ()  # the other graded modules of the submission
 
     @property
     def import_timeout(self) -> float:

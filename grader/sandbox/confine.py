@@ -69,25 +69,42 @@ def set_limits(limits: dict[str, Any]) -> list[str]:
     return applied
 
 
+NETWORK_ISOLATED = False  # set once this process sits in an empty network namespace
+
+
+def isolate_network() -> bool:
+    """Move this process, and all it forks from now on, into a new network namespace (with
+    a user namespace when not root) where no interface is up: nothing is reachable. A
+    zygote does this once, so that its children need not pay for a namespace each."""
+    global NETWORK_ISOLATED
+    NETWORK_ISOLATED = NETWORK_ISOLATED or _unshare(CLONE_NEWNET)
+    return NETWORK_ISOLATED
+
+
 def enter_namespaces() -> list[str]:
-    """New network and PID namespaces (with a user namespace when not root).
+    """A new PID namespace, and a network namespace unless this one is isolated already.
 
     The PID namespace only applies to children: the caller must fork next, and the child
     becomes PID 1, whose death takes every process it started with it."""
-    flags = CLONE_NEWNET | CLONE_NEWPID
-    if os.geteuid() != 0:
+    flags = CLONE_NEWPID if NETWORK_ISOLATED else CLONE_NEWNET | CLONE_NEWPID
+    return ["network namespace", "pid namespace"] if _unshare(flags) else []
+
+
+def _unshare(flags: int) -> bool:
+    """unshare(2), adding a user namespace (keeping our ids) when not root."""
+    if os.geteuid() != 0 and not NETWORK_ISOLATED:
         flags |= CLONE_NEWUSER
     uid, gid = os.getuid(), os.getgid()
     if _libc.unshare(flags) != 0:
-        return []
-    if flags & CLONE_NEWUSER:  # keep our own ids inside the user namespace
+        return False
+    if flags & CLONE_NEWUSER:
         try:
             _write("/proc/self/setgroups", "deny")
             _write("/proc/self/uid_map", f"{uid} {uid} 1")
             _write("/proc/self/gid_map", f"{gid} {gid} 1")
         except OSError:
             pass
-    return ["network namespace", "pid namespace"]
+    return True
 
 
 def _write(path: str, text: str) -> None:

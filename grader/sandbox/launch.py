@@ -84,13 +84,14 @@ class _Forked:
 
 
 class _Zygote:
-    """One pre-started interpreter with numpy imported (torch on first use), over a socket.
+    """One pre-started interpreter (numpy, and torch if asked), answering over a socket.
     Threads share it: one question at a time."""
 
-    def __init__(self, python: str):
+    def __init__(self, python: str, torch: bool):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.proc = subprocess.Popen(
-            [python, "-I", str(ZYGOTE), str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+            [python, "-I", str(ZYGOTE), str(theirs.fileno()), "torch" if torch else "numpy"],
+            pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=base_env(), start_new_session=True)
         theirs.close()
@@ -117,39 +118,43 @@ class _Zygote:
 
 
 class ZygoteLauncher:
-    """Forks children from one zygote, started once and shared by every thread; falls
-    back to fresh interpreters if no zygote can be had."""
+    """Forks children from pre-started zygotes shared by every thread: a light one with
+    numpy only, and one that has imported torch too, started the first time a submission
+    uses torch (forking a process holding torch costs more, so numpy students never do).
+    Falls back to fresh interpreters if no zygote can be had."""
 
     name = "forked from a pre-started interpreter"
 
     def __init__(self, python: str = sys.executable):
         self.python = python
-        self.zygote: Optional[_Zygote] = None
+        self.zygotes: dict[bool, _Zygote] = {}
         self.lock = threading.Lock()
         self.fallback = SpawnLauncher(python)
 
     def warm_up(self) -> None:
-        """Start the zygote now, so its imports overlap the grader's own work."""
-        self._get()
+        """Start the light zygote now, so its imports overlap the grader's own work."""
+        self._get(torch=False)
 
-    def _get(self) -> Optional[_Zygote]:
+    def _get(self, torch: bool) -> Optional[_Zygote]:
         with self.lock:
-            if self.zygote is None or self.zygote.proc.poll() is not None:
+            zygote = self.zygotes.get(torch)
+            if zygote is None or zygote.proc.poll() is not None:
                 try:
-                    self.zygote = _Zygote(self.python)
+                    zygote = self.zygotes[torch] = _Zygote(self.python, torch)
                 except OSError:
-                    self.zygote = None
-            return self.zygote
+                    self.zygotes.pop(torch, None)
+                    return None
+            return zygote
 
     def start(self, request: Path, resp_w: int, out_w: int, work: Path,
               torch: bool = False) -> Child:
-        zygote = self._get()
-        job = {"request": str(request), "cwd": str(work), "env": child_env(work), "torch": torch}
+        zygote = self._get(torch)
+        job = {"request": str(request), "cwd": str(work), "env": child_env(work)}
         if zygote is not None:
             try:
                 return _Forked(zygote, zygote.ask({"fork": job}, (resp_w, out_w))["pid"])
             except (OSError, ValueError, KeyError):
                 with self.lock:
                     zygote.close()
-                    self.zygote = None
+                    self.zygotes.pop(torch, None)
         return self.fallback.start(request, resp_w, out_w, work)

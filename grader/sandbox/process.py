@@ -22,7 +22,7 @@ from typing import Any, Iterator, Optional
 from grader.sandbox import (Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
                             StudentError)
 from grader.sandbox import wire
-from grader.sandbox.launch import Launcher, ZygoteLauncher
+from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
 
 SANDBOX_UID = int(os.environ.get("GRADER_SANDBOX_UID", "61000"))  # no login, owns nothing
 SLACK = 10.0  # seconds the harness may take between two calls
@@ -49,7 +49,7 @@ class SubprocessSandbox:
 
     def __init__(self, launcher: Optional[Launcher] = None, uid: int = SANDBOX_UID,
                  namespaces: bool = True, landlock: bool = True):
-        self.launcher = launcher or ZygoteLauncher()
+        self.launcher = launcher or _default_launcher()
         if hasattr(self.launcher, "warm_up"):
             self.launcher.warm_up()  # its imports overlap the grader's own start
         self.uid = uid
@@ -121,7 +121,7 @@ class SubprocessSandbox:
         return {
             "namespaces": self.namespaces, "landlock": self.landlock,
             "given": ["separate process", self.launcher.name],
-            "preload_torch": _mentions_torch(job.root),
+            "preload_torch": _mentions_torch(job),
             "uid": uid if self._can_drop_user() else None,
             "gid": uid if self._can_drop_user() else None,
             "limits": {"memory_mb": lim.memory_mb, "file_mb": lim.file_mb,
@@ -136,7 +136,7 @@ class SubprocessSandbox:
         out_r, out_w = os.pipe()
         try:
             child = self.launcher.start(request, resp_w, out_w, work,
-                                        torch=_mentions_torch(job.root))
+                                        torch=_mentions_torch(job))
         finally:
             os.close(resp_w)
             os.close(out_w)
@@ -289,6 +289,12 @@ def _drain(fd: int, attempt: _Attempt, cap: int) -> None:
         _keep(attempt, data, cap)
 
 
+def _default_launcher() -> Launcher:
+    """GRADER_LAUNCHER=spawn starts a fresh interpreter per process (for debugging and for
+    measuring what the zygote saves); the default forks from a zygote."""
+    return SpawnLauncher() if os.environ.get("GRADER_LAUNCHER") == "spawn" else ZygoteLauncher()
+
+
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -298,8 +304,9 @@ def _kill_group(pid: int) -> None:
 
 @contextlib.contextmanager
 def _claim_uid(base: int, span: int = 4096) -> Iterator[int]:
-    """A sandbox uid no other grader process holds, by a lock file per uid; leftovers of
-    a grader that died are killed before the uid is used again."""
+    """A sandbox uid no other grader process holds, by a lock file per uid. The file says
+    "1" while in use: a grader that died leaves it so, and the next holder first kills
+    whatever that grader's sandbox left behind."""
     if os.geteuid() != 0:
         yield base
         return
@@ -313,8 +320,11 @@ def _claim_uid(base: int, span: int = 4096) -> Iterator[int]:
             os.close(fd)
             continue
         try:
-            _kill_user(uid)
+            if os.read(fd, 1) == b"1":  # its last holder died before cleaning up
+                _kill_user(uid)
+            os.pwrite(fd, b"1", 0)
             yield uid
+            os.pwrite(fd, b"0", 0)
         finally:
             os.close(fd)  # closing releases the lock
         return
@@ -374,10 +384,12 @@ def _uid_of(pid: int) -> Optional[int]:
     return None
 
 
-def _mentions_torch(root: Path) -> bool:
-    """Whether any of the submission's files imports torch (then the child loads it first)."""
+def _mentions_torch(job: ModuleJob) -> bool:
+    """Whether the module, or a helper file it may import, mentions torch (then its child
+    starts with torch loaded); the other graded modules do not count."""
     try:
-        return any(b"torch" in p.read_bytes() for p in root.rglob("*.py") if p.is_file())
+        return any(b"torch" in p.read_bytes() for p in job.root.rglob("*.py") if p.is_file()
+                   and p.stem not in job.others)
     except OSError:
         return False
 

@@ -1,10 +1,9 @@
-"""A pre-started interpreter that has imported numpy (and torch, once a submission needs it)
-and forks sandbox children.
+"""A pre-started interpreter that has imported numpy (and torch) and forks sandbox children.
 
-Started as `python -I zygote.py FD` with a clean environment (never forked from the
+Started as `python -I zygote.py FD numpy|torch` with a clean environment (never forked from the
 grader, so it holds no reference, rubric or grader state). It answers requests on the
 Unix socket FD, one at a time:
-  {"fork": {..., "torch": bool}} with two descriptors (responses, output) -> {"pid": N}
+  {"fork": {...}} with two file descriptors (responses, output) -> {"pid": N}
   {"wait": N, "timeout": s}                                      -> {"code": exit code or null}
 No torch or OpenMP thread pool is started here, so every fork starts clean.
 """
@@ -24,7 +23,10 @@ import child  # noqa: E402 - the harness, loaded before any fork
 sys.path.pop(0)
 
 
-def main(fd: int) -> None:
+def main(fd: int, backend: str) -> None:
+    if backend == "torch":
+        import torch  # noqa: F401 - imported without running anything: no thread pool yet
+    child.confine.isolate_network()  # one empty network namespace for all its children
     sock = socket.socket(fileno=fd)
     sock.sendall(b'{"ready": true}\n')
     while True:
@@ -41,8 +43,6 @@ def main(fd: int) -> None:
 
 def _fork(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> int:
     resp_w, out_w = fds
-    if job.get("torch"):  # imported here once, by the first submission that uses it
-        import torch  # noqa: F401
     pid = os.fork()
     if pid:
         os.close(resp_w)
@@ -66,6 +66,11 @@ def _fork(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> int:
 
 
 def _wait(pid: int, timeout: float) -> Any:
+    if timeout >= 3600:  # asked after a SIGKILL: the end is near, block for it
+        try:
+            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        except ChildProcessError:
+            return None
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -76,8 +81,8 @@ def _wait(pid: int, timeout: float) -> Any:
             return os.waitstatus_to_exitcode(status)
         if time.monotonic() >= deadline:
             return None
-        time.sleep(0.002)
+        time.sleep(0.0005)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), sys.argv[2])
