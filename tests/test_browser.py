@@ -82,3 +82,43 @@ def test_report_prints(browser, reports):
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     page.close()
+
+
+@pytest.fixture(scope="module")
+def class_summary(tmp_path_factory):
+    import subprocess
+
+    from conftest import GRADE
+
+    out = tmp_path_factory.mktemp("class")
+    subprocess.run([*GRADE, str(EXAMPLES), "--out", str(out), "--class"], cwd=ROOT, check=True,
+                   capture_output=True)
+    return out / "index.html"
+
+
+def test_class_summary_loads_clean_and_shows_the_class(browser, class_summary, rubric):
+    page, problems = _open(browser, class_summary, 1200)
+    assert problems == []
+    assert page.locator("#n-students").inner_text() == "3"
+    rows = page.locator("#items tbody tr")
+    assert rows.count() == len(rubric.items)
+    assert page.locator("#histogram rect").count() > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "class-summary.png"), full_page=True)
+    page.close()
+
+
+def test_class_table_sorts_and_links_to_reports(browser, class_summary):
+    page, problems = _open(browser, class_summary, 1200)
+    names = lambda: page.locator("#students tbody tr td:first-child a").all_inner_texts()  # noqa: E731
+    assert names() == ["alice", "bob", "carol"]
+    page.click("#students thead th:nth-child(2)")  # Total, ascending
+    assert names() == ["carol", "bob", "alice"]
+    page.click("#students thead th:nth-child(2)")  # and descending
+    assert names() == ["alice", "bob", "carol"]
+    page.click("#students a:text('bob')")
+    page.wait_for_load_state()
+    assert page.url.endswith("/bob/report.html")
+    assert page.locator("#total").inner_text() == "10 / 18 points"
+    assert problems == []
+    page.close()
