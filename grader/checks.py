@@ -157,6 +157,8 @@ def _import_failure(item: Item, imported: ImportOutcome) -> tuple[str, str, tupl
         return "missing_file", f"{module} was not found in the submission", (), ""
     if imported.status == "timeout":
         return "import", f"importing {module} did not finish: {imported.detail}", (), ""
+    if imported.status == "not_run":
+        return "not_run", f"{module} was not graded: {imported.detail}", (), ""
     if imported.status == "crashed":
         return "import", f"{module} could not be imported: the process {imported.detail}", (), ""
     err = imported.error
@@ -181,7 +183,7 @@ def _call_failure(item: Item, outcome: CallOutcome,
         return "timeout", f"{name} {outcome.detail} (time limit per call)", (), ""
     if outcome.status == "crashed":
         return "crashed", f"the process running {name} {outcome.detail}", (), ""
-    return outcome.status, f"{name} was not run: {outcome.detail}", (), ""
+    return outcome.status, f"{name} was not graded: {outcome.detail}", (), ""
 
 
 def _limit_hit(err: StudentError, limits: Limits) -> str:

@@ -1,12 +1,13 @@
 """Student-facing feedback: what was checked, what went wrong, and how to reproduce it."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from grader.outcomes import ItemResult, SubmissionResult
 
 
-MODULE_LEVEL = {"import", "missing_file", "missing"}  # failures that no trial explains
+MODULE_LEVEL = {"import", "missing_file", "missing", "not_run"}  # no trial explains these
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,29 @@ class Feedback:
         if self.repro:
             parts.append(f"Reproduce: {self.repro}")
         return "\n".join(p for p in parts if p)
+
+
+    def markdown(self) -> str:
+        """The same feedback in Markdown, as Gradescope renders it (math in $$...$$)."""
+        parts = [f"**{self.verdict}**", self.checked]
+        if self.params:
+            parts.append("Inputs of that trial: " + ", ".join(f"`{p}`" for p in self.params))
+        if self.failure:
+            parts.append("```\n" + "\n".join(self.failure) + "\n```")
+        if self.diagnosis:
+            parts.append(f"**Likely mistake:** {_gradescope_math(self.diagnosis)}")
+        if self.traceback:
+            parts.append("Traceback (your files only):\n\n```\n" + self.traceback + "\n```")
+        if self.hint:
+            parts.append(f"**Hint:** {_gradescope_math(self.hint)}")
+        if self.repro:
+            parts.append(f"Reproduce: `{self.repro}`")
+        return "\n\n".join(p for p in parts if p)
+
+
+def _gradescope_math(text: str) -> str:
+    """Gradescope's Markdown renders LaTeX between double dollars, inline or not."""
+    return re.sub(r"(?<![$\\])\$([^$]+)\$(?!\$)", r"$$\1$$", text)
 
 
 def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:

@@ -35,6 +35,7 @@ class Request:
     only: tuple[str, ...] = ()
     repro: str = ""
     extra: dict[str, str] = field(default_factory=dict)  # recorded in results.json's extra_data
+    deadline: Optional[float] = None  # time.monotonic() after which nothing more is run
 
 
 def grade(req: Request, sandbox: Sandbox) -> SubmissionResult:
@@ -65,7 +66,7 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
         root = submission.private_copy(sub, modules, Path(tmp) / "submission")
         jobs = {m: ModuleJob(root, m, tuple(c for c in calls
                                             if req.rubric.item(c.item).module == m),
-                             sandbox_limits, tuple(sorted(modules - {m})))
+                             sandbox_limits, tuple(sorted(modules - {m})), req.deadline)
                 for m in sorted(modules)}
         runs = {m: _missing(m, j.calls) for m, j in jobs.items() if not sub.has(m)}
         with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:  # modules side by side

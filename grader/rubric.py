@@ -171,6 +171,16 @@ class Limits(_Frozen):
     processes: int = Field(64, ge=4, description="processes and threads of the sandbox user")
 
 
+class GradescopeOptions(_Frozen):
+    """How results appear on Gradescope."""
+
+    time_budget: float = Field(480.0, gt=0, description="seconds for grading one submission; "
+                               "items not reached by then are reported as not graded")
+    stdout_visibility: Visibility = Field("hidden", description="who sees what student code "
+                                          "printed (and the grader's log)")
+    visibility: Visibility = Field("visible", description="the whole result's visibility")
+
+
 class RubricModel(_Frozen):
     name: str
     title: str
@@ -178,6 +188,7 @@ class RubricModel(_Frozen):
     total_points: Optional[float] = None
     defaults: Defaults = Defaults()
     limits: Limits = Limits()
+    gradescope: GradescopeOptions = GradescopeOptions()
     items: tuple[Item, ...]
 
     @model_validator(mode="after")
@@ -259,7 +270,7 @@ def _describe(path: Path, node: yaml.Node | None, err: dict[str, Any]) -> str:
 
 def _suggest(word: str, parent: list[Any]) -> str:
     fields = {"items": Item, "defaults": Defaults, "limits": Limits, "mistakes": Mistake,
-              "inputs": InputSpec}
+              "inputs": InputSpec, "gradescope": GradescopeOptions}
     model = RubricModel
     for part in parent:
         if isinstance(part, str) and part in fields:

@@ -11,7 +11,7 @@ from typing import Any, Literal, Optional, Protocol
 
 CallStatus = Literal["ok", "raised", "missing", "bad_output", "timeout", "crashed",
                      "skipped", "not_run"]
-ImportStatus = Literal["ok", "missing", "raised", "timeout", "crashed"]
+ImportStatus = Literal["ok", "missing", "raised", "timeout", "crashed", "not_run"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class ModuleJob:
     calls: tuple[Call, ...]
     limits: Limits = Limits()
     others: tuple[str, ...] = ()  # the other graded modules of the submission
+    deadline: Optional[float] = None  # time.monotonic() by which the grader must be done
 
     @property
     def import_timeout(self) -> float:

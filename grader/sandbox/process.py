@@ -26,6 +26,7 @@ from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
 
 SANDBOX_UID = int(os.environ.get("GRADER_SANDBOX_UID", "61000"))  # no login, owns nothing
 SLACK = 10.0  # seconds the harness may take between two calls
+BUDGET = "the grader's time budget for this submission ran out"
 CALL_STATUSES = {"ok", "raised", "missing", "bad_output"}
 
 
@@ -72,6 +73,8 @@ class SubprocessSandbox:
         imported: Optional[ImportOutcome] = None
         output, dropped, processes, layers = bytearray(), 0, 0, ()
         while pending and processes <= len(job.calls):
+            if job.deadline is not None and time.monotonic() >= job.deadline:
+                break
             attempt = self._attempt(job, pending, uid)
             processes += 1
             output += attempt.output[: max(0, job.output_bytes - len(output))]
@@ -79,6 +82,8 @@ class SubprocessSandbox:
             imported = imported or attempt.imported
             layers = layers or attempt.layers
             results.update(attempt.results)
+            if attempt.ended == BUDGET:
+                break
             if attempt.imported is None or attempt.imported.status != "ok":
                 break
             if attempt.ended:
@@ -86,6 +91,11 @@ class SubprocessSandbox:
             pending = [c for c in pending if c.id not in results]
             if attempt.done:
                 break
+        if job.deadline is not None and time.monotonic() >= job.deadline and pending:
+            imported = imported if imported and imported.status == "ok" else \
+                ImportOutcome("not_run", detail=BUDGET)
+            for call in pending:
+                results.setdefault(call.id, CallOutcome("not_run", detail=BUDGET))
         imported = imported or ImportOutcome("crashed", detail="the sandbox did not start")
         why = "the module could not be imported" if imported.status != "ok" else "not reached"
         for call in job.calls:
@@ -156,7 +166,7 @@ class SubprocessSandbox:
             os.close(out_r)
         if not attempt.done and not attempt.ended:
             attempt.ended = _exit_reason(code)
-        if attempt.imported is None:
+        if attempt.imported is None and attempt.ended != BUDGET:
             attempt.imported = ImportOutcome(
                 "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
         return attempt
@@ -172,7 +182,10 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
     sel.register(resp_r, selectors.EVENT_READ)
     sel.register(out_r, selectors.EVENT_READ)
     while not attempt.done:
-        remaining = deadline - time.monotonic()
+        if job.deadline is not None and time.monotonic() >= job.deadline:
+            attempt.ended = BUDGET  # the grader ran out of time, not the student
+            return
+        remaining = min(deadline, job.deadline or deadline) - time.monotonic()
         if remaining <= 0:
             attempt.timed_out, attempt.ended = True, limit
             return

@@ -1,0 +1,1 @@
+"""Gradescope: build the autograder zip, and grade /autograder/submission inside it."""

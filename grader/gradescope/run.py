@@ -1,0 +1,115 @@
+"""Inside Gradescope's image: grade ROOT/submission into ROOT/results/results.json.
+
+Seeds come from the rubric and the submitted files' contents: a resubmission of the same
+files gets the same inputs and the same feedback, while any change to the files draws new
+inputs, so answers fitted to the inputs a failure message showed do not carry over.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Optional
+
+from grader import __version__
+
+SOURCE = Path(__file__).resolve().parents[2]
+
+
+def run_autograder(root: Optional[Path] = None) -> None:
+    start = time.monotonic()
+    root = Path(root or os.environ.get("GRADESCOPE_ROOT", "/autograder"))
+    target = root / "results" / "results.json"
+    try:
+        data = _grade(root, start)
+    except BaseException:  # noqa: BLE001 - whatever happens, Gradescope gets a result
+        data = _failed(traceback.format_exc())
+    from grader.results_json import write_json_atomic
+
+    write_json_atomic(data, target)
+    print(f"results: {target} ({data.get('score', 0)} points)")
+
+
+def _grade(root: Path, start: float) -> dict[str, Any]:
+    from grader.feedback import item_feedback
+    from grader.inputs import derive_seed
+    from grader.pipeline import Request, grade
+    from grader.results_json import to_results
+    from grader.rubric import load_rubric
+    from grader.sandbox.process import SubprocessSandbox
+
+    config = json.loads((SOURCE / "gradescope.json").read_text())
+    rubric = load_rubric(SOURCE / config["rubric"])
+    options = rubric.model.gradescope
+    submission = root / "submission"
+    seed = derive_seed(rubric.sha256, files_digest(submission))
+    with tempfile.TemporaryDirectory(prefix="hwg-gs-") as out:
+        result = grade(Request(submission, Path(out), rubric, seed,
+                               repro="grade <your folder>",
+                               extra={"submission_id": _submission_id(root)},
+                               deadline=start + options.time_budget), SubprocessSandbox())
+    data = to_results(result)
+    data.update(visibility=options.visibility, stdout_visibility=options.stdout_visibility,
+                output_format="md")
+    for test, item in zip(data["tests"], result.items):
+        test["output"] = item_feedback(item, result).markdown()
+        test["output_format"] = "md"
+    if result.internal_error:
+        data["tests"].append(_traceback_entry(result.internal_error))
+    for line in _log(result):
+        print(line)
+    return data
+
+
+def files_digest(folder: Path) -> str:
+    """The submission's files, names and contents, as one hash."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _submission_id(root: Path) -> str:
+    try:
+        meta = json.loads((root / "submission_metadata.json").read_text())
+        return str(meta.get("id", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+def _failed(tb: str) -> dict[str, Any]:
+    """The grader broke: a visible entry that says so, and a hidden one with the cause."""
+    return {
+        "score": 0.0, "execution_time": 0.0, "output_format": "md",
+        "output": "**The autograder failed while grading this submission; your instructor "
+                  "has been told.** Your score is not final.",
+        "visibility": "visible", "stdout_visibility": "hidden",
+        "tests": [{"name": "The autograder failed", "number": "grader", "score": 0.0,
+                   "max_score": 0.0, "status": "failed", "visibility": "visible",
+                   "output": "The autograder failed; your instructor has been told.",
+                   "extra_data": {"item": "grader_failed", "seed": 0}},
+                  _traceback_entry(tb)],
+        "extra_data": {"grader_version": __version__, "grader_failed": True},
+    }
+
+
+def _traceback_entry(tb: str) -> dict[str, Any]:
+    return {"name": "Grader error (instructors only)", "number": "grader_traceback",
+            "score": 0.0, "max_score": 0.0, "status": "failed", "visibility": "hidden",
+            "output": f"```\n{tb}\n```", "output_format": "md",
+            "extra_data": {"item": "grader_traceback", "seed": 0}}
+
+
+def _log(result: Any) -> list[str]:
+    """For the instructor's view of run_autograder's output."""
+    return [f"{r.item.id}: {r.score:g}/{r.item.points:g} {r.verdict}" for r in result.items]
+
+
+if __name__ == "__main__":
+    run_autograder(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
