@@ -1,4 +1,4 @@
-"""`grade PATH`: a thin command line over the pipeline."""
+"""`grade PATH`, `grade rubric check`, `grade explain ITEM`: a thin command line."""
 from __future__ import annotations
 
 import enum
@@ -30,7 +30,23 @@ def _fail(code: ExitCode, message: str) -> None:
     sys.exit(code)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+class _Grade(click.Group):
+    """`grade PATH ...` grades; `grade rubric check` and `grade explain ITEM` are tools."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        tool = args and args[0] in self.commands and not os.path.isdir(args[0])
+        if args and not tool and args[0] not in ("-h", "--help", "--version"):
+            args = ["submission", *args]  # the default: grade a submission or a class
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_Grade, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grade")
+def main() -> None:
+    """Grade submissions (grade PATH), or check and explain the rubric."""
+
+
+@main.command("submission")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path),
               help="Output folder (default: reports/<submission name>/).")
@@ -42,8 +58,7 @@ def _fail(code: ExitCode, message: str) -> None:
 @click.option("--force", is_flag=True, help="Class: regrade students whose results are current.")
 @click.option("--class", "as_class", is_flag=True,
               help="Treat PATH as a folder of student folders even if only one holds files.")
-@click.version_option(__version__, prog_name="grade")
-def main(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Optional[int],
+def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Optional[int],
          jobs: Optional[int], items: tuple[str, ...], force: bool, as_class: bool) -> None:
     """Grade PATH: one submission (files in it or one folder down), or a class (one folder
     per student). Writes results.json and report.html per submission; for a class also
@@ -111,6 +126,49 @@ def _print_table(result: SubmissionResult, out: Path) -> None:
             click.echo(f"grader error on {r.item.id}:\n{r.internal_error}", err=True)
     click.echo(f"report:  {out / 'report.html'}")
     click.echo(f"results: {out / 'results.json'}")
+
+
+
+@main.group("rubric")
+def rubric_group() -> None:
+    """Check a rubric before an assignment opens."""
+
+
+@rubric_group.command("check")
+@click.argument("file", type=click.Path(path_type=Path), default=DEFAULT_RUBRIC)
+@click.option("--seeds", type=click.IntRange(min=5), default=40, show_default=True,
+              help="Seeds each declared mistake is tried on.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list what passed.")
+def rubric_check(file: Path, seeds: int, verbose: bool) -> None:
+    """Validate FILE, then self-test it: references score full marks (also in float32),
+    every declared mistake loses its item, and few slip through."""
+    from grader.rubric_check import check
+
+    report = check(file, seeds)
+    for line in report.errors:
+        click.echo(click.style("error: ", fg="red") + line)
+    for line in report.warnings:
+        click.echo(click.style("warning: ", fg="yellow") + line)
+    for line in report.notes if verbose else ():
+        click.echo(f"ok: {line}")
+    click.echo(f"{file}: {len(report.errors)} errors, {len(report.warnings)} warnings"
+               + ("" if report.errors else f"; self-test passed over {seeds} seeds"))
+    sys.exit(ExitCode.BAD_RUBRIC if report.errors else ExitCode.OK)
+
+
+@main.command("explain")
+@click.argument("item_id", metavar="ITEM")
+@click.option("--rubric", "rubric_path", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, help="Also show the inputs of every trial for this seed.")
+def explain(item_id: str, rubric_path: Optional[Path], seed: Optional[int]) -> None:
+    """What ITEM checks, on which inputs, with which tolerance, and which mistakes it names."""
+    from grader.explain import explain_item
+
+    rubric = _rubric(rubric_path)
+    if item_id not in {i.id for i in rubric.items}:
+        _fail(ExitCode.USAGE_ERROR, f"unknown item {item_id} (the rubric has "
+              f"{', '.join(i.id for i in rubric.items)})")
+    click.echo(explain_item(rubric, rubric.item(item_id), seed))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,14 @@ from grader import expr
 from grader.rubric import InputSpec, Item
 
 
+class InputError(expr.ExprError):
+    """An input that cannot be drawn, naming it."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
 @dataclass(frozen=True)
 class Trial:
     """The inputs of one call, drawn from an explicit seed, shared by student and reference."""
@@ -56,11 +64,14 @@ def _draw_one(item: Item, overrides: dict[str, Any], rng: np.random.Generator) -
     env: dict[str, Any] = {}
     values: dict[str, Any] = {}
     for name, spec in item.inputs.items():
-        if name in overrides and spec.array is None:
-            value = expr.evaluate(overrides[name], env)
-            value = int(value) if spec.int_ is not None else value
-        else:
-            value = draw(spec, env, rng)
+        try:
+            if name in overrides and spec.array is None:
+                value = expr.evaluate(overrides[name], env)
+                value = int(value) if spec.int_ is not None else value
+            else:
+                value = draw(spec, env, rng)
+        except (expr.ExprError, ValueError, TypeError) as exc:
+            raise InputError(name, f"{name}: {exc}") from None
         values[name] = value
         if not isinstance(value, np.ndarray):
             env[name] = value

@@ -185,6 +185,8 @@ class RubricModel(_Frozen):
     name: str
     title: str
     reference: str = Field(description="folder of reference modules, relative to the rubric")
+    handout: Optional[str] = Field(None, description="the student handout, relative to the "
+                                   "rubric: every student attribute must be named in it")
     total_points: Optional[float] = None
     defaults: Defaults = Defaults()
     limits: Limits = Limits()
@@ -278,6 +280,14 @@ def _suggest(word: str, parent: list[Any]) -> str:
     known = [f.alias or name for name, f in model.model_fields.items()]
     close = difflib.get_close_matches(word, known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def line_of(path: Path, loc: list[Any]) -> int:
+    """1-based line of the field at `loc` (e.g. ["items", 3, "rtol"]) in a rubric file."""
+    try:
+        return _line_of(yaml.compose(path.read_text(encoding="utf-8")), loc)
+    except (OSError, yaml.YAMLError):
+        return 1
 
 
 def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:

@@ -1,0 +1,127 @@
+"""A rubric tested against its own references: right answers pass, known mistakes fail.
+
+Only trusted code runs here (the references, their float32 ports and the declared
+mistakes), so it runs in this process, through the same planning and judging as students.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from grader import checks
+from grader.references import References
+from grader.rubric import Item, Rubric
+from grader.sandbox import CallOutcome, ImportOutcome, ModuleJob, ModuleRun
+
+
+class TrustedSandbox:
+    """Calls trusted functions in-process; `answers` maps item id to the function to use."""
+
+    def __init__(self, answers: dict[str, Callable[..., Any]], items: dict[str, Item]):
+        self.answers, self.items = answers, items
+
+    def run(self, job: ModuleJob) -> ModuleRun:
+        return ModuleRun(job.module, ImportOutcome("ok"), {c.id: self._call(c) for c in job.calls})
+
+    def _call(self, call: Any) -> CallOutcome:
+        item = self.items[call.item]
+        args = [copy.deepcopy(a) for a in call.args]
+        if item.kind == "constant":
+            return CallOutcome("ok", value=item.expected)
+        try:
+            value = self.answers[call.item](*args)
+        except Exception as exc:  # a mistake that does not apply to these shapes
+            from grader.sandbox import StudentError
+
+            return CallOutcome("raised", error=StudentError(type(exc).__name__, str(exc)))
+        return CallOutcome("ok", value=_plain(value),
+                           args_after=tuple(_plain(a) for a in args) if call.report_args else None)
+
+
+def _plain(value: Any) -> Any:
+    """What the wire would make of a value: arrays, numbers and lists."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def float32_port(fn: Callable[..., Any], item: Item) -> Callable[..., Any]:
+    """The reference computed in float32, as a careful student might write it."""
+    def cast(a: Any) -> Any:
+        if isinstance(a, np.ndarray):
+            return a.astype(np.float32)
+        return np.float32(a) if isinstance(a, float) else a
+
+    @functools.wraps(fn)
+    def port(*args: Any) -> Any:
+        small = [cast(a) for a in args]
+        out = fn(*small)
+        for name, original, updated in zip(item.arg_names, args, small):
+            if name in item.mutable:  # in-place results land in the caller's float64 arrays
+                original[...] = updated
+        if isinstance(out, tuple):
+            return tuple(np.asarray(o, np.float32) for o in out)
+        return None if out is None else np.asarray(out, np.float32)
+    return port
+
+
+@dataclass(frozen=True)
+class MistakePower:
+    item: str
+    mistake: str
+    slipped: int  # seeds on which the mistake passed the item
+    seeds: int
+    misdiagnosed: int  # seeds on which another (or no) diagnosis was given
+
+    @property
+    def slip_rate(self) -> float:
+        return self.slipped / self.seeds
+
+
+def grade_trusted(rubric: Rubric, refs: References, answers: dict[str, Callable[..., Any]],
+                  items: list[Item], seed: int) -> dict[str, Any]:
+    plans, calls = checks.plan(items, seed)
+    sandbox = TrustedSandbox(answers, {i.id: i for i in items})
+    modules = {i.module for i in items}
+    runs = {m: sandbox.run(ModuleJob(Path("."), m, tuple(
+        c for c in calls if rubric.item(c.item).module == m))) for m in modules}
+    judge = checks.Judge(refs)
+    return {p.item.id: judge.judge(p, runs[p.item.module]) for p in plans}
+
+
+def reference_failures(rubric: Rubric, refs: References, seeds: range,
+                       port: bool = False) -> list[str]:
+    """Items the reference (or its float32 port) fails, with the first failure."""
+    items = list(rubric.items)
+    answers = {i.id: (float32_port(refs.get(i.reference), i) if port else refs.get(i.reference))
+               for i in items if i.kind != "constant"}
+    problems = []
+    for seed in seeds:
+        for item_id, result in grade_trusted(rubric, refs, answers, items, seed).items():
+            if not result.passed:
+                summary = result.failure.summary if result.failure else result.internal_error
+                problems.append(f"{item_id} (seed {seed}): {summary}")
+    return problems
+
+
+def mistake_power(rubric: Rubric, refs: References, seeds: range) -> list[MistakePower]:
+    """For every declared mistake: on how many seeds it passes its item, or is misnamed."""
+    powers = []
+    for item in rubric.items:
+        for mistake in item.mistakes:
+            answers = {item.id: refs.get(mistake.reference)}
+            slipped = misdiagnosed = 0
+            for seed in seeds:
+                result = grade_trusted(rubric, refs, answers, [item], seed)[item.id]
+                slipped += result.passed
+                misdiagnosed += not result.passed and (
+                    result.diagnosis is None or result.diagnosis.id != mistake.id)
+            powers.append(MistakePower(item.id, mistake.id, slipped, len(seeds), misdiagnosed))
+    return powers

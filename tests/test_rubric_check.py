@@ -1,0 +1,101 @@
+"""`grade rubric check` and `grade explain`: broken rubrics refused or warned about at the
+right line; the shipped rubric passes its own self-test."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import GRADE, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _line(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """A copy of the shipped rubric, references and handout to break."""
+    for folder in ("rubrics", "reference", "docs"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path / "rubrics" / "highways.yaml"
+
+
+def _check(path, *args):
+    return subprocess.run([*GRADE, "rubric", "check", str(path), "--seeds", "20", *args],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+def _edit(path, old, new, count=1):
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, count))
+    return path.read_text()
+
+
+def test_the_shipped_rubric_passes(copy):
+    proc = _check(copy, "-v")
+    assert proc.returncode == 0, proc.stdout
+    assert "0 errors, 0 warnings; self-test passed" in proc.stdout
+    assert "p1a: p1a_std caught and named on all 20 seeds" in proc.stdout
+
+
+CASES = [
+    # (old, new, the line to point at, expected message, error or warning)
+    ("    reference: problem1.init_variance\n", "    reference: problem1.init_varianse\n",
+     "problem1.init_varianse", "did you mean problem1.init_variance?", "error"),
+    ("mistakes.p3e_batch0\n", "mistakes.p3e_batch_zero\n", "p3e_batch_zero",
+     "has no 'p3e_batch_zero' (did you mean mistakes.p3e_batch", "error"),
+    ("student: problem1.init_variance", "student: problem1.init_varience",
+     "init_varience", "init_varience is not named in handout.md", "error"),
+    ("      W: {int: [2, 8]}", "      W: {int: [8, 2]}", "W: {int: [8, 2]}",
+     "cannot draw the inputs: W: int range [8, 2] is empty", "error"),
+    ("      W: {int: [2, 8]}", "      W: {int: [2, 8], lgo: true}", "lgo: true",
+     "unknown field 'lgo' (did you mean 'log'?)", "error"),
+    ("    atol: 1.0e-4\n", "    atol: 0\n    rtol: 0\n", "id: p3e",
+     "a float32 port of the reference does not score full marks", "error"),
+    ("    title: \"1a: variance of the initial weights\"",
+     "    title: \"1a: variance of the initial weights\"\n    rtol: 1.0e+9", "reference: mistakes.p1a_std",
+     "p1a_std: never loses its item", "error"),
+    ("      d_x: {int: [1, 100000], log: true}\n    edge_cases:\n      - {d_x: 1}\n"
+     "      - {d_x: 2}\n      - {d_x: 100000}\n",
+     "      d_x: {int: [1, 3]}\n    trials: 2\n    edge_cases:\n      - {d_x: 1}\n",
+     "reference: mistakes.p1a_std", "p1a_std: passes p1a on", "warning"),
+]
+
+
+@pytest.mark.parametrize("old, new, anchor, message, level", CASES,
+                         ids=[c[3][:40] for c in CASES])
+def test_broken_rubrics_are_refused_or_warned_at_the_line(copy, old, new, anchor, message, level):
+    text = _edit(copy, old, new)
+    proc = _check(copy)
+    lines = [line for line in proc.stdout.splitlines() if message in line]
+    assert lines, proc.stdout
+    assert lines[0].startswith(f"{level}: {copy}:{_line(text, anchor)}:"), (lines[0], proc.stdout)
+    assert proc.returncode == (4 if level == "error" else 0)
+
+
+def test_a_mistake_equal_to_the_right_answer_is_an_error(copy):
+    mistakes = copy.parent.parent / "reference" / "mistakes.py"
+    mistakes.write_text(mistakes.read_text() + "\n\ndef p1a_same(d_x):\n    return 1.0 / d_x\n")
+    text = _edit(copy, "      - reference: mistakes.p1a_he\n",
+                 "      - reference: mistakes.p1a_same\n        message: same\n"
+                 "      - reference: mistakes.p1a_he\n")
+    proc = _check(copy)
+    assert f"{copy}:{_line(text, 'mistakes.p1a_same')}: items[0].mistakes[1]: p1a_same: " \
+           "never loses its item: the checks cannot tell it from a right answer" in proc.stdout
+
+
+def test_explain_answers_a_regrade_request():
+    proc = subprocess.run([*GRADE, "explain", "p3e", "--seed", "5"], capture_output=True,
+                          text=True, cwd=ROOT)
+    out = proc.stdout
+    assert proc.returncode == 0
+    for text in ("problem3.weight_grad_limit", "0.0001 + 0.0001 * |expected|", "10 s per call",
+                 "x0           float64 array [B, C, H, W]", "N            integer in [1, 5], odd",
+                 "p3e_flipped_kernel", "conv2d` is a cross-correlation", "trials for --seed 5:",
+                 "1 (edge): B=1, C=1"):
+        assert text in out, text
