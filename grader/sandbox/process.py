@@ -6,22 +6,19 @@ takes the remaining calls.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import selectors
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from grader.sandbox import (Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
                             StudentError)
-from grader.sandbox import wire
+from grader.sandbox import users, wire
 from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
 
 SANDBOX_UID = int(os.environ.get("GRADER_SANDBOX_UID", "61000"))  # no login, owns nothing
@@ -60,11 +57,11 @@ class SubprocessSandbox:
     def run(self, job: ModuleJob) -> ModuleRun:
         """Run on a copy of the submission only this module's processes see (read-only),
         as a sandbox user no other running sandbox has (when root)."""
-        with tempfile.TemporaryDirectory(prefix="hwg-mod-") as tmp, _claim_uid(self.uid) as uid:
+        with tempfile.TemporaryDirectory(prefix="hwg-mod-") as tmp, users.claim_uid(self.uid) as uid:
             os.chmod(tmp, 0o711)  # the sandbox user may pass through, not list
             root = Path(tmp) / "submission"
             shutil.copytree(job.root, root, symlinks=False, ignore_dangling_symlinks=True)
-            _readable(root)
+            users.make_readable(root)
             return self._run(replace(job, root=root.resolve()), uid)
 
     def _run(self, job: ModuleJob, uid: int) -> ModuleRun:
@@ -118,12 +115,6 @@ class SubprocessSandbox:
                            "report_args": c.report_args} for c in calls]}))
             return self._watch(job, calls, request, work, uid)
 
-    @staticmethod
-    def _can_drop_user() -> bool:
-        """Root can hand the child to another user only if that user can run Python."""
-        return os.geteuid() == 0 and all(
-            _reachable(Path(p)) for p in {sys.base_prefix, sys.prefix, *_site_dirs()})
-
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
                      uid: int) -> dict[str, Any]:
         lim = job.limits
@@ -132,8 +123,8 @@ class SubprocessSandbox:
             "namespaces": self.namespaces, "landlock": self.landlock,
             "given": ["separate process", self.launcher.name],
             "preload_torch": _mentions_torch(job),
-            "uid": uid if self._can_drop_user() else None,
-            "gid": uid if self._can_drop_user() else None,
+            "uid": uid if users.can_drop_to_sandbox_user() else None,
+            "gid": uid if users.can_drop_to_sandbox_user() else None,
             "limits": {"memory_mb": lim.memory_mb, "file_mb": lim.file_mb,
                        "open_files": lim.open_files, "processes": lim.processes,
                        "cpu_seconds": int(cpu) + 1},
@@ -160,7 +151,7 @@ class SubprocessSandbox:
             _kill_group(child.pid)
             code = child.wait(None) if code is None else code
             if os.geteuid() == 0 and "pid namespace" not in attempt.layers:
-                _kill_user(uid)  # without the namespace, a daemon may have left the group
+                users.kill_user(uid)  # without the namespace, a daemon may have left the group
             _drain(out_r, attempt, job.output_bytes)
             os.close(resp_r)
             os.close(out_r)
@@ -313,88 +304,6 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-@contextlib.contextmanager
-def _claim_uid(base: int, span: int = 4096) -> Iterator[int]:
-    """A sandbox uid no other grader process holds, by a lock file per uid. The file says
-    "1" while in use: a grader that died leaves it so, and the next holder first kills
-    whatever that grader's sandbox left behind."""
-    if os.geteuid() != 0:
-        yield base
-        return
-    lock_dir = Path(tempfile.gettempdir()) / "hwg-uids"
-    lock_dir.mkdir(mode=0o700, exist_ok=True)
-    for uid in range(base, base + span):
-        fd = os.open(lock_dir / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        try:
-            if os.read(fd, 1) == b"1":  # its last holder died before cleaning up
-                _kill_user(uid)
-            os.pwrite(fd, b"1", 0)
-            yield uid
-            os.pwrite(fd, b"0", 0)
-        finally:
-            os.close(fd)  # closing releases the lock
-        return
-    raise RuntimeError(f"no free sandbox uid in {base}..{base + span - 1}")
-
-
-def _reachable(path: Path) -> bool:
-    """Whether every folder down to `path` lets other users through and `path` read."""
-    try:
-        parts = [path, *path.parents]
-        return all(p.stat().st_mode & 0o001 for p in parts) and bool(path.stat().st_mode & 0o004)
-    except OSError:
-        return False
-
-
-def _site_dirs() -> list[str]:
-    return [p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]
-
-
-def _readable(root: Path) -> None:
-    """Readable by the sandbox user, writable by nobody but the grader."""
-    for folder, _, files in os.walk(root):
-        os.chmod(folder, 0o755)
-        for name in files:
-            os.chmod(os.path.join(folder, name), 0o644)
-
-
-def _kill_user(uid: int) -> None:
-    """SIGKILL every process of the sandbox user, in rounds, until none is left."""
-    for _ in range(20):
-        pids = [pid for pid in _pids() if _uid_of(pid) == uid]
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.01)
-
-
-def _pids() -> list[int]:
-    try:
-        return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return []
-
-
-def _uid_of(pid: int) -> Optional[int]:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("Uid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
 
 
 def _mentions_torch(job: ModuleJob) -> bool:
