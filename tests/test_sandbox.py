@@ -163,3 +163,20 @@ def test_helper_modules_next_to_the_file_are_importable(tmp_path):
     (tmp_path / "helpers.py").write_text("def two(): return 2.0\n")
     job = _job(tmp_path, "from helpers import two\ndef f(): return two()\n", [_call(0, "f")])
     assert SubprocessSandbox().run(job).calls[0].value == 2.0
+
+
+def test_layers_that_took_effect_are_reported(tmp_path):
+    """Every layer the machine offers is applied and named; none is claimed that is not."""
+    import ctypes
+    import os
+
+    job = _job(tmp_path, "X = 1\n", [_call(0, "X", kind="get")])
+    layers = set(SubprocessSandbox().run(job).layers)
+    assert {"separate process", "time limits", "output cap", "data-only channel",
+            "memory limit", "file size limit", "open files limit", "no core dumps"} <= layers
+    landlock_abi = ctypes.CDLL(None).syscall(444, None, 0, 1)
+    assert (landlock_abi > 0) == any(layer.startswith("landlock") for layer in layers)
+    if os.geteuid() == 0:
+        assert "unprivileged user" in layers or "capabilities dropped" in layers
+    assert SubprocessSandbox(namespaces=False, landlock=False).run(job).layers.count(
+        "pid namespace") == 0

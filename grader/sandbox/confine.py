@@ -129,7 +129,7 @@ def drop_user(uid: int | None, gid: int | None) -> list[str]:
         os.setuid(uid)
     except OSError:
         return []
-    return [f"unprivileged user {uid}"]
+    return ["unprivileged user"]  # the uid differs per process; the layer does not
 
 
 def drop_capabilities() -> list[str]:
