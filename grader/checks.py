@@ -1,6 +1,7 @@
 """Rubric items as checks: plan the calls, then judge what came back against the reference."""
 from __future__ import annotations
 
+import collections
 import copy
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -35,7 +36,9 @@ def plan(items: list[Item], base_seed: int) -> tuple[list[Plan], list[Call]]:
     plans, calls = [], []
     for item in items:
         seed = item_seed(base_seed, item)
-        trials = tuple(draw_trials(item, seed)) if item.kind != "constant" else (Trial(0, {}),)
+        trials = _TRIALS.get((id(item), seed), lambda: (
+            tuple(draw_trials(item, seed)) if item.kind != "constant" else (Trial(0, {}),)),
+            keep=item)
         ids = []
         for trial in trials:
             ids.append(len(calls))
@@ -140,7 +143,37 @@ def _usable(item: Item, outcome: CallOutcome) -> bool:
     return outcome.value is not None or item.kind == "inplace"
 
 
+class _Memo:
+    """A bounded memo of values by key; `keep` holds the objects whose id() is in the key,
+    so an id cannot be reused while its entry lives."""
+
+    def __init__(self, size: int):
+        self.size, self.data = size, collections.OrderedDict()
+
+    def get(self, key: tuple, make: Callable[[], Any], keep: Any = None) -> Any:
+        if key in self.data:
+            self.data.move_to_end(key)
+            return self.data[key][1]
+        value = make()
+        self.data[key] = (keep, value)
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+        return value
+
+
+# With one seed for a whole class (`--seed`), students share inputs: draw them and compute
+# the references' values once per trial, not once per student.
+_TRIALS = _Memo(4096)
+_EXPECTED = _Memo(65536)
+
+
 def expected_value(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
+    """The value of a reference (or a mistake) on the trial's inputs, computed once."""
+    return _EXPECTED.get((id(item), id(trial), fn), lambda: _run_reference(item, trial, fn),
+                         keep=(item, trial))
+
+
+def _run_reference(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
     """Run a reference (or a mistake) on copies of the trial's inputs."""
     args = [copy.deepcopy(a) for a in trial.args(item)]
     result = fn(*args)

@@ -116,3 +116,17 @@ def test_one_subfolder_is_a_submission_and_class_flag_says_otherwise(tmp_path):
                           cwd=ROOT, capture_output=True, text=True)
     assert (tmp_path / "cls" / "hw" / "results.json").exists()
     assert (tmp_path / "cls" / "grades.csv").exists()
+
+
+def test_a_shared_seed_gives_each_student_what_grading_alone_gives(tmp_path):
+    """With --seed, students share inputs and the grader computes each reference value
+    once; results must not change because of it."""
+    root = tmp_path / "submissions"
+    for name in ("alice", "bob", "carol"):
+        shutil.copytree(MEMBERS[name], root / name)
+    _grade_class(root, tmp_path / "class", "--seed", "7")
+    for name in ("alice", "bob", "carol"):
+        in_class = json.loads((tmp_path / "class" / name / "results.json").read_text())
+        _, alone = run_grade(root / name, tmp_path / "alone" / name, "--seed", "7")
+        assert _feedback(in_class) == _feedback(alone), name
+        assert in_class["extra_data"]["seed"] == 7
