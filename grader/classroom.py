@@ -55,19 +55,26 @@ def student_dirs(path: Path) -> list[Path]:
                   and d.name not in IGNORED_DIRS and not d.name.startswith("."))
 
 
-def fingerprint(student: Path, rubric: Rubric, seed: Optional[int],
-                only: tuple[str, ...]) -> str:
-    """Changes whenever a regrade could give another result: the submission's files, the
-    rubric, the reference folder, the grader's version, or the options."""
+def fingerprint(student: Path, common: str) -> str:
+    """Changes whenever a regrade could give another result: the submission's files, or
+    what `common_fingerprint` covers."""
+    return _digest_files(student, hashlib.sha256(common.encode())).hexdigest()
+
+
+def common_fingerprint(rubric: Rubric, seed: Optional[int], only: tuple[str, ...]) -> str:
+    """The part every student shares: grader version, rubric, reference folder, options."""
     digest = hashlib.sha256()
     for part in (__version__, rubric.sha256, str(seed), ",".join(only)):
         digest.update(part.encode() + b"\0")
-    for folder in (student, rubric.reference_dir):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
-                           and "__pycache__" not in p.parts):
-            digest.update(str(path.relative_to(folder)).encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    return _digest_files(rubric.reference_dir, digest).hexdigest()
+
+
+def _digest_files(folder: Path, digest: Any) -> Any:
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
+                       and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest
 
 
 def _done(student: Student, print_: str) -> Optional[dict[str, Any]]:
@@ -94,8 +101,9 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
     students = [Student(d.name, d, out / d.name) for d in student_dirs(path)]
     run = ClassRun(students)
     todo = []
+    common = common_fingerprint(rubric, seed, only)
     for s in students:
-        print_ = fingerprint(s.path, rubric, seed, only)
+        print_ = fingerprint(s.path, common)
         earlier = None if force else _done(s, print_)
         if earlier is None:
             todo.append((s, print_))

@@ -11,7 +11,7 @@ import time
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 from grader import checks, submission
 from grader.inputs import derive_seed
@@ -69,10 +69,9 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
                              sandbox_limits, tuple(sorted(modules - {m})), req.deadline)
                 for m in sorted(modules)}
         runs = {m: _missing(m, j.calls) for m, j in jobs.items() if not sub.has(m)}
-        with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:  # modules side by side
-            for module, run in zip(jobs, pool.map(
-                    lambda m: runs.get(m) or sandbox.run(jobs[m]), jobs)):
-                runs[module] = run
+        present = [m for m in jobs if sub.has(m)]
+        with ThreadPoolExecutor(max_workers=max(1, len(present))) as pool:  # side by side
+            runs.update(zip(present, pool.map(sandbox.run, [jobs[m] for m in present])))
     judge = checks.Judge(refs, sandbox_limits)
     results = tuple(_judge_safely(judge, p, runs[p.item.module]) for p in plans)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
@@ -81,13 +80,12 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
                     layers=_layers(runs.values()))
 
 
-def _layers(runs: object) -> tuple[str, ...]:
+def _layers(runs: Iterable[ModuleRun]) -> tuple[str, ...]:
     """The isolation layers that were active in every sandboxed process of this run."""
-    seen = [set(r.layers) for r in runs if r.layers]
-    if not seen:
+    reported = [r.layers for r in runs if r.layers]
+    if not reported:
         return ()
-    first = next(r.layers for r in runs if r.layers)
-    return tuple(layer for layer in first if all(layer in s for s in seen))
+    return tuple(layer for layer in reported[0] if all(layer in ls for ls in reported))
 
 
 def _judge_safely(judge: checks.Judge, p: checks.Plan, run: ModuleRun) -> ItemResult:
