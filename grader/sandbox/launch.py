@@ -79,7 +79,11 @@ class _Forked:
 
     def wait(self, timeout: Optional[float]) -> Optional[int]:
         if self.code is None:
-            self.code = self.zygote.ask({"wait": self.pid, "timeout": timeout or 3600.0})["code"]
+            try:
+                self.code = self.zygote.ask({"wait": self.pid,
+                                             "timeout": timeout or 3600.0})["code"]
+            except (OSError, ValueError, KeyError):  # the zygote died: the exit is unknown
+                return None
         return self.code
 
 
