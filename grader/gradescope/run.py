@@ -52,7 +52,9 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
         result = grade(Request(submission, Path(out), rubric, seed,
                                repro="grade <your folder>",
                                extra={"submission_id": _submission_id(root)},
-                               deadline=start + options.time_budget), SubprocessSandbox())
+                               deadline=start + options.time_budget,
+                               parallel=False),  # one sandbox at a time fits 768 MB
+                       SubprocessSandbox())
     data = to_results(result)
     data.update(visibility=options.visibility, stdout_visibility=options.stdout_visibility,
                 output_format="md")
