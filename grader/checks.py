@@ -187,7 +187,8 @@ def _run_reference(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
 def _import_failure(item: Item, imported: ImportOutcome) -> tuple[str, str, tuple[str, ...], str]:
     module = f"{item.module}.py"
     if imported.status == "missing":
-        return "missing_file", f"{module} was not found in the submission", (), ""
+        return "missing_file", imported.detail or f"{module} was not found in the submission", \
+            (), ""
     if imported.status == "timeout":
         return "import", f"importing {module} did not finish: {imported.detail}", (), ""
     if imported.status == "not_run":

@@ -69,7 +69,7 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
                                             if req.rubric.item(c.item).module == m),
                              sandbox_limits, tuple(sorted(modules - {m})), req.deadline)
                 for m in sorted(modules)}
-        runs = {m: _missing(m, j.calls) for m, j in jobs.items() if not sub.has(m)}
+        runs = {m: _missing(m, j.calls, sub) for m, j in jobs.items() if not sub.has(m)}
         present = [m for m in jobs if sub.has(m)]
         workers = max(1, len(present)) if req.parallel else 1
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -98,8 +98,8 @@ def _judge_safely(judge: checks.Judge, p: checks.Plan, run: ModuleRun) -> ItemRe
                           internal_error=traceback.format_exc())
 
 
-def _missing(module: str, calls: tuple) -> ModuleRun:
-    why = f"{module}.py was not found in the submission"
+def _missing(module: str, calls: tuple, sub: submission.Submission) -> ModuleRun:
+    why = f"{module}.py was not found in the submission ({submission.found_files(sub)})"
     return ModuleRun(module, ImportOutcome("missing", detail=why),
                      {c.id: CallOutcome("not_run", detail=why) for c in calls})
 

@@ -55,6 +55,19 @@ def _present(folder: Path, modules: set[str]) -> set[str]:
     return {m for m in modules if f"{m.lower()}.py" in names}
 
 
+def found_files(sub: Submission, most: int = 8) -> str:
+    """What the student's folder does hold, for a message about what it does not."""
+    try:
+        names = sorted(p.name for p in sub.root.iterdir() if not p.name.startswith("."))
+    except OSError:
+        names = []
+    if not names:
+        return "the folder is empty"
+    shown = ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+    where = "" if sub.root == sub.path else f" in {sub.root.name}/"
+    return f"found{where}: {shown}"
+
+
 def private_copy(sub: Submission, modules: set[str], dest: Path) -> Path:
     """Copy the submission's folder (regular files only, bounded) to `dest`; return its root.
 
