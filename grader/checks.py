@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 import copy
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -14,7 +15,8 @@ from grader.inputs import Trial, derive_seed, draw_trials
 from grader.outcomes import ItemResult, TrialFailure
 from grader.references import References
 from grader.rubric import Item, Mistake
-from grader.sandbox import Call, CallOutcome, ImportOutcome, Limits, ModuleRun, StudentError
+from grader.sandbox import (Call, CallOutcome, ImportOutcome, Limits, ModuleJob, ModuleRun,
+                            StudentError)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,23 @@ def plan(items: list[Item], base_seed: int) -> tuple[list[Plan], list[Call]]:
                 timeout=item.timeout))
         plans.append(Plan(item, seed, trials, tuple(ids)))
     return plans, calls
+
+
+def calls_by_module(items: list[Item], calls: list[Call]) -> dict[str, tuple[Call, ...]]:
+    """The planned calls, grouped by the student module that answers them."""
+    module_of = {i.id: i.module for i in items}
+    return {m: tuple(c for c in calls if module_of[c.item] == m)
+            for m in sorted(set(module_of.values()))}
+
+
+def judge_in(sandbox: Any, refs: References, items: list[Item],
+             seed: int) -> dict[str, ItemResult]:
+    """Plan, run every module in `sandbox` and judge: for sandboxes that need no files."""
+    plans, calls = plan(items, seed)
+    runs = {m: sandbox.run(ModuleJob(Path("."), m, mine))
+            for m, mine in calls_by_module(items, calls).items()}
+    judge = Judge(refs)
+    return {p.item.id: judge.judge(p, runs[p.item.module]) for p in plans}
 
 
 class Judge:

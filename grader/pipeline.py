@@ -65,10 +65,9 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     sandbox_limits = SandboxLimits(**req.rubric.model.limits.model_dump())
     with tempfile.TemporaryDirectory(prefix="hwg-sub-") as tmp:
         root = submission.private_copy(sub, modules, Path(tmp) / "submission")
-        jobs = {m: ModuleJob(root, m, tuple(c for c in calls
-                                            if req.rubric.item(c.item).module == m),
-                             sandbox_limits, tuple(sorted(modules - {m})), req.deadline)
-                for m in sorted(modules)}
+        jobs = {m: ModuleJob(root, m, mine, sandbox_limits, tuple(sorted(modules - {m})),
+                             req.deadline)
+                for m, mine in checks.calls_by_module(items, calls).items()}
         runs = {m: _missing(m, j.calls, sub) for m, j in jobs.items() if not sub.has(m)}
         present = [m for m in jobs if sub.has(m)]
         workers = max(1, len(present)) if req.parallel else 1

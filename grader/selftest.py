@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -85,15 +84,9 @@ class MistakePower:
         return self.slipped / self.seeds
 
 
-def grade_trusted(rubric: Rubric, refs: References, answers: dict[str, Callable[..., Any]],
+def grade_trusted(refs: References, answers: dict[str, Callable[..., Any]],
                   items: list[Item], seed: int) -> dict[str, Any]:
-    plans, calls = checks.plan(items, seed)
-    sandbox = TrustedSandbox(answers, {i.id: i for i in items})
-    modules = {i.module for i in items}
-    runs = {m: sandbox.run(ModuleJob(Path("."), m, tuple(
-        c for c in calls if rubric.item(c.item).module == m))) for m in modules}
-    judge = checks.Judge(refs)
-    return {p.item.id: judge.judge(p, runs[p.item.module]) for p in plans}
+    return checks.judge_in(TrustedSandbox(answers, {i.id: i for i in items}), refs, items, seed)
 
 
 def reference_failures(rubric: Rubric, refs: References, seeds: range,
@@ -104,7 +97,7 @@ def reference_failures(rubric: Rubric, refs: References, seeds: range,
                for i in items if i.kind != "constant"}
     problems = []
     for seed in seeds:
-        for item_id, result in grade_trusted(rubric, refs, answers, items, seed).items():
+        for item_id, result in grade_trusted(refs, answers, items, seed).items():
             if not result.passed:
                 summary = result.failure.summary if result.failure else result.internal_error
                 problems.append(f"{item_id} (seed {seed}): {summary}")
@@ -119,7 +112,7 @@ def mistake_power(rubric: Rubric, refs: References, seeds: range) -> list[Mistak
             answers = {item.id: refs.get(mistake.reference)}
             slipped = misdiagnosed = 0
             for seed in seeds:
-                result = grade_trusted(rubric, refs, answers, [item], seed)[item.id]
+                result = grade_trusted(refs, answers, [item], seed)[item.id]
                 slipped += result.passed
                 misdiagnosed += not result.passed and (
                     result.diagnosis is None or result.diagnosis.id != mistake.id)

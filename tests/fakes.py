@@ -52,15 +52,9 @@ def namespace(**attrs: Any) -> SimpleNamespace:
 def grade_modules(rubric: Any, modules: dict[str, Any], seed: int,
                   only: tuple[str, ...] = ()) -> dict[str, Any]:
     """Plan, run in-process and judge: {item id: ItemResult}."""
-    from pathlib import Path
-
     from grader import checks
     from grader.references import References
 
     items = [i for i in rubric.items if not only or i.id in only]
-    plans, calls = checks.plan(items, seed)
-    sandbox = InProcessSandbox(modules)
-    runs = {m: sandbox.run(ModuleJob(Path("."), m, tuple(
-        c for c in calls if rubric.item(c.item).module == m))) for m in {i.module for i in items}}
-    judge = checks.Judge(References(rubric.reference_dir))
-    return {p.item.id: judge.judge(p, runs[p.item.module]) for p in plans}
+    return checks.judge_in(InProcessSandbox(modules), References(rubric.reference_dir),
+                           items, seed)
