@@ -41,6 +41,14 @@ class _Attempt:
     blamed: Optional[int] = None  # the call whose code most likely caused an early end
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """What stays the same over one module's processes: its uid, and whether it uses torch."""
+
+    uid: int
+    torch: bool
+
+
 class SubprocessSandbox:
     """Runs each module job in fresh `python -I child.py` processes, confined by every OS
     layer the machine offers (see confine.py); `uid` is the unprivileged user when root."""
@@ -62,17 +70,18 @@ class SubprocessSandbox:
             root = Path(tmp) / "submission"
             shutil.copytree(job.root, root, symlinks=False, ignore_dangling_symlinks=True)
             users.make_readable(root)
-            return self._run(replace(job, root=root.resolve()), uid)
+            job = replace(job, root=root.resolve())
+            return self._run(job, _Slot(uid, _mentions_torch(job)))
 
-    def _run(self, job: ModuleJob, uid: int) -> ModuleRun:
+    def _run(self, job: ModuleJob, slot: _Slot) -> ModuleRun:
         pending = list(job.calls)
         results: dict[int, CallOutcome] = {}
         imported: Optional[ImportOutcome] = None
         output, dropped, processes, layers = bytearray(), 0, 0, ()
         while pending and processes <= len(job.calls):
-            if job.deadline is not None and time.monotonic() >= job.deadline:
+            if _past(job.deadline):
                 break
-            attempt = self._attempt(job, pending, uid)
+            attempt = self._attempt(job, pending, slot)
             processes += 1
             output += attempt.output[: max(0, job.output_bytes - len(output))]
             dropped += attempt.dropped + max(0, len(attempt.output) - job.output_bytes)
@@ -88,7 +97,7 @@ class SubprocessSandbox:
             pending = [c for c in pending if c.id not in results]
             if attempt.done:
                 break
-        if job.deadline is not None and time.monotonic() >= job.deadline and pending:
+        if pending and _past(job.deadline):
             imported = imported if imported and imported.status == "ok" else \
                 ImportOutcome("not_run", detail=BUDGET)
             for call in pending:
@@ -100,31 +109,30 @@ class SubprocessSandbox:
         return ModuleRun(job.module, imported, results, output.decode("utf-8", "replace"),
                          dropped, processes, layers)
 
-    def _attempt(self, job: ModuleJob, calls: list[Call], uid: int) -> _Attempt:
+    def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot) -> _Attempt:
         with tempfile.TemporaryDirectory(prefix="hwg-") as tmp:
             request = Path(tmp) / "request.bin"
             work = Path(tmp) / "work"
             work.mkdir()
             if os.geteuid() == 0:  # the sandbox user may pass through, and write only here
                 os.chmod(tmp, 0o711)
-                os.chown(work, uid, uid)
+                os.chown(work, slot.uid, slot.uid)
             request.write_bytes(wire.encode({
                 "root": str(job.root), "module": job.module,
-                "confine": self._confinement(job, calls, work, uid),
+                "confine": self._confinement(job, calls, work, slot),
                 "calls": [{"id": c.id, "attr": c.attr, "kind": c.kind, "args": list(c.args),
                            "report_args": c.report_args} for c in calls]}))
-            return self._watch(job, calls, request, work, uid)
+            return self._watch(job, calls, request, work, slot)
 
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
-                     uid: int) -> dict[str, Any]:
+                     slot: _Slot) -> dict[str, Any]:
         lim = job.limits
         cpu = job.import_timeout + sum(c.timeout for c in calls) + SLACK
+        uid = slot.uid if users.can_drop_to_sandbox_user() else None
         return {
             "namespaces": self.namespaces, "landlock": self.landlock,
             "given": ["separate process", self.launcher.name],
-            "preload_torch": _mentions_torch(job),
-            "uid": uid if users.can_drop_to_sandbox_user() else None,
-            "gid": uid if users.can_drop_to_sandbox_user() else None,
+            "preload_torch": slot.torch, "uid": uid, "gid": uid,
             "limits": {"memory_mb": lim.memory_mb, "file_mb": lim.file_mb,
                        "open_files": lim.open_files, "processes": lim.processes,
                        "cpu_seconds": int(cpu) + 1},
@@ -132,12 +140,12 @@ class SubprocessSandbox:
         }
 
     def _watch(self, job: ModuleJob, calls: list[Call], request: Path, work: Path,
-               uid: int) -> _Attempt:
+               slot: _Slot) -> _Attempt:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         try:
             child = self.launcher.start(request, resp_w, out_w, work,
-                                        torch=_mentions_torch(job))
+                                        torch=slot.torch)
         finally:
             os.close(resp_w)
             os.close(out_w)
@@ -151,7 +159,7 @@ class SubprocessSandbox:
             _kill_group(child.pid)
             code = child.wait(None) if code is None else code
             if os.geteuid() == 0 and "pid namespace" not in attempt.layers:
-                users.kill_user(uid)  # without the namespace, a daemon may have left the group
+                users.kill_user(slot.uid)  # without the namespace, a daemon may have left the group
             _drain(out_r, attempt, job.output_bytes)
             os.close(resp_r)
             os.close(out_r)
@@ -173,7 +181,7 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
     sel.register(resp_r, selectors.EVENT_READ)
     sel.register(out_r, selectors.EVENT_READ)
     while not attempt.done:
-        if job.deadline is not None and time.monotonic() >= job.deadline:
+        if _past(job.deadline):
             attempt.ended = BUDGET  # the grader ran out of time, not the student
             return
         remaining = min(deadline, job.deadline or deadline) - time.monotonic()
@@ -291,6 +299,10 @@ def _drain(fd: int, attempt: _Attempt, cap: int) -> None:
         if not data:
             return
         _keep(attempt, data, cap)
+
+
+def _past(deadline: Optional[float]) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def _default_launcher() -> Launcher:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import signal
 import sys
@@ -95,6 +96,7 @@ def _uid_of(pid: int) -> Optional[int]:
     return None
 
 
+@functools.lru_cache(maxsize=1)
 def can_drop_to_sandbox_user() -> bool:
     """Root can hand the child to another user only if that user can run Python."""
     return os.geteuid() == 0 and all(
