@@ -17,7 +17,7 @@ from grader import __version__
 from grader.pipeline import Request, grade
 from grader.rubric import Rubric
 from grader.sandbox import Sandbox
-from grader.submission import IGNORED_DIRS, locate
+from grader.submission import IGNORED_DIRS, digest_files, locate
 
 FINGERPRINT = "fingerprint"
 
@@ -58,7 +58,7 @@ def student_dirs(path: Path) -> list[Path]:
 def fingerprint(student: Path, common: str) -> str:
     """Changes whenever a regrade could give another result: the submission's files, or
     what `common_fingerprint` covers."""
-    return _digest_files(student, hashlib.sha256(common.encode())).hexdigest()
+    return digest_files(student, hashlib.sha256(common.encode())).hexdigest()
 
 
 def common_fingerprint(rubric: Rubric, seed: Optional[int], only: tuple[str, ...]) -> str:
@@ -66,15 +66,7 @@ def common_fingerprint(rubric: Rubric, seed: Optional[int], only: tuple[str, ...
     digest = hashlib.sha256()
     for part in (__version__, rubric.sha256, str(seed), ",".join(only)):
         digest.update(part.encode() + b"\0")
-    return _digest_files(rubric.reference_dir, digest).hexdigest()
-
-
-def _digest_files(folder: Path, digest: Any) -> Any:
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
-                       and "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest
+    return digest_files(rubric.reference_dir, digest).hexdigest()
 
 
 def _done(student: Student, print_: str) -> Optional[dict[str, Any]]:

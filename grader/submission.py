@@ -1,10 +1,12 @@
 """Finding a submission's files (directly or one folder down) and making a private copy."""
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", "node_modules"}
 MAX_FILES = 2000
@@ -53,6 +55,16 @@ def _present(folder: Path, modules: set[str]) -> set[str]:
     except OSError:
         return set()
     return {m for m in modules if f"{m.lower()}.py" in names}
+
+
+def digest_files(folder: Path, digest: Any = None) -> Any:
+    """Names and contents of every regular file below `folder`, fed into a sha256."""
+    digest = digest or hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
+                       and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest
 
 
 def found_files(sub: Submission, most: int = 8) -> str:

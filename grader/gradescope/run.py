@@ -6,7 +6,6 @@ inputs, so answers fitted to the inputs a failure message showed do not carry ov
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -42,12 +41,13 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
     from grader.results_json import to_results
     from grader.rubric import load_rubric
     from grader.sandbox.process import SubprocessSandbox
+    from grader.submission import digest_files
 
     config = json.loads((SOURCE / "gradescope.json").read_text())
     rubric = load_rubric(SOURCE / config["rubric"])
     options = rubric.model.gradescope
     submission = root / "submission"
-    seed = derive_seed(rubric.sha256, files_digest(submission))
+    seed = derive_seed(rubric.sha256, digest_files(submission).hexdigest())
     with tempfile.TemporaryDirectory(prefix="hwg-gs-") as out:
         result = grade(Request(submission, Path(out), rubric, seed,
                                repro="grade <your folder>",
@@ -66,15 +66,6 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
     for line in _log(result):
         print(line)
     return data
-
-
-def files_digest(folder: Path) -> str:
-    """The submission's files, names and contents, as one hash."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 def _submission_id(root: Path) -> str:
