@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import tempfile
 import textwrap
 import threading
 import time
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLES, RUBRIC, ROOT, by_item, run_grade, short_items
+from conftest import EXAMPLES, GRADE, RUBRIC, ROOT, by_item, run_grade, short_items
 
 pytestmark = pytest.mark.slow
 P1, P2 = ["p1a", "p1b", "p1b_exact"], ["p2a", "p2b", "p2c_f", "p2c_h", "p2c_d"]
@@ -377,3 +379,42 @@ def test_outputs_stay_untouched_and_no_payload_ran_later():
         assert json.loads((out / "results.json").read_text())["extra_data"]["submission"] == case
         assert os.listdir(out.parent / "markers") == [], case
     assert _leftovers() == []
+
+
+ROUTES = {
+    # The harness makes its PID namespace itself, in a fresh interpreter per process.
+    "fresh interpreters": ({"GRADER_LAUNCHER": "spawn"}, []),
+    # Not root (as on a container without privileges): no user to drop to; namespaces come
+    # from a user namespace and the zygote cannot give each child a PID namespace itself.
+    "grader not root": ({}, ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]),
+}
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+@pytest.mark.parametrize("case", ["daemon_after_return", "fork_bomb", "segfault", "ignores_signals"])
+def test_other_routes_to_a_sandbox_contain_as_well(route, case, fast_rubric):
+    env, prefix = ROUTES[route]
+    base = Path(tempfile.mkdtemp(prefix="hwg-route-"))  # where an unprivileged grader may write
+    try:
+        os.chmod(base, 0o777)
+        marker, out = base / "markers", base / "out"
+        marker.mkdir(mode=0o777)
+        os.chmod(marker, 0o777)
+        fmt = {"marker": str(marker), "out": str(out), "port": "9", "root": str(ROOT)}
+        _build(case, base / case, fmt)
+        rubric = shutil.copy(fast_rubric, base / fast_rubric.name)
+        for path in [base, *base.rglob("*")] if prefix else []:
+            os.chown(path, 65534, 65534)
+        proc = subprocess.run([*prefix, *GRADE, str(base / case), "--out", str(out), "--rubric",
+                               str(rubric)], capture_output=True, text=True,
+                              timeout=120, cwd=ROOT, env={**os.environ, **env, "HOME": str(base)})
+        assert proc.returncode == 0, proc.stderr
+        results = json.loads((out / "results.json").read_text())
+        layers = results["extra_data"]["sandbox_layers"]
+        assert "pid namespace" in layers and "network namespace" in layers
+        assert short_items(results) == set(CASES[case][1])
+        time.sleep(2.0)  # the daemon would strike 1.5 s after its call
+        assert _leftovers() == []
+        assert os.listdir(marker) == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

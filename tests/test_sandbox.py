@@ -55,7 +55,12 @@ def test_a_hanging_call_costs_only_its_item(tmp_path):
 
 @pytest.mark.parametrize("body, detail", [
     ("import os; os._exit(3)", "exited with code 3"),
-    ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", "signal 11"),
+    ("import ctypes; ctypes.string_at(0)", "signal 11 (SIGSEGV)"),
+    # Sent to itself: the worker is PID 1 of its namespace, where such signals need a handler.
+    ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "signal 15 (SIGTERM)"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGUSR1); import time; time.sleep(1)",
+     "signal 10 (SIGUSR1)"),
+    ("import os; os.abort()", "killed by signal"),
 ])
 def test_a_crashing_call_is_reported_with_its_exit(tmp_path, body, detail):
     job = _job(tmp_path, f"""

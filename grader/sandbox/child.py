@@ -73,9 +73,8 @@ def _confine(conf: dict[str, Any], fd: int) -> list[str]:
 
         torch.set_num_threads(1)
     layers = [*conf.get("given", []), "time limits", "output cap", "data-only channel"]
-    if conf.get("namespaces") and confine.enter_namespaces():
-        _become_worker(fd)  # returns in the grandchild only
-        layers += ["network namespace", "pid namespace"]
+    if conf.get("namespaces"):
+        layers += _namespaces(fd)
     layers += confine.drop_user(conf.get("uid"), conf.get("gid"))
     layers += confine.set_limits(conf.get("limits") or {})  # after the drop: NPROC counts that user
     if conf.get("landlock"):
@@ -83,30 +82,60 @@ def _confine(conf: dict[str, Any], fd: int) -> list[str]:
     return layers
 
 
-def _become_worker(fd: int) -> None:
-    """Fork twice: PID 1 of the new namespace reaps the worker, and when it exits the
-    kernel kills whatever the student left running. The waiting processes mirror the
-    worker's end (PID 1 cannot signal itself, so it passes a signal on as 128 + N)."""
-    outer = os.fork()
-    if outer:
-        _mirror(outer, fd, resignal=True)
-    init = os.fork()
-    if init:
-        _mirror(init, fd, resignal=False)
+def _namespaces(fd: int) -> list[str]:
+    """Be PID 1 of a PID namespace of our own, whose end takes with it every process the
+    student started. A zygote forks us so; otherwise unshare here and fork once, this
+    process then waiting outside to pass the worker's end on (PID 1 ignores the signals
+    it has no handler for, when they come from inside, so a student cannot kill it
+    by accident; the kernel's and the grader's SIGKILL still do)."""
+    if os.getpid() != 1:
+        if not confine.enter_namespaces():
+            return []
+        worker = os.fork()
+        if worker:
+            _mirror(worker, fd)
     confine.die_with_parent()
+    _signals_as_for_any_process(fd)
+    return [*(["network namespace"] if confine.NETWORK_ISOLATED else []), "pid namespace"]
 
 
-def _mirror(pid: int, fd: int, resignal: bool) -> None:
+# Signals that end a process by default and that a process may send itself; the faults
+# (SIGSEGV, SIGBUS, SIGFPE, SIGILL) stay with their default, which the kernel enforces.
+ENDING_SIGNALS = [getattr(signal, name) for name in (
+    "SIGHUP", "SIGQUIT", "SIGABRT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM", "SIGVTALRM",
+    "SIGPROF", "SIGIO", "SIGPWR", "SIGSTKFLT") if hasattr(signal, name)]
+
+
+def _signals_as_for_any_process(fd: int) -> None:
+    """PID 1 ignores a signal it has no handler for when it comes from inside its namespace,
+    so a student's `os.kill(os.getpid(), signal.SIGTERM)` would do nothing. These handlers
+    end the worker as the signal would, and tell the grader which signal it was."""
+    send = _sender(fd)
+
+    def end(sig: int, _frame: Any) -> None:
+        if os.getpid() != 1:  # a process the student forked: the default, as usual
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+            return
+        send({"event": "signal", "signal": sig})
+        os._exit(128 + sig)
+
+    for sig in ENDING_SIGNALS:
+        signal.signal(sig, end)
+
+
+def _mirror(pid: int, fd: int) -> None:
+    """Wait for the worker and end the same way: its exit code, or its signal."""
     os.close(fd)  # only the worker speaks; its end must close the channel
     _, status = os.waitpid(pid, 0)
-    code = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-    if resignal and code > 128:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
         try:
-            signal.signal(code - 128, signal.SIG_DFL)
+            signal.signal(sig, signal.SIG_DFL)
         except (OSError, ValueError):  # SIGKILL and SIGSTOP keep their default anyway
             pass
-        os.kill(os.getpid(), code - 128)
-    os._exit(code)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
 
 
 def _sender(fd: int) -> Any:

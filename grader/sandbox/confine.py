@@ -81,13 +81,50 @@ def isolate_network() -> bool:
     return NETWORK_ISOLATED
 
 
-def enter_namespaces() -> list[str]:
+def enter_namespaces() -> bool:
     """A new PID namespace, and a network namespace unless this one is isolated already.
 
     The PID namespace only applies to children: the caller must fork next, and the child
     becomes PID 1, whose death takes every process it started with it."""
-    flags = CLONE_NEWPID if NETWORK_ISOLATED else CLONE_NEWNET | CLONE_NEWPID
-    return ["network namespace", "pid namespace"] if _unshare(flags) else []
+    global NETWORK_ISOLATED
+    if not _unshare(CLONE_NEWPID if NETWORK_ISOLATED else CLONE_NEWNET | CLONE_NEWPID):
+        return False
+    NETWORK_ISOLATED = True
+    return True
+
+
+_OWN_PID_NS: int | None = None  # this process's PID namespace, to return to after a fork
+
+
+def can_fork_into_pid_namespaces() -> bool:
+    """Whether this process may give each child a PID namespace of its own, any number of
+    times: unshare(2) works once only, unless the process can step back into its own
+    namespace with setns(2) after each fork (which needs CAP_SYS_ADMIN over it; a zygote
+    running as root has that, one in a user namespace of its own does not)."""
+    global _OWN_PID_NS
+    if _OWN_PID_NS is None:
+        try:
+            fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return False
+        if _libc.setns(fd, CLONE_NEWPID) != 0:  # stepping into where we are: a test of the right
+            os.close(fd)
+            return False
+        _OWN_PID_NS = fd
+    return True
+
+
+def fork_into_pid_namespace() -> tuple[int, bool]:
+    """fork(2), the child becoming PID 1 of a new PID namespace when the kernel allows:
+    (pid, whether it did). The caller stays in its own namespace."""
+    if _OWN_PID_NS is None or _libc.unshare(CLONE_NEWPID) != 0:
+        return os.fork(), False
+    try:
+        pid = os.fork()
+    finally:
+        if os.getpid() != 1 and _libc.setns(_OWN_PID_NS, CLONE_NEWPID) != 0:
+            raise OSError(ctypes.get_errno(), "could not return to the PID namespace: " + _errno())
+    return pid, True
 
 
 def _unshare(flags: int) -> bool:

@@ -42,7 +42,10 @@ class Launcher(Protocol):
     name: str
 
     def start(self, request: Path, resp_w: int, out_w: int, work: Path,
-              torch: bool = False) -> Child: ...
+              torch: bool = False, pid_namespace: bool = False) -> Child:
+        """A child running the harness on `request`; `pid_namespace` asks, when the
+        launcher can, that it start as PID 1 of a new PID namespace (else the harness
+        makes one itself)."""
 
 
 class _Spawned:
@@ -65,7 +68,7 @@ class SpawnLauncher:
         self.python = python
 
     def start(self, request: Path, resp_w: int, out_w: int, work: Path,
-              torch: bool = False) -> Child:
+              torch: bool = False, pid_namespace: bool = False) -> Child:
         return _Spawned(subprocess.Popen(
             [self.python, "-I", str(CHILD), str(request), str(resp_w)],
             pass_fds=(resp_w,), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
@@ -151,9 +154,10 @@ class ZygoteLauncher:
             return zygote
 
     def start(self, request: Path, resp_w: int, out_w: int, work: Path,
-              torch: bool = False) -> Child:
+              torch: bool = False, pid_namespace: bool = False) -> Child:
         zygote = self._get(torch)
-        job = {"request": str(request), "cwd": str(work), "env": child_env(work)}
+        job = {"request": str(request), "cwd": str(work), "env": child_env(work),
+               "pid_namespace": pid_namespace}
         if zygote is not None:
             try:
                 return _Forked(zygote, zygote.ask({"fork": job}, (resp_w, out_w))["pid"])

@@ -39,6 +39,7 @@ class _Attempt:
     dropped: int = 0
     layers: tuple[str, ...] = ()
     blamed: Optional[int] = None  # the call whose code most likely caused an early end
+    signal: Optional[int] = None  # the signal the worker, as PID 1, says it sent itself
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,8 @@ class SubprocessSandbox:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         try:
-            child = self.launcher.start(request, resp_w, out_w, work,
-                                        torch=slot.torch)
+            child = self.launcher.start(request, resp_w, out_w, work, torch=slot.torch,
+                                        pid_namespace=self.namespaces)
         finally:
             os.close(resp_w)
             os.close(out_w)
@@ -164,7 +165,7 @@ class SubprocessSandbox:
             os.close(resp_r)
             os.close(out_r)
         if not attempt.done and not attempt.ended:
-            attempt.ended = _exit_reason(code)
+            attempt.ended = _exit_reason(-attempt.signal if attempt.signal else code)
         if attempt.imported is None and attempt.ended != BUDGET:
             attempt.imported = ImportOutcome(
                 "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
@@ -230,6 +231,9 @@ def _on_message(message: Any, attempt: _Attempt, calls: dict[int, Call],
         return now + SLACK, "the sandbox stalled between two calls"
     if event == "done":
         attempt.done = True
+        return deadline, limit
+    if event == "signal":
+        attempt.signal = int(message["signal"])
         return deadline, limit
     raise ValueError(f"unknown event {event!r}")
 

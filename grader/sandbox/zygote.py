@@ -29,6 +29,7 @@ def main(fd: int, backend: str) -> None:
     if backend == "torch":
         _warm_torch()
     child.confine.isolate_network()  # one empty network namespace for all its children
+    child.confine.can_fork_into_pid_namespaces()  # and a PID namespace for each, if allowed
     gc.freeze()  # children's collections then skip these objects: fewer pages copied on write
     sock = socket.socket(fileno=fd)
     sock.sendall(b'{"ready": true}\n')
@@ -64,7 +65,10 @@ def _warm_torch() -> None:
 
 def _fork(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> int:
     resp_w, out_w = fds
-    pid = os.fork()
+    if job.get("pid_namespace"):  # the child is PID 1 of its own: no extra fork for that
+        pid, _ = child.confine.fork_into_pid_namespace()
+    else:
+        pid = os.fork()
     if pid:
         os.close(resp_w)
         os.close(out_w)
