@@ -194,13 +194,20 @@ def expected_value(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
 
 def _run_reference(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
     """Run a reference (or a mistake) on copies of the trial's inputs."""
-    args = [copy.deepcopy(a) for a in trial.args(item)]
+    args = [_fresh(a) for a in trial.args(item)]
     result = fn(*args)
     if item.kind == "inplace":
         return {name: np.asarray(a, dtype=np.float64) for name, a in zip(item.arg_names, args)}
     if item.outputs:
         return [np.asarray(r, dtype=np.float64) for r in result]
     return np.asarray(result, dtype=np.float64)
+
+
+def _fresh(value: Any) -> Any:
+    """A copy a reference may change: arrays copied, numbers and strings as they are."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value if isinstance(value, (int, float, str)) else copy.deepcopy(value)
 
 
 def _import_failure(item: Item, imported: ImportOutcome) -> tuple[str, str, tuple[str, ...], str]:

@@ -237,13 +237,15 @@ class RubricError(Exception):
         self.problems = problems
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when built with it
+
+
 def load_rubric(path: str | Path) -> Rubric:
     """Read, merge defaults into items, validate; raise RubricError naming every problem."""
     path = Path(path)
     try:
         text = path.read_bytes()
-        node = yaml.compose(text.decode("utf-8"))
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text.decode("utf-8"), Loader=_SAFE_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RubricError([f"{path}: cannot read rubric: {exc}"]) from None
     if not isinstance(raw, dict):
@@ -254,6 +256,7 @@ def load_rubric(path: str | Path) -> Rubric:
     try:
         model = RubricModel.model_validate(raw)
     except ValidationError as exc:
+        node = yaml.compose(text.decode("utf-8"), Loader=_SAFE_LOADER)  # for line numbers
         raise RubricError([_describe(path, node, err) for err in exc.errors()]) from None
     return Rubric(model=model, path=path.resolve(), sha256=hashlib.sha256(text).hexdigest())
 
@@ -285,7 +288,7 @@ def _suggest(word: str, parent: list[Any]) -> str:
 def line_of(path: Path, loc: list[Any]) -> int:
     """1-based line of the field at `loc` (e.g. ["items", 3, "rtol"]) in a rubric file."""
     try:
-        return _line_of(yaml.compose(path.read_text(encoding="utf-8")), loc)
+        return _line_of(yaml.compose(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER), loc)
     except (OSError, yaml.YAMLError):
         return 1
 
