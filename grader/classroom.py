@@ -102,6 +102,8 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
         else:
             run.reused.append(s.name)
             run.results[s.name] = earlier
+    if hasattr(sandbox_factory, "shared_for") and todo:  # one set of zygotes for all workers
+        sandbox_factory = sandbox_factory.shared_for([s.path for s, _ in todo])
     args = (str(rubric.path), sandbox_factory, seed, only, repro)
     if jobs <= 1 or len(todo) <= 1:
         _init_worker(*args[:2])

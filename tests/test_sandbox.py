@@ -1,6 +1,9 @@
 """The product's sandbox: real child processes, limits enforced from outside, plain data back."""
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
+import os
 import textwrap
 import time
 from pathlib import Path
@@ -185,3 +188,46 @@ def test_layers_that_took_effect_are_reported(tmp_path):
         assert "unprivileged user" in layers or "capabilities dropped" in layers
     assert SubprocessSandbox(namespaces=False, landlock=False).run(job).layers.count(
         "pid namespace") == 0
+
+
+def _zygotes() -> set[int]:
+    """Running zygotes (not their children, which share their command line)."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if b"zygote.py" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                status = Path(f"/proc/{pid}/status").read_text()
+                found[int(pid)] = int(status.split("PPid:")[1].split()[0])
+        except (OSError, IndexError):
+            pass
+    return {pid for pid, parent in found.items() if parent not in found}
+
+
+def _run_in_worker(factory, root: str) -> tuple[str, bool, set[int]]:
+    sandbox = factory()
+    run = sandbox.run(ModuleJob(Path(root), "mod", (_call(0, "f", 2.0),), Limits()))
+    attached = all(z.proc is None for z in sandbox.launcher.zygotes.values())
+    return f"{run.calls[0].status}:{run.calls[0].value}", attached, _zygotes()
+
+
+def test_class_workers_fork_from_the_zygotes_of_the_process_that_shares_them(tmp_path):
+    """A class pays for starting (and importing torch in) each kind of zygote once."""
+    (tmp_path / "mod.py").write_text("def f(x): return x + 1\n")
+    before = _zygotes()
+    factory = SubprocessSandbox.shared_for([tmp_path])
+    ours = _zygotes() - before
+    assert len(ours) == 1  # numpy only: nothing here mentions torch
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, ctx) as pool:
+        answers = list(pool.map(_run_in_worker, [factory] * 4, [str(tmp_path)] * 4))
+    for value, attached, zygotes in answers:
+        assert value == "ok:3.0" and attached
+        assert zygotes - before == ours  # no worker started one of its own
+
+
+def test_a_class_with_torch_shares_a_torch_zygote_started_up_front(tmp_path):
+    (tmp_path / "mod.py").write_text("import torch\nBACKEND = 'torch'\ndef f(x): return x + 1\n")
+    factory = SubprocessSandbox.shared_for([tmp_path])
+    assert set(factory.keywords["launcher"].zygotes) == {False, True}
+    value, _, _ = _run_in_worker(factory, str(tmp_path))
+    assert value == "ok:3.0"

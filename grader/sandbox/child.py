@@ -60,7 +60,6 @@ def main(argv: list[str]) -> None:
     send({"event": "imported", "ok": True, "duration": time.perf_counter() - t0,
           "backend": "torch" if torch is not None else "numpy"})
     for call in request["calls"]:
-        send({"event": "start", "call": call["id"]})
         send(_run_call(module, call, torch, root))
     _finish(send)
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Any, Optional, Protocol
 
 HERE = Path(__file__).parent
 CHILD, ZYGOTE = HERE / "child.py", HERE / "zygote.py"
@@ -76,78 +76,112 @@ class SpawnLauncher:
 
 
 class _Forked:
-    def __init__(self, zygote: _Zygote, pid: int):
-        self.zygote, self.pid = zygote, pid
+    """A child of a zygote, and the conversation with the zygote about it."""
+
+    def __init__(self, conn: socket.socket, pid: int):
+        self.conn, self.pid = conn, pid
+        self.lines = conn.makefile("rb")
         self.code: Optional[int] = None
 
     def wait(self, timeout: Optional[float]) -> Optional[int]:
         if self.code is None:
             try:
-                self.code = self.zygote.ask({"wait": self.pid,
-                                             "timeout": timeout or 3600.0})["code"]
+                self.code = _ask(self.conn, self.lines,
+                                 {"wait": self.pid, "timeout": timeout or 3600.0})["code"]
             except (OSError, ValueError, KeyError):  # the zygote died: the exit is unknown
                 return None
+            if self.code is not None:
+                self.lines.close()
+                self.conn.close()
         return self.code
 
 
-class _Zygote:
-    """One pre-started interpreter (numpy, and torch if asked), answering over a socket.
-    Threads share it: one question at a time."""
+def _ask(conn: socket.socket, lines: Any, message: dict, fds: tuple[int, ...] = ()) -> dict:
+    socket.send_fds(conn, [json.dumps(message).encode()], list(fds))
+    line = lines.readline()
+    if not line:
+        raise OSError("the zygote stopped")
+    return json.loads(line)
 
-    def __init__(self, python: str, torch: bool):
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.proc = subprocess.Popen(
+
+class _Zygote:
+    """One pre-started interpreter (numpy, and torch if asked) behind a door: each child
+    gets a conversation of its own, so threads and processes need not queue for it.
+    `proc` is None in a process that was handed the door by the one that started it."""
+
+    def __init__(self, door: socket.socket, proc: Optional[subprocess.Popen] = None):
+        self.door, self.proc = door, proc
+
+    @classmethod
+    def start(cls, python: str, torch: bool) -> _Zygote:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        proc = subprocess.Popen(
             [python, "-I", str(ZYGOTE), str(theirs.fileno()), "torch" if torch else "numpy"],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=base_env(), start_new_session=True)
         theirs.close()
-        self.sock, self.lines = ours, ours.makefile("rb")
-        self.ready = False
-        self.lock = threading.Lock()
+        return cls(ours, proc)
 
-    def ask(self, message: dict, fds: tuple[int, ...] = ()) -> dict:
-        with self.lock:
-            if not self.ready:  # the zygote says so once its imports are done
-                self.ready = json.loads(self.lines.readline() or b"{}").get("ready", False)
-                if not self.ready:
-                    raise OSError("the zygote did not start")
-            socket.send_fds(self.sock, [json.dumps(message).encode()], list(fds))
-            line = self.lines.readline()
-        if not line:
-            raise OSError("the zygote stopped")
-        return json.loads(line)
+    def alive(self) -> bool:
+        return self.proc is None or self.proc.poll() is None
+
+    def fork(self, job: dict, fds: tuple[int, int]) -> _Forked:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            socket.send_fds(self.door, [b"c"], [theirs.fileno()])
+        finally:
+            theirs.close()
+        lines = ours.makefile("rb")
+        try:
+            return _Forked(ours, _ask(ours, lines, {"fork": job}, fds)["pid"])
+        except BaseException:
+            lines.close()
+            ours.close()
+            raise
 
     def close(self) -> None:
-        self.sock.close()
-        self.proc.kill()
-        self.proc.wait()
+        self.door.close()
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 class ZygoteLauncher:
-    """Forks children from pre-started zygotes shared by every thread: a light one with
-    numpy only, and one that has imported torch too, started the first time a submission
-    uses torch (forking a process holding torch costs more, so numpy students never do).
-    Falls back to fresh interpreters if no zygote can be had."""
+    """Forks children from pre-started zygotes: a light one with numpy only, and one that
+    has imported torch too, started the first time a submission uses torch (forking a
+    process holding torch costs more, so numpy students never do). A launcher pickled
+    into a class worker (see `shared`) forks from the same zygotes, so a class pays for
+    importing torch once. Falls back to fresh interpreters if no zygote can be had."""
 
     name = "forked from a pre-started interpreter"
 
-    def __init__(self, python: str = sys.executable):
+    def __init__(self, python: str = sys.executable,
+                 zygotes: Optional[dict[bool, _Zygote]] = None):
         self.python = python
-        self.zygotes: dict[bool, _Zygote] = {}
+        self.zygotes: dict[bool, _Zygote] = dict(zygotes or {})
         self.lock = threading.Lock()
         self.fallback = SpawnLauncher(python)
 
-    def warm_up(self) -> None:
-        """Start the light zygote now, so its imports overlap the grader's own work."""
+    def warm_up(self, torch: bool = False) -> None:
+        """Start the light zygote (and the torch one) now, so that their imports overlap
+        the grader's own work."""
         self._get(torch=False)
+        if torch:
+            self._get(torch=True)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled for a worker process: the doors of the zygotes started so far travel
+        as file descriptors (multiprocessing passes them on); the worker starts its own
+        for any other kind it needs."""
+        return _attached, (self.python, {t: z.door for t, z in self.zygotes.items() if z.alive()})
 
     def _get(self, torch: bool) -> Optional[_Zygote]:
         with self.lock:
             zygote = self.zygotes.get(torch)
-            if zygote is None or zygote.proc.poll() is not None:
+            if zygote is None or not zygote.alive():
                 try:
-                    zygote = self.zygotes[torch] = _Zygote(self.python, torch)
+                    zygote = self.zygotes[torch] = _Zygote.start(self.python, torch)
                 except OSError:
                     self.zygotes.pop(torch, None)
                     return None
@@ -160,9 +194,14 @@ class ZygoteLauncher:
                "pid_namespace": pid_namespace}
         if zygote is not None:
             try:
-                return _Forked(zygote, zygote.ask({"fork": job}, (resp_w, out_w))["pid"])
+                return zygote.fork(job, (resp_w, out_w))
             except (OSError, ValueError, KeyError):
                 with self.lock:
-                    zygote.close()
-                    self.zygotes.pop(torch, None)
+                    if self.zygotes.get(torch) is zygote:
+                        del self.zygotes[torch]  # the next child starts a zygote of our own
+                zygote.close()
         return self.fallback.start(request, resp_w, out_w, work)
+
+
+def _attached(python: str, doors: dict[bool, socket.socket]) -> ZygoteLauncher:
+    return ZygoteLauncher(python, {torch: _Zygote(door) for torch, door in doors.items()})

@@ -6,6 +6,7 @@ takes the remaining calls.
 """
 from __future__ import annotations
 
+import functools
 import os
 import selectors
 import shutil
@@ -14,7 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from grader.sandbox import (Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
                             StudentError)
@@ -31,14 +32,13 @@ CALL_STATUSES = {"ok", "raised", "missing", "bad_output"}
 class _Attempt:
     imported: Optional[ImportOutcome] = None
     results: dict[int, CallOutcome] = field(default_factory=dict)
-    current: Optional[int] = None
     ended: str = ""  # why the child stopped early: a time-out, a crash, bad data
     timed_out: bool = False
     done: bool = False
     output: bytearray = field(default_factory=bytearray)
     dropped: int = 0
     layers: tuple[str, ...] = ()
-    blamed: Optional[int] = None  # the call whose code most likely caused an early end
+    blamed: Optional[int] = None  # the call in progress, or whose code caused an early end
     signal: Optional[int] = None  # the signal the worker, as PID 1, says it sent itself
 
 
@@ -63,6 +63,15 @@ class SubprocessSandbox:
         self.namespaces = namespaces
         self.landlock = landlock
 
+    @classmethod
+    def shared_for(cls, submissions: list[Path]) -> Callable[[], SubprocessSandbox]:
+        """A factory of sandboxes for class workers that all fork from the same zygotes,
+        the torch one started now if any of the submissions mentions torch."""
+        launcher = _default_launcher()
+        if isinstance(launcher, ZygoteLauncher):
+            launcher.warm_up(torch=any(_mentions_torch(p) for p in submissions))
+        return functools.partial(cls, launcher=launcher)
+
     def run(self, job: ModuleJob) -> ModuleRun:
         """Run on a copy of the submission only this module's processes see (read-only),
         as a sandbox user no other running sandbox has (when root)."""
@@ -72,7 +81,7 @@ class SubprocessSandbox:
             shutil.copytree(job.root, root, symlinks=False, ignore_dangling_symlinks=True)
             users.make_readable(root)
             job = replace(job, root=root.resolve())
-            return self._run(job, _Slot(uid, _mentions_torch(job)))
+            return self._run(job, _Slot(uid, _mentions_torch(job.root, job.others)))
 
     def _run(self, job: ModuleJob, slot: _Slot) -> ModuleRun:
         pending = list(job.calls)
@@ -209,26 +218,22 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
 
 def _on_message(message: Any, attempt: _Attempt, calls: dict[int, Call],
                 deadline: float, limit: str) -> tuple[float, str]:
+    """The child runs the calls in the order given, each right after the one before:
+    the call in progress is the first without a result, and its time starts then."""
     event = message["event"]
-    now = time.monotonic()
     if event == "confined":
         attempt.layers = tuple(str(x)[:80] for x in message["layers"][:20])
         return deadline, limit
     if event == "imported":
         attempt.imported = _parse_import(message)
-        return now + SLACK, "the sandbox stalled after the import"
-    if event == "start":
-        call = calls[message["call"]]
-        attempt.current = attempt.blamed = call.id
-        return now + call.timeout, f"timed out after {call.timeout:g} s"
+        return _next_call(attempt, calls)
     if event == "result":
         call_id = message["call"]
-        if call_id != attempt.current:  # e.g. forked copies of the child answering again
+        if call_id != attempt.blamed:  # e.g. forked copies of the child answering again
             attempt.blamed = call_id if call_id in calls else attempt.blamed
             raise ValueError(f"a second answer for call {call_id}")
         attempt.results[call_id] = _parse_call(message)
-        attempt.current = None
-        return now + SLACK, "the sandbox stalled between two calls"
+        return _next_call(attempt, calls)
     if event == "done":
         attempt.done = True
         return deadline, limit
@@ -236,6 +241,18 @@ def _on_message(message: Any, attempt: _Attempt, calls: dict[int, Call],
         attempt.signal = int(message["signal"])
         return deadline, limit
     raise ValueError(f"unknown event {event!r}")
+
+
+def _next_call(attempt: _Attempt, calls: dict[int, Call]) -> tuple[float, str]:
+    """The deadline of the call that starts now, or of the child's last words."""
+    now = time.monotonic()
+    done = len(attempt.results)  # answered in order, so the next is the one after those
+    call = list(calls.values())[done] if done < len(calls) else None
+    if call is None:
+        attempt.blamed = None
+        return now + SLACK, "the sandbox stalled after its last call"
+    attempt.blamed = call.id
+    return now + call.timeout, f"timed out after {call.timeout:g} s"
 
 
 def _blame(attempt: _Attempt, pending: list[Call], results: dict[int, CallOutcome]) -> None:
@@ -322,12 +339,12 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _mentions_torch(job: ModuleJob) -> bool:
-    """Whether the module, or a helper file it may import, mentions torch (then its child
-    starts with torch loaded); the other graded modules do not count."""
+def _mentions_torch(root: Path, others: tuple[str, ...] = ()) -> bool:
+    """Whether a file under `root` (a module, or a helper file it may import) mentions
+    torch, the graded modules in `others` aside: then the child starts with torch loaded."""
     try:
-        return any(b"torch" in p.read_bytes() for p in job.root.rglob("*.py") if p.is_file()
-                   and p.stem not in job.others)
+        return any(b"torch" in p.read_bytes() for p in root.rglob("*.py") if p.is_file()
+                   and p.stem not in others)
     except OSError:
         return False
 

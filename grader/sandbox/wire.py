@@ -1,12 +1,13 @@
-"""Data-only framing between the grader and its sandboxed child: JSON headers plus .npy blobs.
+"""Data-only framing between the grader and its sandboxed child: a JSON header plus raw
+array bytes.
 
-Nothing here unpickles: arrays travel as .npy bytes read back with allow_pickle=False and
-must have a plain numeric dtype. This module imports only the standard library and numpy,
+Nothing here unpickles: an array travels as its bytes, with its dtype and shape in the
+header; it is read back only if the dtype is a plain number (bool, int, unsigned, float)
+and the bytes fit the shape. This module imports only the standard library and numpy,
 because the child loads it too.
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 import struct
@@ -15,9 +16,10 @@ from typing import Any
 import numpy as np
 
 _HEAD = struct.Struct(">4sIQ")  # magic, JSON length, total blob length
-MAGIC = b"HWG1"
+MAGIC = b"HWG2"
 MAX_FRAME = 64 * 1024 * 1024
 NUMERIC_KINDS = "biuf"
+_DTYPE = re.compile(r"[<>|=]?[biuf](1|2|4|8|16)")
 
 
 class ProtocolError(Exception):
@@ -25,7 +27,7 @@ class ProtocolError(Exception):
 
 
 def encode(message: Any) -> bytes:
-    """Frame a JSON-able tree in which numpy arrays may appear anywhere."""
+    """Frame a JSON-able tree in which numeric numpy arrays may appear anywhere."""
     blobs: list[bytes] = []
     header = json.dumps({"m": _lift(message, blobs), "b": [len(b) for b in blobs]},
                         separators=(",", ":")).encode()
@@ -34,8 +36,10 @@ def encode(message: Any) -> bytes:
 
 def _lift(obj: Any, blobs: list[bytes]) -> Any:
     if isinstance(obj, np.ndarray):
-        blobs.append(npy_bytes(obj))
-        return {"$nd": len(blobs) - 1}
+        if obj.dtype.kind not in NUMERIC_KINDS or obj.dtype.fields is not None:
+            raise ValueError(f"only numeric arrays travel, not dtype {obj.dtype}")
+        blobs.append(obj.tobytes(order="C"))
+        return {"$nd": len(blobs) - 1, "t": obj.dtype.str, "s": list(obj.shape)}
     if isinstance(obj, dict):
         return {str(k): _lift(v, blobs) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -84,23 +88,23 @@ def decode(header: bytes, blob_bytes: bytes) -> Any:
         raise ProtocolError("blob sizes do not add up")
     blobs, pos = [], 0
     for size in sizes:
-        blobs.append(blob_bytes[pos:pos + size])
+        blobs.append((pos, size))
         pos += size
     try:
-        return _settle(head["m"], blobs, 0)
+        return _settle(head["m"], blob_bytes, blobs, 0)
     except RecursionError:
         raise ProtocolError("message nested too deeply") from None
 
 
-def _settle(obj: Any, blobs: list[bytes], depth: int) -> Any:
+def _settle(obj: Any, data: bytes, blobs: list[tuple[int, int]], depth: int) -> Any:
     if depth > 64:
         raise ProtocolError("message nested too deeply")
     if isinstance(obj, dict):
-        if set(obj) == {"$nd"}:
-            return _load_array(blobs, obj["$nd"])
-        return {k: _settle(v, blobs, depth + 1) for k, v in obj.items()}
+        if "$nd" in obj:
+            return _array(obj, data, blobs)
+        return {k: _settle(v, data, blobs, depth + 1) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_settle(v, blobs, depth + 1) for v in obj]
+        return [_settle(v, data, blobs, depth + 1) for v in obj]
     return obj
 
 
@@ -114,53 +118,23 @@ class BadArray:
         return f"BadArray({self.reason!r})"
 
 
-def npy_bytes(arr: np.ndarray) -> bytes:
-    """The array in .npy format (version 1.0), written without np.save's overhead."""
-    if arr.dtype.kind not in NUMERIC_KINDS or arr.dtype.fields is not None:
-        buf = io.BytesIO()  # let numpy refuse (or write) anything unusual, as np.save would
-        np.save(buf, arr, allow_pickle=False)
-        return buf.getvalue()
-    arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # keeps 0-d arrays 0-d
-    shape = f"({arr.shape[0]},)" if arr.ndim == 1 else "(" + ", ".join(map(str, arr.shape)) + ")"
-    header = f"{{'descr': '{arr.dtype.str}', 'fortran_order': False, 'shape': {shape}, }}"
-    header = header.ljust(((len(header) + 11) // 64 + 1) * 64 - 11) + "\n"
-    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") \
-        + arr.tobytes()
-
-
-_NPY_HEADER = re.compile(
-    r"\{'descr': '([<>|=]?[biuf][1248])', 'fortran_order': (False|True), "
-    r"'shape': \(((?:\d+, ?)*\d*)\), \} *\n")
-
-
-def _load_array(blobs: list[bytes], index: Any) -> np.ndarray | BadArray:
+def _array(node: dict[str, Any], data: bytes, blobs: list[tuple[int, int]]) -> Any:
+    """A read-only array over the frame's bytes, if its dtype is numeric and it fits."""
+    index, dtype, shape = node.get("$nd"), node.get("t"), node.get("s")
     if type(index) is not int or not 0 <= index < len(blobs):
         raise ProtocolError(f"array reference {index!r} out of range")
-    fast = _read_npy(blobs[index])
-    if fast is not None:
-        return fast
-    try:
-        arr = np.load(io.BytesIO(blobs[index]), allow_pickle=False)
-    except Exception as exc:  # malformed .npy: the child's fault, never ours
-        return BadArray(f"unreadable array ({type(exc).__name__})")
-    if type(arr) is not np.ndarray or arr.dtype.fields is not None \
-            or arr.dtype.kind not in NUMERIC_KINDS:
-        return BadArray(f"array of dtype {arr.dtype}")
-    return arr
-
-
-def _read_npy(data: bytes) -> np.ndarray | None:
-    """Plain numeric .npy (version 1.0) read directly; None sends anything else to np.load."""
-    if data[:8] != b"\x93NUMPY\x01\x00" or len(data) < 10:
-        return None
-    hlen = struct.unpack("<H", data[8:10])[0]
-    match = _NPY_HEADER.fullmatch(data[10:10 + hlen].decode("latin1"))
-    if match is None:
-        return None
-    dtype = np.dtype(match.group(1))
-    shape = tuple(int(n) for n in match.group(3).replace(" ", "").split(",") if n)
-    body = data[10 + hlen:]
-    if len(body) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+    if not isinstance(dtype, str) or not _DTYPE.fullmatch(dtype):
+        return BadArray(f"array of dtype {str(dtype)[:40]}")
+    if not isinstance(shape, list) or len(shape) > 32 or \
+            any(type(n) is not int or n < 0 for n in shape):
+        return BadArray("array with a malformed shape")
+    offset, size = blobs[index]
+    dt = np.dtype(dtype)
+    count = 1
+    for n in shape:
+        count *= n
+    if count * dt.itemsize != size:
         return BadArray("array whose size does not match its shape")
-    arr = np.frombuffer(body, dtype=dtype).reshape(shape, order="F" if match.group(2) == "True" else "C")
-    return arr
+    if count == 0:
+        return np.zeros(shape, dtype=dt)
+    return np.frombuffer(data, dtype=dt, count=count, offset=offset).reshape(shape)

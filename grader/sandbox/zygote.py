@@ -1,10 +1,14 @@
 """A pre-started interpreter that has imported numpy (and torch) and forks sandbox children.
 
 Started as `python -I zygote.py FD numpy|torch` with a clean environment (never forked from the
-grader, so it holds no reference, rubric or grader state). It answers requests on the
-Unix socket FD, one at a time:
+grader, so it holds no reference, rubric or grader state). FD is its door: a SOCK_SEQPACKET
+socket through which any grader process holding the other end (the one that started it, and
+the class workers it shares it with) hands in one end of a fresh socket pair, a conversation
+of its own. On a conversation the zygote answers, one request at a time:
   {"fork": {...}} with two file descriptors (responses, output) -> {"pid": N}
   {"wait": N, "timeout": s}                                      -> {"code": exit code or null}
+Waits are answered when the child ends or the time is up, without holding up the others.
+The zygote exits when every holder of the door has closed it.
 No torch or OpenMP thread pool is started here, so every fork starts clean.
 """
 from __future__ import annotations
@@ -12,17 +16,21 @@ from __future__ import annotations
 import gc
 import json
 import os
+import selectors
 import socket
 import sys
 import threading
 import time
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 import numpy  # noqa: F401 - imported once here, inherited by every fork
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import child  # noqa: E402 - the harness, loaded before any fork
 sys.path.pop(0)
+
+POLL = 0.002  # seconds between looks at the children where pidfds are not to be had
 
 
 def main(fd: int, backend: str) -> None:
@@ -31,18 +39,7 @@ def main(fd: int, backend: str) -> None:
     child.confine.isolate_network()  # one empty network namespace for all its children
     child.confine.can_fork_into_pid_namespaces()  # and a PID namespace for each, if allowed
     gc.freeze()  # children's collections then skip these objects: fewer pages copied on write
-    sock = socket.socket(fileno=fd)
-    sock.sendall(b'{"ready": true}\n')
-    while True:
-        msg, fds, _, _ = socket.recv_fds(sock, 65536, 2)
-        if not msg:
-            return
-        request = json.loads(msg)
-        if "fork" in request:
-            reply = {"pid": _fork(sock, request["fork"], fds)}
-        else:
-            reply = {"code": _wait(int(request["wait"]), float(request.get("timeout", 0)))}
-        sock.sendall(json.dumps(reply).encode() + b"\n")
+    _Server(socket.socket(fileno=fd)).serve()
 
 
 def _warm_torch() -> None:
@@ -63,7 +60,125 @@ def _warm_torch() -> None:
         sys.exit("zygote: torch started a thread; forking would not be safe")
 
 
-def _fork(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> int:
+@dataclass
+class _Waiter:
+    conn: socket.socket
+    pid: int
+    deadline: float
+
+
+@dataclass
+class _Server:
+    door: socket.socket
+    sel: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
+    running: dict[int, Optional[int]] = field(default_factory=dict)  # pid -> its pidfd
+    ended: dict[int, int] = field(default_factory=dict)  # exit codes not yet asked for
+    waiters: list[_Waiter] = field(default_factory=list)
+
+    def serve(self) -> None:
+        self.sel.register(self.door, selectors.EVENT_READ)
+        while True:
+            for key, _ in self.sel.select(self._timeout()):
+                if key.fileobj is self.door:
+                    if not self._admit():
+                        return
+                elif isinstance(key.data, int):  # a child's pidfd: it ended
+                    pass
+                else:
+                    self._answer(key.fileobj)
+            self._reap()
+            self._settle()
+
+    def _admit(self) -> bool:
+        """A new conversation handed in through the door; False once every holder left."""
+        msg, fds, _, _ = socket.recv_fds(self.door, 16, 1)
+        if not msg and not fds:
+            return False
+        for fd in fds:
+            self.sel.register(socket.socket(fileno=fd), selectors.EVENT_READ, "conversation")
+        return True
+
+    def _answer(self, conn: Any) -> None:
+        try:
+            msg, fds, _, _ = socket.recv_fds(conn, 65536, 2)
+        except OSError:
+            msg, fds = b"", []
+        if not msg:
+            for fd in fds:
+                os.close(fd)
+            self._hang_up(conn)
+            return
+        request = json.loads(msg)
+        if "fork" in request:
+            pid = _fork(request["fork"], fds)
+            self.running[pid] = _pidfd(pid)
+            if self.running[pid] is not None:
+                self.sel.register(self.running[pid], selectors.EVENT_READ, pid)
+            self._reply(conn, {"pid": pid})
+        else:
+            timeout = float(request.get("timeout", 0))
+            self.waiters.append(_Waiter(conn, int(request["wait"]), time.monotonic() + timeout))
+
+    def _reap(self) -> None:
+        """Collect every child that ended, so that none lingers as a zombie."""
+        while self.running:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if not pid:
+                return
+            pidfd = self.running.pop(pid, None)
+            if pidfd is not None:
+                self.sel.unregister(pidfd)
+                os.close(pidfd)
+            self.ended[pid] = os.waitstatus_to_exitcode(status)
+
+    def _settle(self) -> None:
+        """Answer the waits whose child ended or whose time is up."""
+        now, still = time.monotonic(), []
+        for w in self.waiters:
+            if w.pid in self.ended:
+                self._reply(w.conn, {"code": self.ended.pop(w.pid)})
+            elif w.pid not in self.running:  # not ours, or asked for already
+                self._reply(w.conn, {"code": None})
+            elif now >= w.deadline:
+                self._reply(w.conn, {"code": None})
+            else:
+                still.append(w)
+        self.waiters = still
+
+    def _timeout(self) -> Optional[float]:
+        if any(pidfd is None for pidfd in self.running.values()):
+            return POLL
+        if not self.waiters:
+            return None
+        return max(0.0, min(w.deadline for w in self.waiters) - time.monotonic())
+
+    def _reply(self, conn: socket.socket, message: dict[str, Any]) -> None:
+        try:
+            conn.sendall(json.dumps(message).encode() + b"\n")
+        except OSError:  # the grader process on the other end is gone
+            self._hang_up(conn)
+
+    def _hang_up(self, conn: socket.socket) -> None:
+        self.waiters = [w for w in self.waiters if w.conn is not conn]
+        try:
+            self.sel.unregister(conn)
+        except (KeyError, ValueError):
+            pass
+        conn.close()
+
+
+def _pidfd(pid: int) -> Optional[int]:
+    """A descriptor that becomes readable when the child ends (Linux 5.3 and later)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _fork(job: dict[str, Any], fds: list[int]) -> int:
     resp_w, out_w = fds
     if job.get("pid_namespace"):  # the child is PID 1 of its own: no extra fork for that
         pid, _ = child.confine.fork_into_pid_namespace()
@@ -74,13 +189,12 @@ def _fork(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> int:
         os.close(out_w)
         return pid
     try:  # the sandbox child: its own session, output to the grader's pipe, then the harness
-        sock.close()
         os.setsid()
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
-        os.closerange(3, resp_w)
+        os.closerange(3, resp_w)  # the door, every conversation and pidfd: none stays open
         os.closerange(resp_w + 1, 1 << 16)
         os.chdir(job["cwd"])
         os.environ.clear()
@@ -88,25 +202,6 @@ def _fork(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> int:
         child.main(["child.py", job["request"], str(resp_w)])
     finally:
         os._exit(70)
-
-
-def _wait(pid: int, timeout: float) -> Any:
-    if timeout >= 3600:  # asked after a SIGKILL: the end is near, block for it
-        try:
-            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        except ChildProcessError:
-            return None
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.0005)
 
 
 if __name__ == "__main__":

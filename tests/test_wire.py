@@ -1,0 +1,67 @@
+"""The data-only channel: arrays travel as bytes with dtype and shape, checked on arrival."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from grader.sandbox import wire
+
+
+@pytest.mark.parametrize("arr", [
+    np.arange(6.0).reshape(2, 3), np.zeros((0, 3)), np.float16([1, 2]), np.array(3.0),
+    np.array([True, False]), np.arange(5, dtype=">i4"), np.asfortranarray(np.ones((2, 3))),
+    np.arange(24, dtype=np.uint8).reshape(2, 3, 4)[:, ::2],
+])
+def test_numeric_arrays_come_back_equal(arr):
+    back = wire.decode_frame(wire.encode({"v": [arr, 1, "x", None]}))["v"]
+    assert back[1:] == [1, "x", None]
+    assert back[0].dtype == arr.dtype and back[0].shape == arr.shape
+    assert np.array_equal(back[0], arr)
+
+
+@pytest.mark.parametrize("arr", [np.array(["a"]), np.array([object()]), np.array([1j])])
+def test_only_numeric_arrays_are_sent(arr):
+    with pytest.raises(ValueError):
+        wire.encode({"v": arr})
+
+
+def _forged(node: dict, blob: bytes) -> bytes:
+    header = json.dumps({"m": {"v": node}, "b": [len(blob)]}).encode()
+    return wire._HEAD.pack(wire.MAGIC, len(header), len(blob)) + header + blob
+
+
+@pytest.mark.parametrize("node, blob, reason", [
+    ({"$nd": 0, "t": "|O", "s": [1]}, b"\0" * 8, "dtype"),
+    ({"$nd": 0, "t": "<c16", "s": [1]}, b"\0" * 16, "dtype"),
+    ({"$nd": 0, "t": "<f8", "s": [3]}, b"\0" * 16, "size"),
+    ({"$nd": 0, "t": "<f8", "s": [-1, -2]}, b"\0" * 16, "shape"),
+    ({"$nd": 0, "t": "<f8", "s": "2"}, b"\0" * 16, "shape"),
+    ({"$nd": 0, "t": "<f8", "s": [1 << 62, 1 << 62]}, b"\0" * 16, "size"),
+])
+def test_a_forged_array_is_refused_not_read(node, blob, reason):
+    value = wire.decode_frame(_forged(node, blob))["v"]
+    assert isinstance(value, wire.BadArray) and reason in value.reason
+
+
+@pytest.mark.parametrize("node", [{"$nd": 1, "t": "<f8", "s": [1]}, {"$nd": "0"}])
+def test_an_array_reference_out_of_range_is_a_protocol_error(node):
+    with pytest.raises(wire.ProtocolError):
+        wire.decode_frame(_forged(node, b"\0" * 8))
+
+
+def test_frames_split_anywhere_are_put_back_together():
+    frames = b"".join(wire.encode({"i": i, "a": np.full(3, float(i))}) for i in range(5))
+    reader, got = wire.FrameReader(), []
+    for k in range(0, len(frames), 7):
+        got += reader.feed(frames[k:k + 7])
+    assert [m["i"] for m in got] == list(range(5))
+    assert all((m["a"] == m["i"]).all() for m in got)
+
+
+def test_bad_magic_and_oversized_frames_are_protocol_errors():
+    with pytest.raises(wire.ProtocolError):
+        wire.FrameReader().feed(b"XXXX" + bytes(12))
+    with pytest.raises(wire.ProtocolError):
+        wire.FrameReader(max_frame=10).feed(wire.encode({"a": np.zeros(100)}))
