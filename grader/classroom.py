@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from grader import __version__
 from grader.pipeline import Request, grade
 from grader.rubric import Rubric
 from grader.sandbox import Sandbox
+from grader.sandbox.process import mentions_torch
 from grader.submission import IGNORED_DIRS, digest_files, locate
 
 FINGERPRINT = "fingerprint"
@@ -104,19 +106,28 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
             run.results[s.name] = earlier
     if hasattr(sandbox_factory, "shared_for") and todo:  # one set of zygotes for all workers
         sandbox_factory = sandbox_factory.shared_for([s.path for s, _ in todo])
+    todo.sort(key=lambda sp: mentions_torch(sp[0].path))  # the others while torch warms up
     args = (str(rubric.path), sandbox_factory, seed, only, repro)
     if jobs <= 1 or len(todo) <= 1:
         _init_worker(*args[:2])
         done: Iterator[Any] = (_grade_one(s, p, *args[2:]) for s, p in todo)
         _collect(run, progress(done, len(todo)))
     else:
-        ctx = multiprocessing.get_context("spawn")  # workers start clean, without our threads
+        ctx = _worker_context()
         with concurrent.futures.ProcessPoolExecutor(jobs, ctx, _init_worker, args[:2]) as pool:
             futures = [pool.submit(_grade_one, s, p, *args[2:]) for s, p in todo]
             results = (f.result() for f in concurrent.futures.as_completed(futures))
             _collect(run, progress(results, len(todo)))
     run.seconds = time.monotonic() - start
     return run
+
+
+def _worker_context() -> Any:
+    """Fork workers from this process, which has imported the grader already and has no
+    thread yet (forking with threads is unsafe); else start them as fresh interpreters."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _collect(run: ClassRun, done: Iterator[tuple[str, dict[str, Any], str]]) -> None:

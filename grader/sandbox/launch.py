@@ -111,6 +111,7 @@ class _Zygote:
 
     def __init__(self, door: socket.socket, proc: Optional[subprocess.Popen] = None):
         self.door, self.proc = door, proc
+        self.owner = os.getpid()  # a forked copy of this object does not own the process
 
     @classmethod
     def start(cls, python: str, torch: bool) -> _Zygote:
@@ -124,7 +125,8 @@ class _Zygote:
         return cls(ours, proc)
 
     def alive(self) -> bool:
-        return self.proc is None or self.proc.poll() is None
+        """False once the zygote is known to have ended (only its owner can tell)."""
+        return self.proc is None or self.owner != os.getpid() or self.proc.poll() is None
 
     def fork(self, job: dict, fds: tuple[int, int]) -> _Forked:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -142,7 +144,7 @@ class _Zygote:
 
     def close(self) -> None:
         self.door.close()
-        if self.proc is not None:
+        if self.proc is not None and self.owner == os.getpid():
             self.proc.kill()
             self.proc.wait()
 

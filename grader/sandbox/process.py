@@ -69,7 +69,7 @@ class SubprocessSandbox:
         the torch one started now if any of the submissions mentions torch."""
         launcher = _default_launcher()
         if isinstance(launcher, ZygoteLauncher):
-            launcher.warm_up(torch=any(_mentions_torch(p) for p in submissions))
+            launcher.warm_up(torch=any(mentions_torch(p) for p in submissions))
         return functools.partial(cls, launcher=launcher)
 
     def run(self, job: ModuleJob) -> ModuleRun:
@@ -81,7 +81,7 @@ class SubprocessSandbox:
             shutil.copytree(job.root, root, symlinks=False, ignore_dangling_symlinks=True)
             users.make_readable(root)
             job = replace(job, root=root.resolve())
-            return self._run(job, _Slot(uid, _mentions_torch(job.root, job.others)))
+            return self._run(job, _Slot(uid, mentions_torch(job.root, job.others)))
 
     def _run(self, job: ModuleJob, slot: _Slot) -> ModuleRun:
         pending = list(job.calls)
@@ -339,7 +339,7 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _mentions_torch(root: Path, others: tuple[str, ...] = ()) -> bool:
+def mentions_torch(root: Path, others: tuple[str, ...] = ()) -> bool:
     """Whether a file under `root` (a module, or a helper file it may import) mentions
     torch, the graded modules in `others` aside: then the child starts with torch loaded."""
     try:
