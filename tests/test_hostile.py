@@ -418,3 +418,38 @@ def test_other_routes_to_a_sandbox_contain_as_well(route, case, fast_rubric):
         assert os.listdir(marker) == []
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+CLASS_MIX = ["daemon_after_return", "fork_bomb", "segfault", "memory_at_once", "sleeps",
+             "writes_outputs", "monkeypatch", "global_state", "lying_objects"]
+CLASS_PEERS = ["c_torch_add_inplace", "c_vectorised_numpy", "b_nan_1a", "m_p2c_assign_torch"]
+
+
+def test_a_class_mixing_hostile_and_honest_students_grades_each_as_alone(fast_rubric, tmp_path):
+    """Hostile students in a class run (shared zygotes, workers side by side) harm no one:
+    every student's feedback equals what grading them alone gives, nothing survives."""
+    marker, klass, out = tmp_path / "markers", tmp_path / "class", tmp_path / "out"
+    marker.mkdir()
+    os.chmod(marker, 0o777)
+    for case in CLASS_MIX:
+        _build(case, klass / case, {"marker": str(marker), "out": str(out / case),
+                                    "port": "9", "root": str(ROOT)})
+    for name in CLASS_PEERS:
+        shutil.copytree(ROOT / "tests" / "corpus" / name, klass / name)
+    proc = subprocess.run([*GRADE, str(klass), "--out", str(out), "--jobs", "2", "--rubric",
+                           str(fast_rubric)], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    in_class = {s: json.loads((out / s / "results.json").read_text())
+                for s in CLASS_MIX + CLASS_PEERS}
+    for case in CLASS_MIX:
+        assert short_items(in_class[case]) == set(CASES[case][1]), case
+    time.sleep(2.0)  # daemons would strike 1.5 s after their call
+    assert _leftovers() == []
+    assert os.listdir(marker) == []
+    for student, results in in_class.items():
+        _, alone = run_grade(klass / student, tmp_path / "alone" / student,
+                             "--rubric", str(fast_rubric))
+        feedback = lambda r: [(t["extra_data"]["item"], t["score"], t["output"])  # noqa: E731
+                              for t in r["tests"]]
+        assert feedback(results) == feedback(alone), student
