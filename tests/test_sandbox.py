@@ -240,3 +240,36 @@ def test_a_class_with_torch_shares_a_torch_zygote_started_up_front(tmp_path):
     assert set(factory.keywords["launcher"].zygotes) == {False, True}
     value, _, _ = _run_in_worker(str(tmp_path), factory)
     assert value == "ok:3.0"
+
+
+def test_a_zygote_without_pidfds_still_reports_every_end(tmp_path):
+    """Where pidfd_open is missing (old kernels, strict seccomp), the zygote looks at its
+    children every few milliseconds instead: exits, crashes and time-outs still come back."""
+    import socket
+    import subprocess
+    import sys
+
+    from grader.sandbox.launch import ZYGOTE, ZygoteLauncher, _Zygote, base_env
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    boot = ("import os, runpy, sys; del os.pidfd_open; "
+            f"sys.argv = ['zygote.py', '{theirs.fileno()}', 'numpy']; "
+            f"runpy.run_path({str(ZYGOTE)!r}, run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-I", "-c", boot], pass_fds=(theirs.fileno(),),
+                            env=base_env(), start_new_session=True)
+    theirs.close()
+    sandbox = SubprocessSandbox(launcher=ZygoteLauncher(zygotes={False: _Zygote(ours, proc)}))
+    job = _job(tmp_path, """
+        import os, time
+        def ok(): return 1.0
+        def dies(): os._exit(3)
+        def hangs(): time.sleep(60)
+    """, [_call(0, "ok"), _call(1, "dies"), _call(2, "hangs", timeout=0.5), _call(3, "ok")])
+    try:
+        run = sandbox.run(job)
+        assert proc.poll() is None  # the same zygote served every child
+    finally:
+        sandbox.launcher.zygotes[False].close()
+    assert [run.calls[i].status for i in range(4)] == ["ok", "crashed", "timeout", "ok"]
+    assert "exited with code 3" in run.calls[1].detail
+    assert run.processes == 3
