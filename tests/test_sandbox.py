@@ -273,3 +273,35 @@ def test_a_zygote_without_pidfds_still_reports_every_end(tmp_path):
     assert [run.calls[i].status for i in range(4)] == ["ok", "crashed", "timeout", "ok"]
     assert "exited with code 3" in run.calls[1].detail
     assert run.processes == 3
+
+
+def test_a_fork_the_zygote_cannot_make_falls_back_and_keeps_the_zygote(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from grader.sandbox.launch import ZYGOTE, ZygoteLauncher, _Zygote, base_env
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    boot = ("import os, runpy, sys; real = os.fork; tries = []\n"
+            "def fork():\n"
+            "    tries.append(1)\n"
+            "    if len(tries) == 1: raise BlockingIOError(11, 'no more processes')\n"
+            "    return real()\n"
+            "os.fork = fork\n"
+            f"sys.argv = ['zygote.py', '{theirs.fileno()}', 'numpy']\n"
+            f"runpy.run_path({str(ZYGOTE)!r}, run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-I", "-c", boot], pass_fds=(theirs.fileno(),),
+                            env=base_env(), start_new_session=True)
+    theirs.close()
+    launcher = ZygoteLauncher(zygotes={False: _Zygote(ours, proc)})
+    sandbox = SubprocessSandbox(launcher=launcher)
+    job = _job(tmp_path, "def ok(): return 1.0\n", [_call(0, "ok")])
+    try:
+        first, second = sandbox.run(job), sandbox.run(job)
+        assert launcher.zygotes[False].proc is proc and proc.poll() is None
+    finally:
+        launcher.zygotes[False].close()
+    assert first.calls[0].value == second.calls[0].value == 1.0
+    assert "fresh interpreter per process" in first.layers  # the refused fork, spawned
+    assert "forked from a pre-started interpreter" in second.layers

@@ -39,13 +39,18 @@ class OutputError(Exception):
     """A value that cannot be sent back as plain data."""
 
 
-def main(argv: list[str]) -> None:
+FRESH = "fresh interpreter per process"
+FORKED = "forked from a pre-started interpreter"
+
+
+def main(argv: list[str], started: str = FRESH) -> None:
+    """Run `python -I child.py REQUEST FD`, or be called by a zygote's fork (`started`)."""
     request_path, fd = argv[1], int(argv[2])
     with open(request_path, "rb") as fh:
         request = wire.decode_frame(fh.read())
     root = request["root"]
     send = _sender(fd)
-    layers = _confine(request.get("confine") or {}, fd)
+    layers = ["separate process", started, *_confine(request.get("confine") or {}, fd)]
     send({"event": "confined", "layers": layers})
     sys.path.insert(0, root)
     sys.argv = [os.path.join(root, request["module"] + ".py")]
@@ -71,7 +76,7 @@ def _confine(conf: dict[str, Any], fd: int) -> list[str]:
         import torch
 
         torch.set_num_threads(1)
-    layers = [*conf.get("given", []), "time limits", "output cap", "data-only channel"]
+    layers = ["time limits", "output cap", "data-only channel"]
     if conf.get("namespaces"):
         layers += _namespaces(fd)
     layers += confine.drop_user(conf.get("uid"), conf.get("gid"))

@@ -39,8 +39,6 @@ class Child(Protocol):
 
 
 class Launcher(Protocol):
-    name: str
-
     def start(self, request: Path, resp_w: int, out_w: int, work: Path,
               torch: bool = False, pid_namespace: bool = False) -> Child:
         """A child running the harness on `request`; `pid_namespace` asks, when the
@@ -61,8 +59,6 @@ class _Spawned:
 
 class SpawnLauncher:
     """A fresh `python -I child.py` per child: slower (imports numpy, maybe torch, each time)."""
-
-    name = "fresh interpreter per process"
 
     def __init__(self, python: str = sys.executable):
         self.python = python
@@ -104,6 +100,10 @@ def _ask(conn: socket.socket, lines: Any, message: dict, fds: tuple[int, ...] = 
     return json.loads(line)
 
 
+class ForkRefused(Exception):
+    """The zygote is well but could not fork this child (e.g. too many processes)."""
+
+
 class _Zygote:
     """One pre-started interpreter (numpy, and torch if asked) behind a door: each child
     gets a conversation of its own, so threads and processes need not queue for it.
@@ -136,7 +136,10 @@ class _Zygote:
             theirs.close()
         lines = ours.makefile("rb")
         try:
-            return _Forked(ours, _ask(ours, lines, {"fork": job}, fds)["pid"])
+            reply = _ask(ours, lines, {"fork": job}, fds)
+            if "error" in reply:
+                raise ForkRefused(str(reply["error"]))
+            return _Forked(ours, reply["pid"])
         except BaseException:
             lines.close()
             ours.close()
@@ -155,8 +158,6 @@ class ZygoteLauncher:
     process holding torch costs more, so numpy students never do). A launcher pickled
     into a class worker (see `shared`) forks from the same zygotes, so a class pays for
     importing torch once. Falls back to fresh interpreters if no zygote can be had."""
-
-    name = "forked from a pre-started interpreter"
 
     def __init__(self, python: str = sys.executable,
                  zygotes: Optional[dict[bool, _Zygote]] = None):
@@ -197,6 +198,8 @@ class ZygoteLauncher:
         if zygote is not None:
             try:
                 return zygote.fork(job, (resp_w, out_w))
+            except ForkRefused:
+                pass  # this child only: a fresh interpreter, and the zygote stays
             except (OSError, ValueError, KeyError):
                 with self.lock:
                     if self.zygotes.get(torch) is zygote:

@@ -141,7 +141,6 @@ class SubprocessSandbox:
         uid = slot.uid if users.can_drop_to_sandbox_user() else None
         return {
             "namespaces": self.namespaces, "landlock": self.landlock,
-            "given": ["separate process", self.launcher.name],
             "preload_torch": slot.torch, "uid": uid, "gid": uid,
             "limits": {"memory_mb": lim.memory_mb, "file_mb": lim.file_mb,
                        "open_files": lim.open_files, "processes": lim.processes,

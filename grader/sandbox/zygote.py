@@ -110,7 +110,13 @@ class _Server:
             return
         request = json.loads(msg)
         if "fork" in request:
-            pid = _fork(request["fork"], fds)
+            try:
+                pid = _fork(request["fork"], fds)
+            except OSError as exc:  # e.g. no more processes allowed: this child only
+                for fd in fds:
+                    os.close(fd)
+                self._reply(conn, {"error": str(exc)})
+                return
             self.running[pid] = _pidfd(pid)
             if self.running[pid] is not None:
                 self.sel.register(self.running[pid], selectors.EVENT_READ, pid)
@@ -199,7 +205,7 @@ def _fork(job: dict[str, Any], fds: list[int]) -> int:
         os.chdir(job["cwd"])
         os.environ.clear()
         os.environ.update(job["env"])
-        child.main(["child.py", job["request"], str(resp_w)])
+        child.main(["child.py", job["request"], str(resp_w)], started=child.FORKED)
     finally:
         os._exit(70)
 
