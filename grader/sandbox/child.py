@@ -88,10 +88,8 @@ def _confine(conf: dict[str, Any], fd: int) -> list[str]:
 
 def _namespaces(fd: int) -> list[str]:
     """Be PID 1 of a PID namespace of our own, whose end takes with it every process the
-    student started. A zygote forks us so; otherwise unshare here and fork once, this
-    process then waiting outside to pass the worker's end on (PID 1 ignores the signals
-    it has no handler for, when they come from inside, so a student cannot kill it
-    by accident; the kernel's and the grader's SIGKILL still do)."""
+    student started. A zygote (as root) forks us so; otherwise unshare here and fork
+    once, this process then waiting outside to end as the worker ends."""
     if os.getpid() != 1:
         if not confine.enter_namespaces():
             return []

@@ -74,9 +74,8 @@ class SpawnLauncher:
 class _Forked:
     """A child of a zygote, and the conversation with the zygote about it."""
 
-    def __init__(self, conn: socket.socket, pid: int):
-        self.conn, self.pid = conn, pid
-        self.lines = conn.makefile("rb")
+    def __init__(self, conn: socket.socket, lines: Any, pid: int):
+        self.conn, self.lines, self.pid = conn, lines, pid
         self.code: Optional[int] = None
 
     def wait(self, timeout: Optional[float]) -> Optional[int]:
@@ -139,7 +138,7 @@ class _Zygote:
             reply = _ask(ours, lines, {"fork": job}, fds)
             if "error" in reply:
                 raise ForkRefused(str(reply["error"]))
-            return _Forked(ours, reply["pid"])
+            return _Forked(ours, lines, reply["pid"])
         except BaseException:
             lines.close()
             ours.close()
@@ -155,9 +154,10 @@ class _Zygote:
 class ZygoteLauncher:
     """Forks children from pre-started zygotes: a light one with numpy only, and one that
     has imported torch too, started the first time a submission uses torch (forking a
-    process holding torch costs more, so numpy students never do). A launcher pickled
-    into a class worker (see `shared`) forks from the same zygotes, so a class pays for
-    importing torch once. Falls back to fresh interpreters if no zygote can be had."""
+    process holding torch costs more, so numpy students never do). Class workers that
+    get this launcher, pickled or as forks of its process (`SubprocessSandbox.shared_for`),
+    fork from the same zygotes, so a class pays for importing torch once. Falls back to
+    fresh interpreters if no zygote can be had."""
 
     def __init__(self, python: str = sys.executable,
                  zygotes: Optional[dict[bool, _Zygote]] = None):
