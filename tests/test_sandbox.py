@@ -4,6 +4,9 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import socket
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -12,6 +15,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import Call, Limits, ModuleJob
+from grader.sandbox.launch import ZYGOTE, ZygoteLauncher, _Zygote, base_env
 from grader.sandbox.process import SubprocessSandbox
 
 
@@ -242,23 +246,22 @@ def test_a_class_with_torch_shares_a_torch_zygote_started_up_front(tmp_path):
     assert value == "ok:3.0"
 
 
-def test_a_zygote_without_pidfds_still_reports_every_end(tmp_path):
-    """Where pidfd_open is missing (old kernels, strict seccomp), the zygote looks at its
-    children every few milliseconds instead: exits, crashes and time-outs still come back."""
-    import socket
-    import subprocess
-    import sys
-
-    from grader.sandbox.launch import ZYGOTE, ZygoteLauncher, _Zygote, base_env
-
+def _zygote_after(prelude: str) -> ZygoteLauncher:
+    """A launcher whose numpy zygote first runs `prelude` (to break something in it)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    boot = ("import os, runpy, sys; del os.pidfd_open; "
-            f"sys.argv = ['zygote.py', '{theirs.fileno()}', 'numpy']; "
+    boot = (f"{prelude}\nimport runpy, sys\n"
+            f"sys.argv = ['zygote.py', '{theirs.fileno()}', 'numpy']\n"
             f"runpy.run_path({str(ZYGOTE)!r}, run_name='__main__')")
     proc = subprocess.Popen([sys.executable, "-I", "-c", boot], pass_fds=(theirs.fileno(),),
                             env=base_env(), start_new_session=True)
     theirs.close()
-    sandbox = SubprocessSandbox(launcher=ZygoteLauncher(zygotes={False: _Zygote(ours, proc)}))
+    return ZygoteLauncher(zygotes={False: _Zygote(ours, proc)})
+
+
+def test_a_zygote_without_pidfds_still_reports_every_end(tmp_path):
+    """Where pidfd_open is missing (old kernels, strict seccomp), the zygote looks at its
+    children every few milliseconds instead: exits, crashes and time-outs still come back."""
+    launcher = _zygote_after("import os; del os.pidfd_open")
     job = _job(tmp_path, """
         import os, time
         def ok(): return 1.0
@@ -266,42 +269,31 @@ def test_a_zygote_without_pidfds_still_reports_every_end(tmp_path):
         def hangs(): time.sleep(60)
     """, [_call(0, "ok"), _call(1, "dies"), _call(2, "hangs", timeout=0.5), _call(3, "ok")])
     try:
-        run = sandbox.run(job)
-        assert proc.poll() is None  # the same zygote served every child
+        run = SubprocessSandbox(launcher=launcher).run(job)
+        assert launcher.zygotes[False].proc.poll() is None  # one zygote served every child
     finally:
-        sandbox.launcher.zygotes[False].close()
+        launcher.zygotes[False].close()
     assert [run.calls[i].status for i in range(4)] == ["ok", "crashed", "timeout", "ok"]
     assert "exited with code 3" in run.calls[1].detail
     assert run.processes == 3
 
 
 def test_a_fork_the_zygote_cannot_make_falls_back_and_keeps_the_zygote(tmp_path):
-    import socket
-    import subprocess
-    import sys
-
-    from grader.sandbox.launch import ZYGOTE, ZygoteLauncher, _Zygote, base_env
-
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    boot = ("import os, runpy, sys; real = os.fork; tries = []\n"
-            "def fork():\n"
-            "    tries.append(1)\n"
-            "    if len(tries) == 1: raise BlockingIOError(11, 'no more processes')\n"
-            "    return real()\n"
-            "os.fork = fork\n"
-            f"sys.argv = ['zygote.py', '{theirs.fileno()}', 'numpy']\n"
-            f"runpy.run_path({str(ZYGOTE)!r}, run_name='__main__')")
-    proc = subprocess.Popen([sys.executable, "-I", "-c", boot], pass_fds=(theirs.fileno(),),
-                            env=base_env(), start_new_session=True)
-    theirs.close()
-    launcher = ZygoteLauncher(zygotes={False: _Zygote(ours, proc)})
+    launcher = _zygote_after(
+        "import os\nreal, tries = os.fork, []\n"
+        "def fork():\n"
+        "    tries.append(1)\n"
+        "    if len(tries) == 1: raise BlockingIOError(11, 'no more processes')\n"
+        "    return real()\n"
+        "os.fork = fork")
+    zygote = launcher.zygotes[False]
     sandbox = SubprocessSandbox(launcher=launcher)
     job = _job(tmp_path, "def ok(): return 1.0\n", [_call(0, "ok")])
     try:
         first, second = sandbox.run(job), sandbox.run(job)
-        assert launcher.zygotes[False].proc is proc and proc.poll() is None
+        assert launcher.zygotes[False] is zygote and zygote.proc.poll() is None
     finally:
-        launcher.zygotes[False].close()
+        zygote.close()
     assert first.calls[0].value == second.calls[0].value == 1.0
     assert "fresh interpreter per process" in first.layers  # the refused fork, spawned
     assert "forked from a pre-started interpreter" in second.layers
