@@ -82,7 +82,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     from grader.pipeline import Request, grade
 
     result = grade(Request(path, out, rubric, seed, items, f"grade {path}{repro}"),
-                   SubprocessSandbox())
+                   SubprocessSandbox.ready_for([path])())
     _print_table(result, out)
 
 

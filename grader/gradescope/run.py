@@ -54,7 +54,7 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
                                extra={"submission_id": _submission_id(root)},
                                deadline=start + options.time_budget,
                                parallel=False),  # one sandbox at a time fits 768 MB
-                       SubprocessSandbox())
+                       SubprocessSandbox.ready_for([submission])())
     data = to_results(result)
     data.update(visibility=options.visibility, stdout_visibility=options.stdout_visibility,
                 output_format="md")

@@ -155,7 +155,7 @@ class ZygoteLauncher:
     """Forks children from pre-started zygotes: a light one with numpy only, and one that
     has imported torch too, started the first time a submission uses torch (forking a
     process holding torch costs more, so numpy students never do). Class workers that
-    get this launcher, pickled or as forks of its process (`SubprocessSandbox.shared_for`),
+    get this launcher, pickled or as forks of its process (`SubprocessSandbox.ready_for`),
     fork from the same zygotes, so a class pays for importing torch once. Falls back to
     fresh interpreters if no zygote can be had."""
 

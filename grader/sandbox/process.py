@@ -64,9 +64,11 @@ class SubprocessSandbox:
         self.landlock = landlock
 
     @classmethod
-    def shared_for(cls, submissions: list[Path]) -> Callable[[], SubprocessSandbox]:
-        """A factory of sandboxes for class workers that all fork from the same zygotes,
-        the torch one started now if any of the submissions mentions torch."""
+    def ready_for(cls, submissions: list[Path]) -> Callable[[], SubprocessSandbox]:
+        """A factory of sandboxes for these submissions whose zygotes start now (the torch
+        one too if any of them mentions torch), so that their imports overlap the
+        grader's own work; every sandbox it makes, here or in class workers, forks
+        from them."""
         launcher = _default_launcher()
         if isinstance(launcher, ZygoteLauncher):
             launcher.warm_up(torch=any(mentions_torch(p) for p in submissions))
