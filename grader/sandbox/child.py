@@ -101,8 +101,10 @@ def _namespaces(fd: int) -> list[str]:
     return [*(["network namespace"] if confine.NETWORK_ISOLATED else []), "pid namespace"]
 
 
-# Signals that end a process by default and that a process may send itself; the faults
-# (SIGSEGV, SIGBUS, SIGFPE, SIGILL) stay with their default, which the kernel enforces.
+# Signals that end a process by default and that a process may send itself. The faults
+# (SIGSEGV, SIGBUS, SIGFPE, SIGILL) keep their default: a real fault still ends PID 1 (the
+# kernel forces it), while one the student only sends itself with os.kill is ignored, as
+# a handler for it would turn every real fault into an endless loop.
 ENDING_SIGNALS = [getattr(signal, name) for name in (
     "SIGHUP", "SIGQUIT", "SIGABRT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM", "SIGVTALRM",
     "SIGPROF", "SIGIO", "SIGPWR", "SIGSTKFLT") if hasattr(signal, name)]
