@@ -104,9 +104,10 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
         else:
             run.reused.append(s.name)
             run.results[s.name] = earlier
+    uses_torch = {s.name: mentions_torch(s.path) for s, _ in todo}
     if hasattr(sandbox_factory, "ready_for") and todo:  # one set of zygotes for all workers
-        sandbox_factory = sandbox_factory.ready_for([s.path for s, _ in todo])
-    todo.sort(key=lambda sp: mentions_torch(sp[0].path))  # the others while torch warms up
+        sandbox_factory = sandbox_factory.ready_for(torch=any(uses_torch.values()))
+    todo.sort(key=lambda sp: uses_torch[sp[0].name])  # the others while torch warms up
     args = (str(rubric.path), sandbox_factory, seed, only, repro)
     if jobs <= 1 or len(todo) <= 1:
         _init_worker(*args[:2])

@@ -64,7 +64,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     per student). Writes results.json and report.html per submission; for a class also
     index.html and grades.csv."""
     from grader.classroom import is_class
-    from grader.sandbox.process import SubprocessSandbox
+    from grader.sandbox.process import SubprocessSandbox, mentions_torch
 
     if not path.is_dir():
         _fail(ExitCode.NO_INPUT, f"{path}: no such folder")
@@ -82,7 +82,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     from grader.pipeline import Request, grade
 
     result = grade(Request(path, out, rubric, seed, items, f"grade {path}{repro}"),
-                   SubprocessSandbox.ready_for([path])())
+                   SubprocessSandbox.ready_for(torch=mentions_torch(path))())
     _print_table(result, out)
 
 

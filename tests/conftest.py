@@ -38,6 +38,11 @@ def by_item(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {t["extra_data"]["item"]: t for t in results["tests"]}
 
 
+def feedback(results: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """What a student is told, item by item: for comparing two gradings of one submission."""
+    return [(t["extra_data"]["item"], t["score"], t["output"]) for t in results["tests"]]
+
+
 def short_items(results: dict[str, Any]) -> set[str]:
     """Items that scored below their maximum."""
     return {i for i, t in by_item(results).items() if float(t["score"]) < float(t["max_score"])}

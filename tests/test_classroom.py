@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import EXAMPLES, GRADE, ROOT, run_grade
+from conftest import EXAMPLES, GRADE, ROOT, feedback, run_grade
 
 pytestmark = pytest.mark.slow
 SHARED = ROOT.parent / "shared" / "corpus"
@@ -38,10 +38,6 @@ def _grade_class(root, out, *args):
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
 
 
-def _feedback(results):
-    return [(t["extra_data"]["item"], t["score"], t["output"]) for t in results["tests"]]
-
-
 def test_class_results_equal_grading_each_alone(klass, tmp_path):
     proc = _grade_class(klass, tmp_path / "class")
     assert proc.returncode == 0, proc.stderr
@@ -49,7 +45,7 @@ def test_class_results_equal_grading_each_alone(klass, tmp_path):
     for name in MEMBERS:
         in_class = json.loads((tmp_path / "class" / name / "results.json").read_text())
         _, alone = run_grade(klass / name, tmp_path / "alone" / name)
-        assert _feedback(in_class) == _feedback(alone), name
+        assert feedback(in_class) == feedback(alone), name
         assert (tmp_path / "class" / name / "report.html").exists()
     hangs = json.loads((tmp_path / "class" / "hangs" / "results.json").read_text())
     assert [t["extra_data"]["item"] for t in hangs["tests"] if t["status"] == "failed"] == ["p1a"]
@@ -128,5 +124,5 @@ def test_a_shared_seed_gives_each_student_what_grading_alone_gives(tmp_path):
     for name in ("alice", "bob", "carol"):
         in_class = json.loads((tmp_path / "class" / name / "results.json").read_text())
         _, alone = run_grade(root / name, tmp_path / "alone" / name, "--seed", "7")
-        assert _feedback(in_class) == _feedback(alone), name
+        assert feedback(in_class) == feedback(alone), name
         assert in_class["extra_data"]["seed"] == 7

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLES, GRADE, RUBRIC, ROOT, by_item, run_grade, short_items
+from conftest import (EXAMPLES, GRADE, RUBRIC, ROOT, by_item, feedback, run_grade,
+                      short_items)
 
 pytestmark = pytest.mark.slow
 P1, P2 = ["p1a", "p1b", "p1b_exact"], ["p2a", "p2b", "p2c_f", "p2c_h", "p2c_d"]
@@ -450,6 +451,4 @@ def test_a_class_mixing_hostile_and_honest_students_grades_each_as_alone(fast_ru
     for student, results in in_class.items():
         _, alone = run_grade(klass / student, tmp_path / "alone" / student,
                              "--rubric", str(fast_rubric))
-        feedback = lambda r: [(t["extra_data"]["item"], t["score"], t["output"])  # noqa: E731
-                              for t in r["tests"]]
         assert feedback(results) == feedback(alone), student

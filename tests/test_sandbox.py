@@ -16,7 +16,7 @@ import pytest
 
 from grader.sandbox import Call, Limits, ModuleJob
 from grader.sandbox.launch import ZYGOTE, ZygoteLauncher, _Zygote, base_env
-from grader.sandbox.process import SubprocessSandbox
+from grader.sandbox.process import SubprocessSandbox, mentions_torch
 
 
 def _job(tmp_path: Path, source: str, calls: list[Call], name: str = "mod", **limits) -> ModuleJob:
@@ -228,7 +228,7 @@ def test_class_workers_fork_from_the_zygotes_of_the_process_that_shares_them(tmp
     """A class pays for starting (and importing torch in) each kind of zygote once, whether
     its workers are fresh interpreters or forks of the grader."""
     (tmp_path / "mod.py").write_text("def f(x): return x + 1\n")
-    factory = SubprocessSandbox.ready_for([tmp_path])
+    factory = SubprocessSandbox.ready_for(torch=mentions_torch(tmp_path))
     assert set(factory.keywords["launcher"].zygotes) == {False}  # nothing mentions torch
     ctx = multiprocessing.get_context(start)
     with concurrent.futures.ProcessPoolExecutor(2, ctx, _take_factory, (factory,)) as pool:
@@ -240,7 +240,7 @@ def test_class_workers_fork_from_the_zygotes_of_the_process_that_shares_them(tmp
 
 def test_a_class_with_torch_shares_a_torch_zygote_started_up_front(tmp_path):
     (tmp_path / "mod.py").write_text("import torch\nBACKEND = 'torch'\ndef f(x): return x + 1\n")
-    factory = SubprocessSandbox.ready_for([tmp_path])
+    factory = SubprocessSandbox.ready_for(torch=mentions_torch(tmp_path))
     assert set(factory.keywords["launcher"].zygotes) == {False, True}
     value, _, _ = _run_in_worker(str(tmp_path), factory)
     assert value == "ok:3.0"

@@ -40,7 +40,7 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
     from grader.pipeline import Request, grade
     from grader.results_json import to_results
     from grader.rubric import load_rubric
-    from grader.sandbox.process import SubprocessSandbox
+    from grader.sandbox.process import SubprocessSandbox, mentions_torch
     from grader.submission import digest_files
 
     config = json.loads((SOURCE / "gradescope.json").read_text())
@@ -54,7 +54,7 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
                                extra={"submission_id": _submission_id(root)},
                                deadline=start + options.time_budget,
                                parallel=False),  # one sandbox at a time fits 768 MB
-                       SubprocessSandbox.ready_for([submission])())
+                       SubprocessSandbox.ready_for(torch=mentions_torch(submission))())
     data = to_results(result)
     data.update(visibility=options.visibility, stdout_visibility=options.stdout_visibility,
                 output_format="md")

@@ -64,14 +64,13 @@ class SubprocessSandbox:
         self.landlock = landlock
 
     @classmethod
-    def ready_for(cls, submissions: list[Path]) -> Callable[[], SubprocessSandbox]:
-        """A factory of sandboxes for these submissions whose zygotes start now (the torch
-        one too if any of them mentions torch), so that their imports overlap the
-        grader's own work; every sandbox it makes, here or in class workers, forks
-        from them."""
+    def ready_for(cls, torch: bool) -> Callable[[], SubprocessSandbox]:
+        """A factory of sandboxes whose zygotes start now (the torch one too if `torch`:
+        some submission mentions it), so that their imports overlap the grader's own
+        work; every sandbox it makes, here or in class workers, forks from them."""
         launcher = _default_launcher()
         if isinstance(launcher, ZygoteLauncher):
-            launcher.warm_up(torch=any(mentions_torch(p) for p in submissions))
+            launcher.warm_up(torch=torch)
         return functools.partial(cls, launcher=launcher)
 
     def run(self, job: ModuleJob) -> ModuleRun:

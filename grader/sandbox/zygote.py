@@ -152,7 +152,7 @@ class _Server:
                 self._reply(w.conn, {"code": None})
             else:
                 still.append(w)
-        self.waiters = still
+        self.waiters = [w for w in still if w.conn.fileno() != -1]  # not hung up meanwhile
 
     def _timeout(self) -> Optional[float]:
         if any(pidfd is None for pidfd in self.running.values()):
