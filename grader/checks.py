@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import collections
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -70,6 +70,19 @@ def judge_in(sandbox: Any, refs: References, items: list[Item],
     return {p.item.id: judge.judge(p, runs[p.item.module]) for p in plans}
 
 
+@dataclass(frozen=True)
+class Judged:
+    """A trial judged as its answer arrived, the answer itself dropped: whether it failed,
+    and for each declared mistake whether the answer matches it (None: no say)."""
+
+    failure: Optional[TrialFailure]
+    mistakes: tuple[Optional[bool], ...]
+
+
+KEEP_BYTES = 64 * 1024  # answers up to this size wait for the judge; larger ones are judged at once
+_IMPORTED = ImportOutcome("ok")
+
+
 class Judge:
     """Computes expected values in the trusted process and judges each item's outcomes."""
 
@@ -77,9 +90,33 @@ class Judge:
         self.refs = refs
         self.limits = limits or Limits()
 
+    def receiver(self, plans: list[Plan]) -> Callable[[Call, CallOutcome], CallOutcome]:
+        """What the sandbox hands each outcome to as it arrives: a large answer is judged
+        there and then, and only the verdict kept, so that the grader never holds more than
+        one large answer per module (a student may return 16 MB from every call)."""
+        where = {cid: (p, k) for p in plans for k, cid in enumerate(p.call_ids)}
+
+        def receive(call: Call, outcome: CallOutcome) -> CallOutcome:
+            if outcome.status != "ok" or outcome.size <= KEEP_BYTES or call.id not in where:
+                return outcome
+            p, k = where[call.id]
+            try:
+                judged = self._judged(p.item, p.trials[k], outcome)
+            except Exception:  # judged later, where the grader's failure is reported
+                return outcome
+            return replace(outcome, value=None, args_after=None, judged=judged)
+        return receive
+
+    def _judged(self, item: Item, trial: Trial, outcome: CallOutcome) -> Judged:
+        failure = self._trial(item, trial, outcome, _IMPORTED)
+        mistakes = tuple(self._mistake_state(item, trial, outcome, m) for m in item.mistakes) \
+            if item.kind != "constant" else ()
+        return Judged(failure, mistakes)
+
     def judge(self, p: Plan, run: ModuleRun) -> ItemResult:
         outcomes = [run.calls[i] for i in p.call_ids]
-        verdicts = [self._trial(p.item, t, o, run.imported) for t, o in zip(p.trials, outcomes)]
+        verdicts = [o.judged.failure if o.judged is not None else
+                    self._trial(p.item, t, o, run.imported) for t, o in zip(p.trials, outcomes)]
         failed = [v for v in verdicts if v is not None]
         diagnosis = self._diagnose(p, outcomes, failed) if failed else None
         return ItemResult(
@@ -123,29 +160,37 @@ class Judge:
 
     def _diagnose(self, p: Plan, outcomes: list[CallOutcome],
                   failed: list[TrialFailure]) -> Optional[Mistake]:
-        """The declared mistake whose output the student's matches on every trial it applies to."""
+        """The declared mistake whose output the student's matches on every trial it
+        applies to (and on one at least)."""
         if p.item.kind == "constant" or any(f.kind in _NO_OUTPUT for f in failed):
             return None
-        for mistake in p.item.mistakes:
-            fn = self.refs.get(mistake.reference)
+        for index, mistake in enumerate(p.item.mistakes):
             matched = 0
             for trial, outcome in zip(p.trials, outcomes):
-                try:
-                    expected = expected_value(p.item, trial, fn)
-                except Exception:  # the mistake does not apply to this trial's shapes
-                    expected = None
-                produced = outcome.status == "ok"
-                if expected is None:
-                    if produced and _usable(p.item, outcome):
-                        break
-                    continue
-                if not produced or self._matches(p.item, trial, outcome, expected) is False:
+                state = outcome.judged.mistakes[index] if outcome.judged is not None else \
+                    self._mistake_state(p.item, trial, outcome, mistake)
+                if state is False:
                     break
-                matched += 1
+                matched += bool(state)
             else:
                 if matched:
                     return mistake
         return None
+
+    def _mistake_state(self, item: Item, trial: Trial, outcome: CallOutcome,
+                       mistake: Mistake) -> Optional[bool]:
+        """Whether this trial's answer is the mistake's: True, False (rules it out), or
+        None when the mistake does not apply to the trial and nothing usable came back."""
+        try:
+            expected = expected_value(item, trial, self.refs.get(mistake.reference))
+        except Exception:  # the mistake does not apply to this trial's shapes
+            expected = None
+        produced = outcome.status == "ok"
+        if expected is None:
+            return False if produced and _usable(item, outcome) else None
+        if not produced:
+            return False
+        return self._matches(item, trial, outcome, expected)
 
     def _matches(self, item: Item, trial: Trial, outcome: CallOutcome, expected: Any) -> bool:
         if item.kind == "inplace":

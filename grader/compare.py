@@ -7,7 +7,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from grader.rubric import Item
-from grader.sandbox.wire import BadArray
+from grader.sandbox.wire import BadValue
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ class NotNumeric(Exception):
 
 def as_array(value: Any) -> np.ndarray:
     """Float64 array from a number, an array or a (nested) list of them."""
-    if isinstance(value, BadArray):
-        raise NotNumeric(f"an {value.reason}")
+    if isinstance(value, BadValue):
+        raise NotNumeric(value.reason)
     if value is None:
         raise NotNumeric("None (is a `return` missing?)")
     if isinstance(value, bool) or (isinstance(value, np.ndarray) and value.dtype.kind == "b"):

@@ -74,6 +74,7 @@ class SubmissionResult:
     internal_error: str = ""
     repro: str = "grade SUBMISSION"
     extra: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # for the student, about the submission as a whole
 
     @property
     def score(self) -> float:

@@ -5,15 +5,14 @@
 """
 from __future__ import annotations
 
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
-from grader import checks, submission
+from grader import checks, submission, workspace
 from grader.inputs import derive_seed
 from grader.outcomes import ItemResult, ModuleSummary, SubmissionResult
 from grader.references import References
@@ -46,39 +45,64 @@ def grade(req: Request, sandbox: Sandbox) -> SubmissionResult:
     name = req.path.resolve().name
     seed = req.seed if req.seed is not None else derive_seed(req.rubric.sha256, name)
     base = SubmissionResult(name=name, rubric=req.rubric, seed=seed, items=(),
-                            repro=req.repro or f"grade {req.path}", extra=dict(req.extra))
+                            repro=req.repro or f"grade {name}", extra=dict(req.extra))
     try:
-        result = _grade(req, items, base, sandbox)
+        result = _grade(req, items, base, sandbox, start)
     except Exception:  # the grader's own failure: still a valid results.json
         result = _broken(base, items, traceback.format_exc())
     result = replace(result, execution_time=time.monotonic() - start)
-    write_outputs(result, req.out)
+    try:
+        write_outputs(result, req.out)
+    except Exception:  # nothing a student sent may stop results.json from being written
+        result = _broken(base, items, traceback.format_exc())
+        write_outputs(replace(result, execution_time=time.monotonic() - start), req.out)
     return result
 
 
+def _deadline(req: Request, start: float) -> tuple[float, str]:
+    """When to stop starting calls, and what to say of those not run: the rubric's time
+    budget for a submission, or the caller's own (Gradescope's), whichever ends first."""
+    budget = req.rubric.model.limits.submission_seconds
+    own = (start + budget, f"not run: the submission used up its {budget:g} s")
+    if req.deadline is not None and req.deadline < own[0]:
+        return req.deadline, "the grader's time budget for this submission ran out"
+    return own
+
+
 def _grade(req: Request, items: list[Item], base: SubmissionResult,
-           sandbox: Sandbox) -> SubmissionResult:
+           sandbox: Sandbox, start: float) -> SubmissionResult:
     modules = {i.module for i in items}
     sub = submission.locate(req.path, modules)
     plans, calls = checks.plan(items, base.seed)
     refs = References(req.rubric.reference_dir)
-    sandbox_limits = SandboxLimits(**req.rubric.model.limits.model_dump())
-    with tempfile.TemporaryDirectory(prefix="hwg-sub-") as tmp:
-        root = submission.private_copy(sub, modules, Path(tmp) / "submission")
-        jobs = {m: ModuleJob(root, m, mine, sandbox_limits, tuple(sorted(modules - {m})),
-                             req.deadline)
+    limits = req.rubric.model.limits.model_dump(exclude={"submission_seconds"})
+    sandbox_limits = SandboxLimits(**limits)
+    judge = checks.Judge(refs, sandbox_limits)
+    deadline, note = _deadline(req, start)
+    with workspace.folder("sub") as tmp:
+        copy = submission.private_copy(sub, modules, tmp / "submission")
+        jobs = {m: ModuleJob(copy.root, m, mine, sandbox_limits, tuple(sorted(modules - {m})),
+                             deadline, note, judge.receiver(plans))
                 for m, mine in checks.calls_by_module(items, calls).items()}
         runs = {m: _missing(m, j.calls, sub) for m, j in jobs.items() if not sub.has(m)}
         present = [m for m in jobs if sub.has(m)]
         workers = max(1, len(present)) if req.parallel else 1
         with ThreadPoolExecutor(max_workers=workers) as pool:
             runs.update(zip(present, pool.map(sandbox.run, [jobs[m] for m in present])))
-    judge = checks.Judge(refs, sandbox_limits)
     results = tuple(_judge_safely(judge, p, runs[p.item.module]) for p in plans)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,
-                    modules=tuple(_summary(runs[m]) for m in sorted(runs)),
-                    layers=_layers(runs.values()))
+                   modules=tuple(_summary(runs[m]) for m in sorted(runs)),
+                   layers=_layers(runs.values()), notes=_left_out(copy))
+
+
+def _left_out(copy: submission.Copy) -> tuple[str, ...]:
+    if not copy.left_out_count:
+        return ()
+    more = copy.left_out_count - len(copy.left_out)
+    return (f"Not copied for grading (the grader takes your problem files and at most "
+            f"{submission.EXTRA_FILES} other files of {submission.EXTRA_BYTES >> 20} MB in "
+            f"all): {', '.join(copy.left_out)}" + (f" and {more:,} more." if more else "."),)
 
 
 def _layers(runs: Iterable[ModuleRun]) -> tuple[str, ...]:

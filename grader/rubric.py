@@ -167,8 +167,16 @@ class Limits(_Frozen):
     output_bytes: int = Field(65536, ge=1024, description="student output kept per module")
     memory_mb: int = Field(512, ge=64, description="memory (heap and mappings) of the process")
     file_mb: int = Field(16, ge=1, description="largest file the student may write")
+    disk_mb: int = Field(64, ge=1, description="all the files the student's module writes")
     open_files: int = Field(256, ge=16, description="open file descriptors")
     processes: int = Field(64, ge=4, description="processes and threads of the sandbox user")
+    answer_mb: float = Field(16.0, gt=0, le=1024, description="largest answer one call may "
+                             "return (on the wire)")
+    answers_mb: float = Field(128.0, gt=0, le=8192, description="answers of one module's "
+                              "calls, in all")
+    submission_seconds: float = Field(120.0, gt=0, le=3600, description="wall-clock time "
+                                      "for grading one submission; calls not reached by "
+                                      "then are not run")
 
 
 class GradescopeOptions(_Frozen):

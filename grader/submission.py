@@ -1,107 +1,145 @@
-"""Finding a submission's files (directly or one folder down) and making a private copy."""
+"""Finding a submission's files (directly or one folder down) and making a private copy.
+
+Everything here reads the student's folder through grader.files: no symlink is followed,
+nothing but regular files is opened, and nothing is read past a bound.
+"""
 from __future__ import annotations
 
-import hashlib
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", "node_modules"}
-MAX_FILES = 2000
-MAX_BYTES = 50 * 1024 * 1024
+from grader import files, text
+from grader.files import IGNORED_DIRS
+
+__all__ = ["IGNORED_DIRS", "Submission", "locate", "private_copy", "found_files", "digest_files"]
+
+MAX_SOURCE = 4 << 20  # a problem file larger than this is not a source file
+EXTRA_FILES = 500  # other files copied next to the problem files...
+EXTRA_BYTES = 16 << 20  # ...and their size in all
 
 
 @dataclass(frozen=True)
 class Submission:
-    """A student's folder, the folder where the problem files sit, and which are present."""
+    """A student's folder, the folder where the problem files sit, and which are present
+    (file name by module, as the student spelled it)."""
 
     name: str
     path: Path
     root: Path
-    present: frozenset[str]
+    files: dict[str, str]
+
+    @property
+    def present(self) -> frozenset[str]:
+        return frozenset(self.files)
 
     def has(self, module: str) -> bool:
-        return module in self.present
+        return module in self.files
 
 
 def locate(path: Path, modules: set[str]) -> Submission:
     """The shallowest folder at or one level below `path` holding any of the modules."""
     path = path.resolve()
-    candidates = [path] + sorted(d for d in _subdirs(path))
-    best = max(candidates, key=lambda d: (len(_present(d, modules)), d == path, _neg(d)))
-    if not _present(best, modules):
+    candidates = [path] + [Path(e.path) for e in files.entries(path) if _student_dir(e)]
+    found = {d: _present(d, modules) for d in candidates}
+    best = max(candidates, key=lambda d: (len(found[d]), d == path, _neg(d)))
+    if not found[best]:
         best = path
-    return Submission(path.name, path, best, frozenset(_present(best, modules)))
+    return Submission(path.name, path, best, found[best])
+
+
+def _student_dir(entry) -> bool:  # noqa: ANN001 - an os.DirEntry
+    return files.is_dir(entry) and entry.name not in IGNORED_DIRS \
+        and not entry.name.startswith(".")
 
 
 def _neg(d: Path) -> tuple[int, ...]:
     return tuple(-ord(c) for c in d.name)  # alphabetical order wins ties
 
 
-def _subdirs(path: Path) -> list[Path]:
+def _present(folder: Path, modules: set[str]) -> dict[str, str]:
+    """Modules whose file is here: a regular file (`Problem1.py` counts as problem1) of a
+    size a source file can have."""
+    names = {e.name.lower(): e for e in files.entries(folder) if files.regular(e)}
+    present = {}
+    for m in modules:
+        entry = names.get(f"{m.lower()}.py")
+        if entry is not None and _size(entry) <= MAX_SOURCE:
+            present[m] = entry.name
+    return present
+
+
+def _size(entry) -> int:  # noqa: ANN001 - an os.DirEntry
     try:
-        return [d for d in path.iterdir() if d.is_dir() and not d.is_symlink()
-                and d.name not in IGNORED_DIRS and not d.name.startswith(".")]
+        return entry.stat(follow_symlinks=False).st_size
     except OSError:
-        return []
+        return MAX_SOURCE + 1
 
 
-def _present(folder: Path, modules: set[str]) -> set[str]:
-    """Modules whose file is here (a regular file; `Problem1.py` counts as problem1)."""
-    try:
-        names = {p.name.lower(): p for p in folder.iterdir() if p.is_file() and not p.is_symlink()}
-    except OSError:
-        return set()
-    return {m for m in modules if f"{m.lower()}.py" in names}
-
-
-def digest_files(folder: Path, digest: Any = None) -> Any:
+def digest_files(folder: Path, digest=None):  # noqa: ANN001, ANN201 - a hashlib object
     """Names and contents of every regular file below `folder`, fed into a sha256."""
-    digest = digest or hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
-                       and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest
+    return files.digest(folder, digest)
 
 
 def found_files(sub: Submission, most: int = 8) -> str:
     """What the student's folder does hold, for a message about what it does not."""
-    try:
-        names = sorted(p.name for p in sub.root.iterdir() if not p.name.startswith("."))
-    except OSError:
-        names = []
+    listed = [e for e in files.entries(sub.root) if not e.name.startswith(".")]
+    names = [text.name(e.name) + ("/" if files.is_dir(e) else "") for e in listed]
     if not names:
         return "the folder is empty"
     shown = ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
-    where = "" if sub.root == sub.path else f" in {sub.root.name}/"
-    return f"found{where}: {shown}"
+    where = "" if sub.root == sub.path else f" in {text.name(sub.root.name)}/"
+    large = [text.name(e.name) for e in listed if files.regular(e)
+             and e.name.lower().endswith(".py") and _size(e) > MAX_SOURCE]
+    too_big = f"; too large for a source file (over {MAX_SOURCE >> 20} MB): " \
+        f"{', '.join(large)}" if large else ""
+    return f"found{where}: {shown}{too_big}"
 
 
-def private_copy(sub: Submission, modules: set[str], dest: Path) -> Path:
-    """Copy the submission's folder (regular files only, bounded) to `dest`; return its root.
+@dataclass(frozen=True)
+class Copy:
+    """The private copy, and what of the student's folder was left out of it."""
 
-    Problem files are also written under their canonical lower-case names."""
+    root: Path
+    left_out: tuple[str, ...] = ()  # readable names, with sizes
+    left_out_count: int = 0
+
+
+def private_copy(sub: Submission, modules: set[str], dest: Path) -> Copy:
+    """Copy the problem files first, under their canonical lower-case names, then the other
+    regular files below the submission's folder while they fit EXTRA_FILES and EXTRA_BYTES.
+    Whatever did not fit is named in `left_out`."""
     dest.mkdir(parents=True, exist_ok=True)
-    count, size = 0, 0
-    for src in sorted(sub.root.rglob("*")):
-        rel = src.relative_to(sub.root)
-        if any(part in IGNORED_DIRS for part in rel.parts) or src.is_symlink() or not src.is_file():
+    taken = set()
+    for module, filename in sorted(sub.files.items()):
+        for name in {f"{module}.py", filename}:  # a helper may import it by either name
+            files.copy(sub.root / filename, dest / name, MAX_SOURCE)
+        taken.add(filename)
+    count, size, left_out, dropped = 0, 0, [], 0
+    for entry in files.walk(sub.root):
+        if entry.rel in taken:
             continue
-        count, size = count + 1, size + src.stat().st_size
-        if count > MAX_FILES or size > MAX_BYTES:
-            break
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, target)
-        if target.suffix == ".py":
-            _as_utf8(target)
-        canonical = {f"{m.lower()}.py": f"{m}.py" for m in modules}.get(rel.name.lower())
-        if len(rel.parts) == 1 and canonical and canonical != rel.name:
-            shutil.copyfile(src, dest / canonical)
-    return dest.resolve()
+        if count + 1 > EXTRA_FILES or size + entry.size > EXTRA_BYTES:
+            dropped += 1
+            if len(left_out) < 5:
+                left_out.append(f"{text.name(entry.rel)} ({_human(entry.size)})")
+            continue
+        try:
+            size += files.copy(entry.path, dest / entry.rel, EXTRA_BYTES - size)
+        except OSError:
+            continue
+        count += 1
+    for path in dest.rglob("*.py"):
+        _as_utf8(path)
+    return Copy(dest.resolve(), tuple(left_out), dropped)
+
+
+def _human(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} bytes"
 
 
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")

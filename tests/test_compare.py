@@ -6,7 +6,7 @@ import pytest
 
 from grader.compare import as_array, compare_arrays, compare_constant, NotNumeric
 from grader.rubric import Item
-from grader.sandbox.wire import BadArray
+from grader.sandbox.wire import BadValue
 
 EXP = np.array([[1.0, -2.0], [0.5, 3.0]])
 
@@ -28,7 +28,7 @@ def test_a_value_mismatch_says_where_and_by_how_much():
 
 @pytest.mark.parametrize("got, kind", [
     (EXP.T[:1], "shape"), (EXP.ravel(), "shape"), (None, "type"), ("1.0", "type"),
-    (True, "type"), ([[1.0, 2.0], [3.0]], "type"), (BadArray("array of dtype object"), "type"),
+    (True, "type"), ([[1.0, 2.0], [3.0]], "type"), (BadValue("an array of dtype object"), "type"),
     (np.full((2, 2), np.nan), "nonfinite"), (np.full((2, 2), np.inf), "nonfinite"),
 ])
 def test_wrong_kinds_of_output_fail_with_their_own_kind(got, kind):

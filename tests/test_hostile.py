@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import (EXAMPLES, GRADE, RUBRIC, ROOT, by_item, feedback, run_grade,
-                      short_items)
+from conftest import (EXAMPLES, GRADE, RUBRIC, ROOT, RUN_TOKEN, by_item, feedback, ours,
+                      run_grade, short_items)
 
 pytestmark = pytest.mark.slow
 P1, P2 = ["p1a", "p1b", "p1b_exact"], ["p2a", "p2b", "p2c_f", "p2c_h", "p2c_d"]
 P3 = ["p3a", "p3b", "p3c", "p3d", "p3e", "p3e_activation"]
-SLEEP_TOKEN = "3601.5"  # argv of the processes hostile daemons leave behind, if they could
+SLEEP_TOKEN = f"3601.{RUN_TOKEN}"  # argv of what this run's hostile daemons leave, if they could
 
 # A daemon that outlives its call, then tries to overwrite every grader output it can find.
 DAEMON = """
@@ -331,7 +331,8 @@ def _digest(out: Path) -> str:
 
 
 def _leftovers() -> list[str]:
-    """Processes of any sandbox user, or anything hostile daemons try to leave running."""
+    """Processes of this run's sandbox users, or what its hostile daemons try to leave
+    running (another grader's sandboxes on the same machine are not ours to count)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -341,7 +342,7 @@ def _leftovers() -> list[str]:
                            if line.startswith("Uid:")))
         except (OSError, StopIteration, ValueError):
             continue
-        if SLEEP_TOKEN in cmdline or 61000 <= uid < 61000 + 4096:
+        if SLEEP_TOKEN in cmdline or ours(uid):
             found.append(f"{pid} (uid {uid}): {cmdline[:80]}")
     return found
 

@@ -46,7 +46,7 @@ def test_capitalised_file_names_count(tmp_path):
     _touch(tmp_path / "Problem1.py")
     sub = locate(tmp_path, MODULES)
     assert sub.present == {"problem1"}
-    copy = private_copy(sub, MODULES, tmp_path / "copy")
+    copy = private_copy(sub, MODULES, tmp_path / "copy").root
     assert (copy / "problem1.py").exists() and (copy / "Problem1.py").exists()
 
 
@@ -58,7 +58,7 @@ def test_private_copy_skips_symlinks_and_keeps_helpers(tmp_path):
     secret.write_text("answers")
     os.symlink(secret, src / "link.txt")
     os.symlink(tmp_path, src / "up")
-    copy = private_copy(locate(src, MODULES), MODULES, tmp_path / "copy")
+    copy = private_copy(locate(src, MODULES), MODULES, tmp_path / "copy").root
     assert (copy / "lib" / "helpers.py").exists()
     assert not (copy / "link.txt").exists() and not (copy / "up").exists()
 
@@ -68,6 +68,6 @@ def test_legacy_encodings_become_utf8(tmp_path):
     src.mkdir()
     (src / "problem1.py").write_bytes("# café\nX = 'é'\n".encode("cp1252"))
     (src / "problem2.py").write_bytes("# -*- coding: latin-1 -*-\nX = 'é'\n".encode("latin-1"))
-    copy = private_copy(locate(src, MODULES), MODULES, tmp_path / "copy")
+    copy = private_copy(locate(src, MODULES), MODULES, tmp_path / "copy").root
     assert (copy / "problem1.py").read_text(encoding="utf-8") == "# café\nX = 'é'\n"
     assert (copy / "problem2.py").read_bytes() == (src / "problem2.py").read_bytes()

@@ -42,7 +42,7 @@ def _forged(node: dict, blob: bytes) -> bytes:
 ])
 def test_a_forged_array_is_refused_not_read(node, blob, reason):
     value = wire.decode_frame(_forged(node, blob))["v"]
-    assert isinstance(value, wire.BadArray) and reason in value.reason
+    assert isinstance(value, wire.BadValue) and reason in value.reason
 
 
 @pytest.mark.parametrize("node", [{"$nd": 1, "t": "<f8", "s": [1]}, {"$nd": "0"}])
@@ -60,8 +60,47 @@ def test_frames_split_anywhere_are_put_back_together():
     assert all((m["a"] == m["i"]).all() for m in got)
 
 
-def test_bad_magic_and_oversized_frames_are_protocol_errors():
+def test_bad_magic_is_a_protocol_error():
     with pytest.raises(wire.ProtocolError):
         wire.FrameReader().feed(b"XXXX" + bytes(12))
-    with pytest.raises(wire.ProtocolError):
-        wire.FrameReader(max_frame=10).feed(wire.encode({"a": np.zeros(100)}))
+
+
+def test_an_oversized_frame_is_skipped_unread_and_the_next_one_still_arrives():
+    big = wire.encode({"a": np.zeros(100_000)})  # 800 kB
+    reader, got = wire.FrameReader(max_frame=4096), []
+    stream = big + wire.encode({"i": 1})
+    for k in range(0, len(stream), 65536):
+        got += reader.feed_sized(stream[k:k + 65536])
+        assert len(reader.buf) <= 65536 + 4096  # never holds the big frame
+    (first, size), (second, _) = got
+    assert isinstance(first, wire.Oversize) and size == len(big)
+    assert "0.763 MB; the limit per call is 0.00391 MB" == first.describe(4096)
+    assert second == {"i": 1}
+
+
+def test_a_header_that_would_balloon_when_decoded_is_not_decoded():
+    """Two bytes of `[]` become a 56-byte list: the values are counted before decoding."""
+    header = json.dumps({"m": {"v": [[]] * 300_000}, "b": []}).encode()
+    frame = wire._HEAD.pack(wire.MAGIC, len(header), 0) + header
+    (message, _), = wire.FrameReader(max_frame=16 << 20).feed_sized(frame)
+    assert isinstance(message, wire.Oversize) and message.elements > 262_144
+    assert "the limit is 262,144" in message.describe(16 << 20)
+    honest = wire.encode({"v": [[1.5, 2.5]] * 1000})
+    assert wire.FrameReader(max_frame=16 << 20).feed(honest)[0]["v"][0] == [1.5, 2.5]
+
+
+@pytest.mark.parametrize("value, reason", [
+    (10 ** 400, "too large for float64"), (-(10 ** 309), "too large for float64"),
+    ([1.0, [2, 10 ** 400]], "too large for float64"), ({"a": 1}, "dict"),
+])
+def test_values_are_checked_before_the_grader_uses_them(value, reason):
+    checked = wire.checked(value)
+    bad = checked if isinstance(checked, wire.BadValue) else checked[-1][-1]
+    assert isinstance(bad, wire.BadValue) and reason in bad.reason
+
+
+def test_plain_values_pass_the_check_unchanged():
+    value = [None, True, 3, 2.5, float("nan"), "s" * 20_000, np.ones(2), [1, [2]]]
+    checked = wire.checked(value)
+    assert checked[:4] == value[:4] and len(checked[5]) == wire.MAX_TEXT
+    assert checked[7] == [1, [2]] and checked[6] is value[6]

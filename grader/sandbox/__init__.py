@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, Protocol
+from typing import Any, Callable, Literal, Optional, Protocol
 
-CallStatus = Literal["ok", "raised", "missing", "bad_output", "timeout", "crashed",
-                     "skipped", "not_run"]
+CallStatus = Literal["ok", "raised", "missing", "bad_output", "oversize", "timeout",
+                     "crashed", "skipped", "not_run"]
 ImportStatus = Literal["ok", "missing", "raised", "timeout", "crashed", "not_run"]
 
 
@@ -35,8 +35,19 @@ class Limits:
     output_bytes: int = 65536
     memory_mb: int = 512
     file_mb: int = 16
+    disk_mb: int = 64
     open_files: int = 256
     processes: int = 64
+    answer_mb: float = 16.0
+    answers_mb: float = 128.0
+
+    @property
+    def answer_bytes(self) -> int:
+        return int(self.answer_mb * (1 << 20))
+
+    @property
+    def answers_bytes(self) -> int:
+        return int(self.answers_mb * (1 << 20))
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,11 @@ class ModuleJob:
     calls: tuple[Call, ...]
     limits: Limits = Limits()
     others: tuple[str, ...] = ()  # the other graded modules of the submission
-    deadline: Optional[float] = None  # time.monotonic() by which the grader must be done
+    deadline: Optional[float] = None  # time.monotonic() after which no call is started
+    deadline_note: str = "the grader's time budget for this submission ran out"
+    # Sees each call's outcome as it arrives and returns what to keep of it: the grader
+    # judges large values at once and keeps only the verdict.
+    receive: Optional[Callable[[Call, CallOutcome], CallOutcome]] = None
 
     @property
     def import_timeout(self) -> float:
@@ -99,8 +114,10 @@ class CallOutcome:
     value: Any = None
     args_after: Optional[tuple[Any, ...]] = None
     error: Optional[StudentError] = None
-    duration: float = 0.0
+    duration: float = 0.0  # measured by the grader, from the end of the call before
     detail: str = ""
+    size: int = 0  # bytes of the answer on the wire
+    judged: Any = None  # the grader's verdict, when it judged the value on arrival
 
 
 @dataclass(frozen=True)

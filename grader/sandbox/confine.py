@@ -1,24 +1,40 @@
 """OS-level confinement the child applies to itself before it imports any student code.
 
 Each layer is tried in turn and skipped when the kernel or container lacks it; the child
-reports which ones took effect. Standard library only: the child loads this file by path.
+reports which ones took effect. Standard library only (the child loads this file by
+path), but for the seccomp filter, which comes from pyseccomp over the system's
+libseccomp when both are there.
 
 Layers: resource limits; new network and PID namespaces (so nothing outlives the sandbox
-and nothing reaches the network); an unprivileged user when started as root; Landlock,
-so the child reads only what Python needs plus its submission and writes only its folder.
+and nothing reaches the network); IPC and mount namespaces of its own, with a size-limited
+tmpfs as the only writable folder; an unprivileged user when started as root; Landlock,
+so the child reads only what Python needs plus its submission and writes only its folder;
+a seccomp filter against the system calls a sandbox never needs.
 """
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import resource
 import struct
 import sys
 from typing import Any
 
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+CLONE_NEW_ANY = (CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+                 CLONE_NEWPID, CLONE_NEWNET)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
+MS_REC, MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1 << 14, 1 << 18, 1 << 21, 1 << 24
+_MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
+                "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
@@ -39,6 +55,8 @@ SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/bin",
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
+_libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                        ctypes.c_char_p)
 
 
 def _errno() -> str:
@@ -48,8 +66,11 @@ def _errno() -> str:
 def set_limits(limits: dict[str, Any]) -> list[str]:
     """Resource limits; each one is a layer of its own in the report."""
     applied = []
+    memory = limits.get("memory_mb")
+    if memory is not None and _cap_address_space(memory << 20):
+        applied.append("address space limit")
     table = {
-        "memory": (resource.RLIMIT_DATA, limits.get("memory_mb"), 1 << 20),
+        "memory": (resource.RLIMIT_DATA, memory, 1 << 20),
         "file size": (resource.RLIMIT_FSIZE, limits.get("file_mb"), 1 << 20),
         "open files": (resource.RLIMIT_NOFILE, limits.get("open_files"), 1),
         "processes": (resource.RLIMIT_NPROC, limits.get("processes"), 1),
@@ -67,6 +88,119 @@ def set_limits(limits: dict[str, Any]) -> list[str]:
             continue  # root ignores RLIMIT_NPROC: it only counts once the user is dropped
         applied.append(f"{name} limit" if name != "no core dumps" else name)
     return applied
+
+
+def _cap_address_space(extra: int) -> bool:
+    """RLIMIT_AS at what this process already maps plus `extra`: unlike RLIMIT_DATA it
+    counts shared and file mappings too (an mmap of 3 GiB of shared memory)."""
+    try:
+        with open("/proc/self/status") as fh:
+            size = next(int(line.split()[1]) << 10 for line in fh if line.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (size + extra, size + extra))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return False
+    return True
+
+
+def private_ipc_and_files(work: str, disk_mb: int | None, uid: int | None) -> list[str]:
+    """An IPC namespace of our own (SysV segments and queues die with the sandbox, and no
+    other sandbox sees them), and a mount namespace in which every file system is
+    read-only but `work`, a tmpfs of `disk_mb` MiB: a quota on all the sandbox writes.
+    Needs root, or the capabilities of a user namespace of our own."""
+    layers = []
+    if _libc.unshare(CLONE_NEWIPC) == 0:
+        layers.append("ipc namespace")
+    if not disk_mb or _libc.unshare(CLONE_NEWNS) != 0:
+        return layers
+    if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return layers  # mounts could leak to the grader's namespace: stop here
+    if _read_only_everywhere():
+        layers.append("read-only file systems")
+    owner = uid if uid is not None else os.getuid()
+    options = f"size={int(disk_mb)}m,nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
+    if _libc.mount(b"tmpfs", os.fsencode(work), b"tmpfs", MS_NOSUID | MS_NODEV,
+                   options.encode()) == 0:
+        os.chdir(work)  # the working folder is the tmpfs now, not the folder beneath it
+        layers.append("disk quota")
+    return layers
+
+
+def _read_only_everywhere() -> bool:
+    """Remount every mount of this (private) namespace read-only; True if / took it."""
+    try:
+        with open("/proc/self/mountinfo", "rb") as fh:
+            mounts = [line.split() for line in fh]
+    except OSError:
+        return False
+    root_done = False
+    for fields in mounts:
+        point = fields[4].decode("unicode_escape").encode("latin-1")  # \040 for spaces
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for option in fields[5].split(b","):
+            flags |= _MOUNT_FLAGS.get(option.decode(), 0)
+        if _libc.mount(None, point, None, flags, None) == 0 and point == b"/":
+            root_done = True
+    return root_done
+
+
+# System calls a sandbox never needs, each denied with EPERM: namespaces and mounts (no
+# new user namespace to gain capabilities in), keyrings (shared by every process of a
+# uid, and so across runs), io_uring, tracing other processes, BPF and perf, kernel and
+# clock administration, and memfd (memory that no limit counts).
+DENIED = (
+    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount",
+    "open_tree", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    "keyctl", "add_key", "request_key",
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+    "bpf", "perf_event_open", "userfaultfd", "fanotify_init", "open_by_handle_at",
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+    "reboot", "swapon", "swapoff", "acct", "syslog", "quotactl", "settimeofday",
+    "clock_settime", "clock_adjtime", "adjtimex", "iopl", "ioperm", "vhangup",
+    "lookup_dcookie", "uselib", "nfsservctl", "memfd_create", "memfd_secret",
+)
+# setsid(2) "succeeds" without doing anything: a process that detaches stays in the
+# sandbox's session, and so in its scheduling autogroup, which the kernel gives one fair
+# share of the CPU however many processes it holds (sixty spinners weigh as one).
+PRETENDED = ("setsid",)
+_FILTER: Any = None
+
+
+def prepare_seccomp() -> bool:
+    """Build the filter once (a zygote does, before it forks); False without pyseccomp or
+    libseccomp."""
+    global _FILTER
+    if _FILTER is not None:
+        return True
+    try:
+        import pyseccomp as sc
+    except Exception:  # noqa: BLE001 - not installed, or no libseccomp on this system
+        return False
+    flt = sc.SyscallFilter(sc.ALLOW)
+    for name in DENIED:
+        try:
+            flt.add_rule(sc.ERRNO(errno.EPERM), name)
+        except (OSError, ValueError, RuntimeError):
+            pass  # a call this kernel or libseccomp does not know
+    for name in PRETENDED:
+        flt.add_rule(sc.ERRNO(0), name)
+    for flag in CLONE_NEW_ANY:  # fork and threads stay; clone into a new namespace does not
+        flt.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
+    flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # its flags cannot be looked at: glibc
+    _FILTER = flt                                    # falls back to clone on ENOSYS
+    return True
+
+
+def seccomp() -> list[str]:
+    """Load the filter: the last layer, after which none of DENIED can be called."""
+    if not prepare_seccomp():
+        return []
+    try:
+        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        _FILTER.load()
+    except OSError:
+        return []
+    return ["seccomp filter"]
 
 
 NETWORK_ISOLATED = False  # set once this process sits in an empty network namespace

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
@@ -34,8 +36,11 @@ def child_env(work: Path) -> dict[str, str]:
 class Child(Protocol):
     pid: int
 
-    def wait(self, timeout: Optional[float]) -> Optional[int]:
-        """The exit code (negative for a signal), or None if still running at the timeout."""
+    def stop(self, grace: float) -> Optional[int]:
+        """Give the child `grace` seconds to end on its own, then kill its process group;
+        return its exit code (negative for a signal; None if it cannot be known). Only
+        the child's parent signals it, and only before reaping it, when its pid cannot
+        belong to anyone else."""
 
 
 class Launcher(Protocol):
@@ -50,11 +55,29 @@ class _Spawned:
     def __init__(self, proc: subprocess.Popen):
         self.proc, self.pid = proc, proc.pid
 
-    def wait(self, timeout: Optional[float]) -> Optional[int]:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
+    def stop(self, grace: float) -> Optional[int]:
+        if self.proc.returncode is None:  # not reaped yet: the pid is still this child's
+            end = time.monotonic() + grace
+            while not _ended(self.pid) and time.monotonic() < end:
+                time.sleep(0.005)
+            kill_group(self.pid)
+        return self.proc.wait()
+
+
+def _ended(pid: int) -> bool:
+    """Whether a child of ours has ended, leaving it unreaped (a zombie holds its pid)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL a child's process group; call only while the child is unreaped."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 class SpawnLauncher:
@@ -76,19 +99,17 @@ class _Forked:
 
     def __init__(self, conn: socket.socket, lines: Any, pid: int):
         self.conn, self.lines, self.pid = conn, lines, pid
-        self.code: Optional[int] = None
 
-    def wait(self, timeout: Optional[float]) -> Optional[int]:
-        if self.code is None:
-            try:
-                self.code = _ask(self.conn, self.lines,
-                                 {"wait": self.pid, "timeout": timeout or 3600.0})["code"]
-            except (OSError, ValueError, KeyError):  # the zygote died: the exit is unknown
-                return None
-            if self.code is not None:
-                self.lines.close()
-                self.conn.close()
-        return self.code
+    def stop(self, grace: float) -> Optional[int]:
+        """The zygote is the child's parent: it kills, and reaps, on our behalf."""
+        try:
+            return _ask(self.conn, self.lines, {"wait": self.pid, "timeout": grace,
+                                                "kill": True})["code"]
+        except (OSError, ValueError, KeyError):  # the zygote died, and its children with it
+            return None
+        finally:
+            self.lines.close()
+            self.conn.close()
 
 
 def _ask(conn: socket.socket, lines: Any, message: dict, fds: tuple[int, ...] = ()) -> dict:

@@ -11,7 +11,6 @@ import os
 import selectors
 import shutil
 import signal
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,12 +18,11 @@ from typing import Any, Callable, Optional
 
 from grader.sandbox import (Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
                             StudentError)
+from grader import files, workspace
 from grader.sandbox import users, wire
 from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
 
-SANDBOX_UID = int(os.environ.get("GRADER_SANDBOX_UID", "61000"))  # no login, owns nothing
 SLACK = 10.0  # seconds the harness may take between two calls
-BUDGET = "the grader's time budget for this submission ran out"
 CALL_STATUSES = {"ok", "raised", "missing", "bad_output"}
 
 
@@ -40,6 +38,10 @@ class _Attempt:
     layers: tuple[str, ...] = ()
     blamed: Optional[int] = None  # the call in progress, or whose code caused an early end
     signal: Optional[int] = None  # the signal the worker, as PID 1, says it sent itself
+    messages: int = 0
+    since: float = 0.0  # time.monotonic() when the call in progress (or the import) began
+    received: int = 0  # bytes of answers, bounded per module
+    stop: str = ""  # why no further process may be started for this module
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,12 @@ class SubprocessSandbox:
     """Runs each module job in fresh `python -I child.py` processes, confined by every OS
     layer the machine offers (see confine.py); `uid` is the unprivileged user when root."""
 
-    def __init__(self, launcher: Optional[Launcher] = None, uid: int = SANDBOX_UID,
+    def __init__(self, launcher: Optional[Launcher] = None, uid: Optional[int] = None,
                  namespaces: bool = True, landlock: bool = True):
         self.launcher = launcher or _default_launcher()
         if hasattr(self.launcher, "warm_up"):
             self.launcher.warm_up()  # its imports overlap the grader's own start
-        self.uid = uid
+        self.uid = uid if uid is not None else users.BASE_UID
         self.namespaces = namespaces
         self.landlock = landlock
 
@@ -76,11 +78,10 @@ class SubprocessSandbox:
     def run(self, job: ModuleJob) -> ModuleRun:
         """Run on a copy of the submission only this module's processes see (read-only),
         as a sandbox user no other running sandbox has (when root)."""
-        with tempfile.TemporaryDirectory(prefix="hwg-mod-") as tmp, users.claim_uid(self.uid) as uid:
-            os.chmod(tmp, 0o711)  # the sandbox user may pass through, not list
-            root = Path(tmp) / "submission"
-            shutil.copytree(job.root, root, symlinks=False, ignore_dangling_symlinks=True)
-            users.make_readable(root)
+        with workspace.folder("mod") as tmp, users.claim_uid(self.uid) as uid:
+            root = tmp / "submission"
+            shutil.copytree(job.root, root, symlinks=True)
+            users.make_readable(root, uid)
             job = replace(job, root=root.resolve())
             return self._run(job, _Slot(uid, mentions_torch(job.root, job.others)))
 
@@ -89,17 +90,21 @@ class SubprocessSandbox:
         results: dict[int, CallOutcome] = {}
         imported: Optional[ImportOutcome] = None
         output, dropped, processes, layers = bytearray(), 0, 0, ()
+        received = 0
         while pending and processes <= len(job.calls):
             if _past(job.deadline):
                 break
-            attempt = self._attempt(job, pending, slot)
+            attempt = self._attempt(job, pending, slot, received)
             processes += 1
+            received = attempt.received
             output += attempt.output[: max(0, job.output_bytes - len(output))]
             dropped += attempt.dropped + max(0, len(attempt.output) - job.output_bytes)
             imported = imported or attempt.imported
             layers = layers or attempt.layers
             results.update(attempt.results)
-            if attempt.ended == BUDGET:
+            if attempt.stop:
+                for call in pending:
+                    results.setdefault(call.id, CallOutcome("not_run", detail=attempt.stop))
                 break
             if attempt.imported is None or attempt.imported.status != "ok":
                 break
@@ -110,9 +115,9 @@ class SubprocessSandbox:
                 break
         if pending and _past(job.deadline):
             imported = imported if imported and imported.status == "ok" else \
-                ImportOutcome("not_run", detail=BUDGET)
+                ImportOutcome("not_run", detail=job.deadline_note)
             for call in pending:
-                results.setdefault(call.id, CallOutcome("not_run", detail=BUDGET))
+                results.setdefault(call.id, CallOutcome("not_run", detail=job.deadline_note))
         imported = imported or ImportOutcome("crashed", detail="the sandbox did not start")
         why = "the module could not be imported" if imported.status != "ok" else "not reached"
         for call in job.calls:
@@ -120,20 +125,21 @@ class SubprocessSandbox:
         return ModuleRun(job.module, imported, results, output.decode("utf-8", "replace"),
                          dropped, processes, layers)
 
-    def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot) -> _Attempt:
-        with tempfile.TemporaryDirectory(prefix="hwg-") as tmp:
-            request = Path(tmp) / "request.bin"
-            work = Path(tmp) / "work"
-            work.mkdir()
-            if os.geteuid() == 0:  # the sandbox user may pass through, and write only here
-                os.chmod(tmp, 0o711)
+    def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot,
+                 received: int) -> _Attempt:
+        with workspace.folder("run") as tmp:
+            request = tmp / "request.bin"
+            work = tmp / "work"
+            work.mkdir(mode=0o700)
+            if users.can_drop_to_sandbox_user():  # only this sandbox's user may write, or look
                 os.chown(work, slot.uid, slot.uid)
-            request.write_bytes(wire.encode({
-                "root": str(job.root), "module": job.module,
-                "confine": self._confinement(job, calls, work, slot),
-                "calls": [{"id": c.id, "attr": c.attr, "kind": c.kind, "args": list(c.args),
-                           "report_args": c.report_args} for c in calls]}))
-            return self._watch(job, calls, request, work, slot)
+            with open(os.open(request, os.O_CREAT | os.O_WRONLY, 0o600), "wb") as fh:
+                fh.write(wire.encode({  # read by the harness before it drops its user
+                    "root": str(job.root), "module": job.module,
+                    "confine": self._confinement(job, calls, work, slot),
+                    "calls": [{"id": c.id, "attr": c.attr, "kind": c.kind, "args": list(c.args),
+                               "report_args": c.report_args} for c in calls]}))
+            return self._watch(job, calls, request, work, slot, received)
 
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
                      slot: _Slot) -> dict[str, Any]:
@@ -144,13 +150,13 @@ class SubprocessSandbox:
             "namespaces": self.namespaces, "landlock": self.landlock,
             "preload_torch": slot.torch, "uid": uid, "gid": uid,
             "limits": {"memory_mb": lim.memory_mb, "file_mb": lim.file_mb,
-                       "open_files": lim.open_files, "processes": lim.processes,
-                       "cpu_seconds": int(cpu) + 1},
+                       "disk_mb": lim.disk_mb, "open_files": lim.open_files,
+                       "processes": lim.processes, "cpu_seconds": int(cpu) + 1},
             "read": [str(job.root)], "write": [str(work)],
         }
 
     def _watch(self, job: ModuleJob, calls: list[Call], request: Path, work: Path,
-               slot: _Slot) -> _Attempt:
+               slot: _Slot, received: int) -> _Attempt:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         try:
@@ -159,15 +165,13 @@ class SubprocessSandbox:
         finally:
             os.close(resp_w)
             os.close(out_w)
-        attempt = _Attempt()
+        attempt = _Attempt(since=time.monotonic(), received=received)
         try:
             _pump(attempt, resp_r, out_r, job, {c.id: c for c in calls})
         finally:
-            code = None
-            if not attempt.done and not attempt.timed_out:
-                code = child.wait(2.0)  # let the exit status travel up before a kill
-            _kill_group(child.pid)
-            code = child.wait(None) if code is None else code
+            # A child that died on its own gets 2 s for its exit status to travel up; any
+            # other is killed now, by the process that knows it is alive (see Child.stop).
+            code = child.stop(0.0 if attempt.done or attempt.timed_out else 2.0)
             if os.geteuid() == 0 and "pid namespace" not in attempt.layers:
                 users.kill_user(slot.uid)  # without the namespace, a daemon may have left the group
             _drain(out_r, attempt, job.output_bytes)
@@ -175,7 +179,7 @@ class SubprocessSandbox:
             os.close(out_r)
         if not attempt.done and not attempt.ended:
             attempt.ended = _exit_reason(-attempt.signal if attempt.signal else code)
-        if attempt.imported is None and attempt.ended != BUDGET:
+        if attempt.imported is None and not attempt.stop:
             attempt.imported = ImportOutcome(
                 "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
         return attempt
@@ -184,7 +188,7 @@ class SubprocessSandbox:
 def _pump(attempt: _Attempt, resp_r: int, out_r: int,
           job: ModuleJob, calls: dict[int, Call]) -> None:
     """Read the child's messages and output until it is done, dies or overruns a limit."""
-    reader = wire.FrameReader()
+    reader = wire.FrameReader(max_frame=job.limits.answer_bytes)
     deadline = time.monotonic() + job.import_timeout
     limit = f"importing {job.module}.py took longer than {job.import_timeout:g} s"
     sel = selectors.DefaultSelector()
@@ -192,7 +196,7 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
     sel.register(out_r, selectors.EVENT_READ)
     while not attempt.done:
         if _past(job.deadline):
-            attempt.ended = BUDGET  # the grader ran out of time, not the student
+            attempt.ended = attempt.stop = job.deadline_note  # not the student's call's fault
             return
         remaining = min(deadline, job.deadline or deadline) - time.monotonic()
         if remaining <= 0:
@@ -208,44 +212,81 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
             if not data:
                 return  # the child closed its end: it exited or died
             try:
-                messages = reader.feed(data)
-                for message in messages:
-                    deadline, limit = _on_message(message, attempt, calls, deadline, limit)
-            except (wire.ProtocolError, KeyError, TypeError, ValueError) as exc:
-                attempt.ended = f"the sandbox sent malformed data ({exc})"
+                for message, size in reader.feed_sized(data):
+                    deadline, limit = _on_message(message, size, attempt, calls, job,
+                                                  deadline, limit)
+            except (wire.ProtocolError, KeyError, TypeError, ValueError, OverflowError) as exc:
+                attempt.ended = f"the sandbox sent malformed data ({str(exc)[:200]})"
+                return
+            if attempt.stop:
                 return
 
 
-def _on_message(message: Any, attempt: _Attempt, calls: dict[int, Call],
-                deadline: float, limit: str) -> tuple[float, str]:
+def _on_message(message: Any, size: int, attempt: _Attempt, calls: dict[int, Call],
+                job: ModuleJob, deadline: float, limit: str) -> tuple[float, str]:
     """The child runs the calls in the order given, each right after the one before:
-    the call in progress is the first without a result, and its time starts then."""
+    the call in progress is the first without a result, and its time starts then.
+    Every duration is the grader's own clock; nothing the child says about time is used."""
+    attempt.messages += 1
+    if isinstance(message, wire.Oversize):  # skipped unread: charged to the call in progress
+        if attempt.blamed is None:
+            raise ValueError(f"{size} bytes before any call")
+        return _record(attempt, calls, job, attempt.blamed, CallOutcome(
+            "oversize", detail=message.describe(job.limits.answer_bytes),
+            duration=time.monotonic() - attempt.since, size=size))
+    if not isinstance(message, dict):
+        raise ValueError("a message that is not a mapping")
     event = message["event"]
-    if event == "confined":
-        attempt.layers = tuple(str(x)[:80] for x in message["layers"][:20])
+    if event == "confined":  # the harness's first words, said before any student code ran
+        if attempt.messages != 1:
+            raise ValueError("a second report of the sandbox's layers")
+        attempt.layers = _layers(message["layers"])
         return deadline, limit
     if event == "imported":
-        attempt.imported = _parse_import(message)
+        if attempt.imported is not None or attempt.messages != 2:
+            raise ValueError("a second import report")
+        attempt.imported = _parse_import(message, time.monotonic() - attempt.since)
         return _next_call(attempt, calls)
     if event == "result":
         call_id = message["call"]
         if call_id != attempt.blamed:  # e.g. forked copies of the child answering again
             attempt.blamed = call_id if call_id in calls else attempt.blamed
             raise ValueError(f"a second answer for call {call_id}")
-        attempt.results[call_id] = _parse_call(message)
-        return _next_call(attempt, calls)
+        return _record(attempt, calls, job, call_id,
+                       _parse_call(message, time.monotonic() - attempt.since, size))
     if event == "done":
         attempt.done = True
         return deadline, limit
     if event == "signal":
         attempt.signal = int(message["signal"])
         return deadline, limit
-    raise ValueError(f"unknown event {event!r}")
+    raise ValueError(f"unknown event {str(event)[:40]!r}")
+
+
+def _record(attempt: _Attempt, calls: dict[int, Call], job: ModuleJob, call_id: int,
+            outcome: CallOutcome) -> tuple[float, str]:
+    """Keep what `job.receive` makes of a call's outcome, within the module's bound."""
+    attempt.received += outcome.size
+    if attempt.received > job.limits.answers_bytes:
+        attempt.stop = f"{job.module}.py sent more than {job.limits.answers_mb:g} MB of " \
+            "answers in all, the limit per module"
+        outcome = CallOutcome("oversize", detail=attempt.stop, size=outcome.size)
+    if job.receive is not None:
+        outcome = job.receive(calls[call_id], outcome)
+    attempt.results[call_id] = outcome
+    return _next_call(attempt, calls)
+
+
+def _layers(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        raise ValueError("layers that are not a list")
+    return tuple(str(x)[:80] for x in raw[:30])
 
 
 def _next_call(attempt: _Attempt, calls: dict[int, Call]) -> tuple[float, str]:
     """The deadline of the call that starts now, or of the child's last words."""
     now = time.monotonic()
+    attempt.since = now
     done = len(attempt.results)  # answered in order, so the next is the one after those
     call = list(calls.values())[done] if done < len(calls) else None
     if call is None:
@@ -270,23 +311,22 @@ def _blame(attempt: _Attempt, pending: list[Call], results: dict[int, CallOutcom
             results[call.id] = CallOutcome("skipped", detail=f"an earlier trial {attempt.ended}")
 
 
-def _parse_import(message: dict[str, Any]) -> ImportOutcome:
-    duration = float(message.get("duration", 0.0))
+def _parse_import(message: dict[str, Any], duration: float) -> ImportOutcome:
     if message.get("ok") is True:
         backend = message.get("backend") if message.get("backend") in ("torch", "numpy") else "numpy"
         return ImportOutcome("ok", duration=duration, backend=backend)
     return ImportOutcome("raised", error=_parse_error(message.get("error")), duration=duration)
 
 
-def _parse_call(message: dict[str, Any]) -> CallOutcome:
+def _parse_call(message: dict[str, Any], duration: float, size: int) -> CallOutcome:
     status = message.get("status")
     if status not in CALL_STATUSES:
-        raise ValueError(f"unknown call status {status!r}")
+        raise ValueError(f"unknown call status {str(status)[:40]!r}")
     args = message.get("args")
-    return CallOutcome(status, value=message.get("value"),
-                       args_after=tuple(args) if isinstance(args, list) else None,
-                       error=_parse_error(message.get("error")),
-                       duration=float(message.get("duration", 0.0)))
+    return CallOutcome(status, value=wire.checked(message.get("value")),
+                       args_after=tuple(wire.checked(a) for a in args)
+                       if isinstance(args, list) else None,
+                       error=_parse_error(message.get("error")), duration=duration, size=size)
 
 
 def _parse_error(raw: Any) -> Optional[StudentError]:
@@ -332,21 +372,10 @@ def _default_launcher() -> Launcher:
     return SpawnLauncher() if os.environ.get("GRADER_LAUNCHER") == "spawn" else ZygoteLauncher()
 
 
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def mentions_torch(root: Path, others: tuple[str, ...] = ()) -> bool:
     """Whether a file under `root` (a module, or a helper file it may import) mentions
     torch, the graded modules in `others` aside: then the child starts with torch loaded."""
-    try:
-        return any(b"torch" in p.read_bytes() for p in root.rglob("*.py") if p.is_file()
-                   and p.stem not in others)
-    except OSError:
-        return False
+    return files.mentions(root, b"torch", skip=others)
 
 
 def _exit_reason(code: Optional[int]) -> str:

@@ -13,9 +13,14 @@ import time
 from pathlib import Path
 from typing import Iterator, Optional
 
+# Sandbox uids own nothing and have no login. GRADER_SANDBOX_UID and GRADER_SANDBOX_UIDS
+# move and size the range, e.g. for tests that count what their own sandboxes left.
+BASE_UID = int(os.environ.get("GRADER_SANDBOX_UID", "61000"))
+SPAN = int(os.environ.get("GRADER_SANDBOX_UIDS", "4096"))
+
 
 @contextlib.contextmanager
-def claim_uid(base: int, span: int = 4096) -> Iterator[int]:
+def claim_uid(base: int = BASE_UID, span: int = SPAN) -> Iterator[int]:
     """A sandbox uid no other grader process holds, by a lock file per uid. The file says
     "1" while in use: a grader that died leaves it so, and the next holder first kills
     whatever that grader's sandbox left behind."""
@@ -56,12 +61,19 @@ def site_dirs() -> list[str]:
     return [p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]
 
 
-def make_readable(root: Path) -> None:
-    """Readable by the sandbox user, writable by nobody but the grader."""
+def make_readable(root: Path, uid: int) -> None:
+    """Readable by the sandbox user `uid` (through its group) and by no other sandbox,
+    writable by nobody but the grader. When not root, there is only one user anyway."""
+    group = os.geteuid() == 0
     for folder, _, files in os.walk(root):
-        os.chmod(folder, 0o755)
+        if group:
+            os.chown(folder, 0, uid)
+        os.chmod(folder, 0o750)
         for name in files:
-            os.chmod(os.path.join(folder, name), 0o644)
+            path = os.path.join(folder, name)
+            if group:
+                os.chown(path, 0, uid)
+            os.chmod(path, 0o640)
 
 
 def kill_user(uid: int) -> None:

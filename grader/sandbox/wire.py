@@ -2,28 +2,66 @@
 array bytes.
 
 Nothing here unpickles: an array travels as its bytes, with its dtype and shape in the
-header; it is read back only if the dtype is a plain number (bool, int, unsigned, float)
-and the bytes fit the shape. This module imports only the standard library and numpy,
-because the child loads it too.
+header; it is read back only if the dtype is a plain number (bool, int, unsigned, float of
+at most 8 bytes) and the bytes fit the shape. What comes back is bounded before it is
+decoded: a frame larger than the reader's limit, or whose header would decode into more
+Python objects than its limit, is skipped unread and reported as an `Oversize`; every
+scalar is checked too (`checked`). This module imports only the standard library and
+numpy, because the child loads it too.
 """
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Union
 
 import numpy as np
 
 _HEAD = struct.Struct(">4sIQ")  # magic, JSON length, total blob length
 MAGIC = b"HWG2"
 MAX_FRAME = 64 * 1024 * 1024
+MAX_ELEMENTS = 1 << 20
 NUMERIC_KINDS = "biuf"
-_DTYPE = re.compile(r"[<>|=]?[biuf](1|2|4|8|16)")
+_DTYPE = re.compile(r"[<>|=]?(b1|[iu][1248]|f[248])")
+FLOAT64_MAX = float(np.finfo(np.float64).max)
+MAX_TEXT = 10_000  # characters of one string kept from the child
 
 
 class ProtocolError(Exception):
     """Bytes from the child that are not a well-formed frame."""
+
+
+@dataclass(frozen=True)
+class Oversize:
+    """A frame skipped unread because it was over the reader's bounds."""
+
+    size: int  # bytes
+    elements: int = 0  # values its header holds, when that was the bound it broke
+
+    def describe(self, max_bytes: int) -> str:
+        if self.elements:
+            return f"a value made of {self.elements:,} numbers or lists; the limit is " \
+                   f"{elements_limit(max_bytes):,}"
+        return f"{_mb(self.size)}; the limit per call is {_mb(max_bytes)}"
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):.3g} MB"
+
+
+def elements_limit(max_bytes: int) -> int:
+    """How many JSON values a header may hold: one per 64 bytes of the frame limit, so that
+    decoding it (some 60 bytes a Python object) takes about as much memory as the frame."""
+    return max(1024, min(MAX_ELEMENTS, max_bytes // 64))
+
+
+def _elements(header: bytes) -> int:
+    """An upper bound on the number of values in a JSON text, counted before decoding it:
+    every value but the first follows a comma or opens a list or an object."""
+    return header.count(b",") + header.count(b"[") + header.count(b"{") + 1
 
 
 def encode(message: Any) -> bytes:
@@ -48,31 +86,56 @@ def _lift(obj: Any, blobs: list[bytes]) -> Any:
 
 
 class FrameReader:
-    """Accumulates bytes from a pipe and yields complete decoded frames."""
+    """Accumulates bytes from a pipe and yields complete decoded frames, each with its size
+    in bytes; a frame over the bounds is skipped as it streams by, never held whole."""
 
-    def __init__(self, max_frame: int = MAX_FRAME):
+    def __init__(self, max_frame: int = MAX_FRAME, max_elements: int | None = None):
         self.buf = bytearray()
         self.max_frame = max_frame
+        self.max_elements = max_elements if max_elements is not None else \
+            elements_limit(max_frame)
+        self.skip = 0  # bytes of an oversized frame still to discard
 
     def feed(self, data: bytes) -> list[Any]:
+        return [message for message, _ in self.feed_sized(data)]
+
+    def feed_sized(self, data: bytes) -> list[tuple[Any, int]]:
         self.buf += data
-        frames = []
-        while len(self.buf) >= _HEAD.size:
-            magic, hlen, blen = _HEAD.unpack_from(self.buf)
-            if magic != MAGIC or hlen + blen > self.max_frame:
-                raise ProtocolError(f"bad frame (magic {magic!r}, {hlen + blen} bytes)")
-            end = _HEAD.size + hlen + blen
-            if len(self.buf) < end:
+        frames: list[tuple[Any, int]] = []
+        while True:
+            if self.skip:
+                dropped = min(self.skip, len(self.buf))
+                del self.buf[:dropped]
+                self.skip -= dropped
+                if self.skip:
+                    break
+            if len(self.buf) < _HEAD.size:
                 break
-            frame = bytes(self.buf[_HEAD.size:end])
-            del self.buf[:end]
-            frames.append(decode(frame[:hlen], frame[hlen:]))
+            magic, hlen, blen = _HEAD.unpack_from(self.buf)
+            if magic != MAGIC:
+                raise ProtocolError(f"bad frame (magic {magic!r})")
+            size = _HEAD.size + hlen + blen
+            if hlen + blen > self.max_frame:
+                del self.buf[:_HEAD.size]
+                self.skip = hlen + blen
+                frames.append((Oversize(size), size))
+                continue
+            if len(self.buf) < size:
+                break
+            header = bytes(self.buf[_HEAD.size:_HEAD.size + hlen])
+            elements = _elements(header)
+            if elements > self.max_elements:
+                frames.append((Oversize(size, elements), size))
+            else:
+                frames.append((decode(header, bytes(self.buf[_HEAD.size + hlen:size])), size))
+            del self.buf[:size]
         return frames
 
 
 def decode_frame(data: bytes) -> Any:
     """Decode one complete frame (as written by `encode`)."""
-    frames = FrameReader(max_frame=max(MAX_FRAME, len(data))).feed(data)
+    frames = FrameReader(max_frame=max(MAX_FRAME, len(data)),
+                         max_elements=max(MAX_ELEMENTS, len(data))).feed(data)
     if len(frames) != 1:
         raise ProtocolError(f"expected one frame, found {len(frames)}")
     return frames[0]
@@ -108,14 +171,40 @@ def _settle(obj: Any, data: bytes, blobs: list[tuple[int, int]], depth: int) -> 
     return obj
 
 
-class BadArray:
-    """Stands in for an array the child sent that the grader refuses to read."""
+class BadValue:
+    """Stands in for a value the child sent that the grader refuses to read; `reason` is
+    what it was, as a noun phrase ("an array of dtype <c16")."""
 
     def __init__(self, reason: str):
         self.reason = reason
 
     def __repr__(self) -> str:
-        return f"BadArray({self.reason!r})"
+        return f"BadValue({self.reason!r})"
+
+
+Plain = Union[None, bool, int, float, str, list, np.ndarray, BadValue]
+
+
+def checked(value: Any, depth: int = 0) -> Plain:
+    """A value from the child made safe to judge: numbers a float64 can hold, strings cut
+    to MAX_TEXT, lists of those, numeric arrays; anything else becomes a BadValue."""
+    kind = type(value)
+    if value is None or kind in (bool, float, np.ndarray, BadValue):
+        return value
+    if kind is int:
+        return value if _fits_float64(value) else BadValue("a number too large for float64")
+    if kind is str:
+        return value[:MAX_TEXT]
+    if kind is list and depth < 64:
+        return [checked(v, depth + 1) for v in value]
+    return BadValue(f"a {kind.__name__} where only numbers, arrays and lists may come back")
+
+
+def _fits_float64(n: int) -> bool:
+    try:
+        return math.isfinite(float(n))
+    except OverflowError:
+        return False
 
 
 def _array(node: dict[str, Any], data: bytes, blobs: list[tuple[int, int]]) -> Any:
@@ -124,17 +213,17 @@ def _array(node: dict[str, Any], data: bytes, blobs: list[tuple[int, int]]) -> A
     if type(index) is not int or not 0 <= index < len(blobs):
         raise ProtocolError(f"array reference {index!r} out of range")
     if not isinstance(dtype, str) or not _DTYPE.fullmatch(dtype):
-        return BadArray(f"array of dtype {str(dtype)[:40]}")
+        return BadValue(f"an array of dtype {str(dtype)[:40]}")
     if not isinstance(shape, list) or len(shape) > 32 or \
             any(type(n) is not int or n < 0 for n in shape):
-        return BadArray("array with a malformed shape")
+        return BadValue("an array with a malformed shape")
     offset, size = blobs[index]
     dt = np.dtype(dtype)
     count = 1
     for n in shape:
         count *= n
     if count * dt.itemsize != size:
-        return BadArray("array whose size does not match its shape")
+        return BadValue("an array whose size does not match its shape")
     if count == 0:
         return np.zeros(shape, dtype=dt)
     return np.frombuffer(data, dtype=dt, count=count, offset=offset).reshape(shape)

@@ -6,8 +6,12 @@ socket through which any grader process holding the other end (the one that star
 the class workers it shares it with) hands in one end of a fresh socket pair, a conversation
 of its own. On a conversation the zygote answers, one request at a time:
   {"fork": {...}} with two file descriptors (responses, output) -> {"pid": N}
-  {"wait": N, "timeout": s}                                      -> {"code": exit code or null}
-Waits are answered when the child ends or the time is up, without holding up the others.
+  {"wait": N, "timeout": s[, "kill": true]}                      -> {"code": exit code or null}
+Waits are answered when the child ends or the time is up (with "kill", the child's process
+group is killed then and the answer waits for its end), without holding up the others.
+As the children's parent, the zygote is the one process that can signal them safely: a
+child's group is killed when the child ends, before it is reaped (until then its pid
+cannot be anyone else's), and when the conversation that started it hangs up.
 The zygote exits when every holder of the door has closed it.
 No torch or OpenMP thread pool is started here, so every fork starts clean.
 """
@@ -17,6 +21,7 @@ import gc
 import json
 import os
 import selectors
+import signal
 import socket
 import sys
 import threading
@@ -38,6 +43,7 @@ def main(fd: int, backend: str) -> None:
         _warm_torch()
     child.confine.isolate_network()  # one empty network namespace for all its children
     child.confine.can_fork_into_pid_namespaces()  # and a PID namespace for each, if allowed
+    child.confine.prepare_seccomp()  # built once, loaded by each child
     gc.freeze()  # children's collections then skip these objects: fewer pages copied on write
     _Server(socket.socket(fileno=fd)).serve()
 
@@ -65,6 +71,7 @@ class _Waiter:
     conn: socket.socket
     pid: int
     deadline: float
+    kill: bool = False
 
 
 @dataclass
@@ -74,6 +81,7 @@ class _Server:
     running: dict[int, Optional[int]] = field(default_factory=dict)  # pid -> its pidfd
     ended: dict[int, int] = field(default_factory=dict)  # exit codes not yet asked for
     waiters: list[_Waiter] = field(default_factory=list)
+    started_by: dict[int, Any] = field(default_factory=dict)  # pid -> its conversation
 
     def serve(self) -> None:
         self.sel.register(self.door, selectors.EVENT_READ)
@@ -118,22 +126,29 @@ class _Server:
                 self._reply(conn, {"error": str(exc)})
                 return
             self.running[pid] = _pidfd(pid)
+            self.started_by[pid] = conn
             if self.running[pid] is not None:
                 self.sel.register(self.running[pid], selectors.EVENT_READ, pid)
             self._reply(conn, {"pid": pid})
         else:
             timeout = float(request.get("timeout", 0))
-            self.waiters.append(_Waiter(conn, int(request["wait"]), time.monotonic() + timeout))
+            self.waiters.append(_Waiter(conn, int(request["wait"]), time.monotonic() + timeout,
+                                        bool(request.get("kill"))))
 
     def _reap(self) -> None:
-        """Collect every child that ended, so that none lingers as a zombie."""
+        """Collect every child that ended, so that none lingers as a zombie, killing what
+        is left of its process group first (while its pid is still held)."""
         while self.running:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
                 return
-            if not pid:
+            if info is None:
                 return
+            pid = info.si_pid
+            _kill_group(pid)
+            _, status = os.waitpid(pid, 0)
+            self.started_by.pop(pid, None)
             pidfd = self.running.pop(pid, None)
             if pidfd is not None:
                 self.sel.unregister(pidfd)
@@ -148,6 +163,10 @@ class _Server:
                 self._reply(w.conn, {"code": self.ended.pop(w.pid)})
             elif w.pid not in self.running:  # not ours, or asked for already
                 self._reply(w.conn, {"code": None})
+            elif now >= w.deadline and w.kill:
+                _kill_group(w.pid)  # unreaped, so still this child's; answered once reaped
+                w.deadline = float("inf")
+                still.append(w)
             elif now >= w.deadline:
                 self._reply(w.conn, {"code": None})
             else:
@@ -157,9 +176,10 @@ class _Server:
     def _timeout(self) -> Optional[float]:
         if any(pidfd is None for pidfd in self.running.values()):
             return POLL
-        if not self.waiters:
+        deadlines = [w.deadline for w in self.waiters if w.deadline != float("inf")]
+        if not deadlines:
             return None
-        return max(0.0, min(w.deadline for w in self.waiters) - time.monotonic())
+        return max(0.0, min(deadlines) - time.monotonic())
 
     def _reply(self, conn: socket.socket, message: dict[str, Any]) -> None:
         try:
@@ -168,12 +188,24 @@ class _Server:
             self._hang_up(conn)
 
     def _hang_up(self, conn: socket.socket) -> None:
+        """The grader process on the other end is gone (or done): whatever it started and
+        did not see end is killed."""
+        for pid, owner in list(self.started_by.items()):
+            if owner is conn and pid in self.running:
+                _kill_group(pid)
         self.waiters = [w for w in self.waiters if w.conn is not conn]
         try:
             self.sel.unregister(conn)
         except (KeyError, ValueError):
             pass
         conn.close()
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _pidfd(pid: int) -> Optional[int]:
@@ -206,6 +238,12 @@ def _fork(job: dict[str, Any], fds: list[int]) -> int:
         os.environ.clear()
         os.environ.update(job["env"])
         child.main(["child.py", job["request"], str(resp_w)], started=child.FORKED)
+    except BaseException as exc:  # noqa: BLE001 - the harness itself failed: say how, briefly
+        where = exc.__traceback__
+        while where is not None and where.tb_next is not None:
+            where = where.tb_next
+        os.write(2, f"sandbox harness: {type(exc).__name__}: {exc} (in "
+                    f"{where.tb_frame.f_code.co_name if where else '?'})\n".encode()[:500])
     finally:
         os._exit(70)
 
