@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from grader import __version__
 from grader.classroom import ClassRun, slowest
+from grader.report import environment
+from grader.text import visible
 from grader.results_json import write_text_atomic
 from grader.rubric import Rubric
 
@@ -56,10 +56,16 @@ def grades_csv(run: ClassRun, rubric: Rubric) -> str:
     for name in sorted(run.results):
         r = run.results[name]
         scores = _scores(r)
-        writer.writerow([name, f"{r['score']:g}", f"{sum(t['max_score'] for t in r['tests']):g}",
+        writer.writerow([_cell(name), f"{r['score']:g}", f"{sum(t['max_score'] for t in r['tests']):g}",
                          *(f"{scores[i]:g}" if i in scores else "" for i in ids),
                          "yes" if "internal_error" in r.get("extra_data", {}) else ""])
     return buf.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A name as a spreadsheet shows it: visible, and never read as a formula."""
+    text = visible(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
@@ -96,10 +102,7 @@ def histogram(totals: list[float], top: float, bins: int = 10) -> list[tuple[str
 
 
 def render_index(run: ClassRun, rubric: Rubric) -> str:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
-    env.filters["points"] = lambda x: f"{x:g}"
+    env = environment()
     totals = [r["score"] for r in run.results.values()]
     top = max((sum(t["max_score"] for t in r["tests"]) for r in run.results.values()), default=0)
     students = [{"name": name, "score": r["score"], "scores": _scores(r),

@@ -65,9 +65,11 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     index.html and grades.csv."""
     from grader.classroom import is_class
     from grader.sandbox.process import SubprocessSandbox, mentions_torch
+    from grader.workspace import sweep
 
     if not path.is_dir():
         _fail(ExitCode.NO_INPUT, f"{path}: no such folder")
+    sweep()  # scratch folders of graders that died
     rubric = _rubric(rubric_path)
     unknown = [i for i in items if i not in {it.id for it in rubric.items}]
     if unknown:
@@ -90,14 +92,15 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
                  items: tuple[str, ...], jobs: int, force: bool, repro: str) -> None:
     from grader.class_report import write_class_outputs
     from grader.classroom import grade_class, summary_lines, terminal_progress
+    from grader.text import terminal
 
     run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs, force=force,
                       progress=terminal_progress, repro=repro)
     write_class_outputs(run, rubric, out)
     for line in summary_lines(run):
-        click.echo(line)
-    click.echo(f"summary: {out / 'index.html'}")
-    click.echo(f"grades:  {out / 'grades.csv'}")
+        click.echo(terminal(line))
+    click.echo(terminal(f"summary: {out / 'index.html'}"))
+    click.echo(terminal(f"grades:  {out / 'grades.csv'}"))
 
 
 def _rubric(rubric_path: Optional[Path]) -> Rubric:
@@ -110,22 +113,25 @@ def _rubric(rubric_path: Optional[Path]) -> Rubric:
 
 def _print_table(result: SubmissionResult, out: Path) -> None:
     from grader.feedback import summary_line
+    from grader.text import terminal
 
     width = max((len(r.item.id) for r in result.items), default=4)
-    click.echo(summary_line(result))
+    click.echo(terminal(summary_line(result)))
+    for note in result.notes:
+        click.echo(terminal(note))
     for r in result.items:
         mark = click.style("ok  ", fg="green") if r.passed else click.style("FAIL", fg="red")
         points = f"{r.score:g}/{r.item.points:g}"
-        click.echo(f"  {mark} {r.item.id:<{width}}  {points:>7}  {r.verdict}")
+        click.echo(f"  {mark} {r.item.id:<{width}}  {points:>7}  {terminal(r.verdict)}")
     if result.internal_error:
         click.echo(click.style("The grader itself failed on this submission (a bug or a bad "
                                "rubric, not the student's fault):", fg="red"), err=True)
-        click.echo(result.internal_error, err=True)
+        click.echo(terminal(result.internal_error), err=True)
     for r in result.items:
         if r.internal_error and not result.internal_error:
-            click.echo(f"grader error on {r.item.id}:\n{r.internal_error}", err=True)
-    click.echo(f"report:  {out / 'report.html'}")
-    click.echo(f"results: {out / 'results.json'}")
+            click.echo(terminal(f"grader error on {r.item.id}:\n{r.internal_error}"), err=True)
+    click.echo(terminal(f"report:  {out / 'report.html'}"))
+    click.echo(terminal(f"results: {out / 'results.json'}"))
 
 
 

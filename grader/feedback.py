@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from grader.outcomes import ItemResult, SubmissionResult
+from grader.text import md_block, md_code
 
 
 MODULE_LEVEL = {"import", "missing_file", "missing", "not_run"}  # no trial explains these
@@ -12,10 +13,14 @@ MODULE_LEVEL = {"import", "missing_file", "missing", "not_run"}  # no trial expl
 
 @dataclass(frozen=True)
 class Feedback:
-    """Feedback for one item, in parts the HTML report lays out and results.json joins."""
+    """Feedback for one item, in parts the HTML report lays out and results.json joins.
+
+    `verdict` is the grader's own words; `summary`, `failure` and `traceback` may quote
+    what the student's code said, so Markdown shows them as code, never as Markdown."""
 
     verdict: str
     checked: str
+    summary: str = ""
     failure: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     diagnosis: str = ""
@@ -23,8 +28,12 @@ class Feedback:
     hint: str = ""
     repro: str = ""
 
+    @property
+    def headline(self) -> str:
+        return f"{self.verdict}: {self.summary}." if self.summary else self.verdict
+
     def text(self) -> str:
-        parts = [self.verdict, self.checked]
+        parts = [self.headline, self.checked]
         if self.params:
             parts.append("Inputs of that trial: " + ", ".join(self.params))
         parts += list(self.failure)
@@ -38,22 +47,23 @@ class Feedback:
             parts.append(f"Reproduce: {self.repro}")
         return "\n".join(p for p in parts if p)
 
-
     def markdown(self) -> str:
-        """The same feedback in Markdown, as Gradescope renders it (math in $$...$$)."""
-        parts = [f"**{self.verdict}**", self.checked]
+        """The same feedback in Markdown, as Gradescope renders it (math in $$...$$).
+        Only the grader's and the rubric's words are Markdown; the rest is code."""
+        parts = [f"**{self.verdict}:** {md_code(self.summary)}" if self.summary
+                 else f"**{self.verdict}**", self.checked]
         if self.params:
-            parts.append("Inputs of that trial: " + ", ".join(f"`{p}`" for p in self.params))
+            parts.append("Inputs of that trial: " + ", ".join(md_code(p) for p in self.params))
         if self.failure:
-            parts.append("```\n" + "\n".join(self.failure) + "\n```")
+            parts.append(md_block("\n".join(self.failure)))
         if self.diagnosis:
             parts.append(f"**Likely mistake:** {_gradescope_math(self.diagnosis)}")
         if self.traceback:
-            parts.append("Traceback (your files only):\n\n```\n" + self.traceback + "\n```")
+            parts.append("Traceback (your files only):\n\n" + md_block(self.traceback))
         if self.hint:
             parts.append(f"**Hint:** {_gradescope_math(self.hint)}")
         if self.repro:
-            parts.append(f"Reproduce: `{self.repro}`")
+            parts.append(f"Reproduce: {md_code(self.repro)}")
         return "\n\n".join(p for p in parts if p)
 
 
@@ -80,15 +90,17 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
     if hidden:
         return Feedback("Failed.", checked)
     whole_module = failure is not None and failure.kind in MODULE_LEVEL
+    summary = failure.summary if failure else ""
     if failure is None:
         verdict = "Failed."
     elif whole_module or item.kind == "constant":
-        verdict, checked = f"Failed: {failure.summary}.", ""
+        verdict, checked = "Failed", ""
     else:
-        verdict = f"Failed on trial {failure.trial + 1} of {result.trials}: {failure.summary}."
+        verdict = f"Failed on trial {failure.trial + 1} of {result.trials}"
     return Feedback(
         verdict=verdict,
         checked=checked,
+        summary=summary,
         failure=failure.lines if failure else (),
         params=tuple(f"{k} = {v}" for k, v in failure.params.items())
         if failure and not whole_module else (),

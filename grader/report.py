@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import functools
+import os
+from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
@@ -10,19 +13,30 @@ from grader import __version__
 from grader.feedback import item_feedback, summary_line
 from grader.markdown import to_html
 from grader.outcomes import SubmissionResult
+from grader.text import visible
 
 
 @functools.lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The templates' environment: every value is escaped for HTML and, being text,
+    shown with its control characters made visible (text.visible), markup the grader
+    made itself (rendered rubric Markdown) aside."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
+                             undefined=jinja2.StrictUndefined, finalize=_shown)
     env.filters["markdown"] = lambda text: Markup(to_html(text))
     env.filters["points"] = lambda x: f"{x:g}"
+    env.filters["url"] = lambda name: quote(os.fsencode(name))
     return env
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
 
 
 def render_report(sub: SubmissionResult) -> str:
     rows = [(r, item_feedback(r, sub)) for r in sub.items]
-    return _env().get_template("report.html.j2").render(
+    return environment().get_template("report.html.j2").render(
         sub=sub, rows=rows, summary=summary_line(sub), version=__version__)

@@ -10,6 +10,7 @@ from typing import Any
 from grader import __version__
 from grader.feedback import item_feedback, summary_line
 from grader.outcomes import SubmissionResult
+from grader.text import deep_visible, md_code
 
 
 def to_results(sub: SubmissionResult) -> dict[str, Any]:
@@ -68,14 +69,33 @@ def overall_output(sub: SubmissionResult) -> str:
                      "has been told. Items not graded score 0 for now.")
     if sub.root not in (".", ""):
         lines.append(f"Your files were found in the folder {sub.root}/.")
+    lines += sub.notes
     for m in sub.modules:
         if m.status != "ok":
             lines.append(f"{m.module}.py: {m.detail or m.status}")
     return "\n".join(lines)
 
 
+def overall_markdown(sub: SubmissionResult) -> str:
+    """`overall_output` for Gradescope's Markdown: what the student's files or code said
+    (folder and file names, error messages) is code, not Markdown."""
+    lines = [md_code(summary_line(sub))]
+    if sub.internal_error:
+        lines.append("**The grader itself failed while grading this submission; your "
+                     "instructor has been told.** Items not graded score 0 for now.")
+    if sub.root not in (".", ""):
+        lines.append(f"Your files were found in the folder {md_code(sub.root + '/')}.")
+    lines += [md_code(note) for note in sub.notes]
+    for m in sub.modules:
+        if m.status != "ok":
+            lines.append(f"{md_code(m.module + '.py')}: {md_code(m.detail or m.status)}")
+    return "\n\n".join(lines)
+
+
 def write_json_atomic(data: Any, path: Path) -> None:
-    write_text_atomic(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", path)
+    """Every string as text a person may read (text.visible), in strict JSON."""
+    write_text_atomic(json.dumps(deep_visible(data), indent=2, ensure_ascii=False,
+                                 allow_nan=False) + "\n", path)
 
 
 def write_text_atomic(text: str, path: Path) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
 from typing import Any, Optional
 
 from grader import __version__
+from grader.text import md_block
 
 SOURCE = Path(__file__).resolve().parents[2]
 
@@ -38,18 +38,20 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
     from grader.feedback import item_feedback
     from grader.inputs import derive_seed
     from grader.pipeline import Request, grade
-    from grader.results_json import to_results
+    from grader.results_json import overall_markdown, to_results
     from grader.rubric import load_rubric
     from grader.sandbox.process import SubprocessSandbox, mentions_torch
     from grader.submission import digest_files
+    from grader.workspace import folder, sweep
 
+    sweep()
     config = json.loads((SOURCE / "gradescope.json").read_text())
     rubric = load_rubric(SOURCE / config["rubric"])
     options = rubric.model.gradescope
     submission = root / "submission"
     seed = derive_seed(rubric.sha256, digest_files(submission).hexdigest())
-    with tempfile.TemporaryDirectory(prefix="hwg-gs-") as out:
-        result = grade(Request(submission, Path(out), rubric, seed,
+    with folder("gs") as out:
+        result = grade(Request(submission, out, rubric, seed,
                                repro="grade <your folder>",
                                extra={"submission_id": _submission_id(root)},
                                deadline=start + options.time_budget,
@@ -57,7 +59,7 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
                        SubprocessSandbox.ready_for(torch=mentions_torch(submission))())
     data = to_results(result)
     data.update(visibility=options.visibility, stdout_visibility=options.stdout_visibility,
-                output_format="md")
+                output=overall_markdown(result), output_format="md")
     for test, item in zip(data["tests"], result.items):
         test["output"] = item_feedback(item, result).markdown()
         test["output_format"] = "md"
@@ -95,13 +97,16 @@ def _failed(tb: str) -> dict[str, Any]:
 def _traceback_entry(tb: str) -> dict[str, Any]:
     return {"name": "Grader error (instructors only)", "number": "grader_traceback",
             "score": 0.0, "max_score": 0.0, "status": "failed", "visibility": "hidden",
-            "output": f"```\n{tb}\n```", "output_format": "md",
+            "output": md_block(tb), "output_format": "md",
             "extra_data": {"item": "grader_traceback", "seed": 0}}
 
 
 def _log(result: Any) -> list[str]:
     """For the instructor's view of run_autograder's output."""
-    return [f"{r.item.id}: {r.score:g}/{r.item.points:g} {r.verdict}" for r in result.items]
+    from grader.text import terminal
+
+    return [terminal(f"{r.item.id}: {r.score:g}/{r.item.points:g} {r.verdict}")
+            for r in result.items]
 
 
 if __name__ == "__main__":

@@ -94,9 +94,11 @@ class StudentError:
     text: Optional[str] = None
 
     def headline(self) -> str:
+        """One line, whatever the message holds (a newline is shown as \\n)."""
+        message = self.message.replace("\n", "\\n")
         if self.type in ("SyntaxError", "IndentationError", "TabError") and self.lineno:
-            return f"{self.type} at {self.filename or 'line'}:{self.lineno}: {self.message}"
-        return f"{self.type}: {self.message}" if self.message else self.type
+            return f"{self.type} at {self.filename or 'line'}:{self.lineno}: {message}"
+        return f"{self.type}: {message}" if message else self.type
 
     def format_traceback(self) -> str:
         lines = [f'  File "{f.file}", line {f.line}, in {f.function}\n    {f.code}'.rstrip()
