@@ -263,7 +263,7 @@ def _import_failure(item: Item, imported: ImportOutcome) -> tuple[str, str, tupl
     if imported.status == "timeout":
         return "import", f"importing {module} did not finish: {imported.detail}", (), ""
     if imported.status == "not_run":
-        return "not_run", f"{module} was not graded: {imported.detail}", (), ""
+        return "not_run", f"{module} was not run: {imported.detail}", (), ""
     if imported.status == "crashed":
         return "import", f"{module} could not be imported: the process {imported.detail}", (), ""
     err = imported.error
@@ -288,6 +288,10 @@ def _call_failure(item: Item, outcome: CallOutcome,
         return "timeout", f"{name} {outcome.detail} (time limit per call)", (), ""
     if outcome.status == "crashed":
         return "crashed", f"the process running {name} {outcome.detail}", (), ""
+    if outcome.status == "oversize":
+        return "oversize", f"{name} returned {outcome.detail}", (), ""
+    if outcome.status == "not_run":
+        return "not_run", f"{name} was not run: {outcome.detail}", (), ""
     return outcome.status, f"{name} was not graded: {outcome.detail}", (), ""
 
 
@@ -295,12 +299,17 @@ def _limit_hit(err: StudentError, limits: Limits) -> str:
     """Name the sandbox limit behind an error, so the student knows it was not a bug of theirs
     alone: the operating system refuses with an error that the student's code saw."""
     text = f"{err.type}: {err.message}"
-    if "MemoryError" in err.type or "Unable to allocate" in text or "can't allocate" in text:
+    if "MemoryError" in err.type or "Unable to allocate" in text or "can't allocate" in text \
+            or "Errno 12]" in text:
         return f"ran out of memory (limit {limits.memory_mb} MiB):"
     if "Errno 11]" in text or "can't start new thread" in text:
         return f"hit the limit of {limits.processes} processes and threads:"
     if "Errno 27]" in text:
         return f"wrote a file larger than the limit of {limits.file_mb} MiB:"
+    if "Errno 28]" in text:
+        return f"filled its disk quota ({limits.disk_mb} MiB for all the files it writes):"
+    if "Errno 30]" in text:
+        return "wrote outside its working folder, the one place it may write:"
     if "Errno 24]" in text:
         return f"opened more files than the limit of {limits.open_files}:"
     return ""

@@ -5,13 +5,15 @@ import collections
 import csv
 import io
 import math
+import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from grader import __version__
-from grader.classroom import ClassRun, slowest
+from grader.classroom import ClassRun, output_folder, slowest
 from grader.report import environment
 from grader.text import visible
 from grader.results_json import write_text_atomic
@@ -110,6 +112,7 @@ def render_index(run: ClassRun, rubric: Rubric) -> str:
                  "error": "internal_error" in r.get("extra_data", {})}
                 for name, r in sorted(run.results.items())]
     return env.get_template("class.html.j2").render(
+        link=lambda name: quote(os.fsencode(output_folder(Path(), name).name)) + "/report.html",
         rubric=rubric, version=__version__, students=students, top=top,
         items=item_stats(run, rubric), ids=_item_ids(run, rubric),
         hist=histogram(totals, top), slow=slowest(run.results, 5),

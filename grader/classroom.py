@@ -1,5 +1,11 @@
 """A whole class: every student graded as `grade submissions/<name>` would, in parallel,
-resumable, then summarised in grades.csv and index.html."""
+resumable, then summarised in grades.csv and index.html.
+
+One student can break nothing but their own grading: whatever goes wrong while grading
+them (the grader's own failure, their worker killed for memory or crashed, a worker
+that hangs past the watchdog) gives them a results.json that says so, the others are
+graded as usual, and a rerun regrades that student again.
+"""
 from __future__ import annotations
 
 import concurrent.futures
@@ -10,18 +16,23 @@ import statistics
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from grader import __version__
-from grader.pipeline import Request, grade
+import pebble
+
+from grader import __version__, files
+from grader.pipeline import Request, grade, record_failure
+from grader.results_json import to_results, write_json_atomic
 from grader.rubric import Rubric
 from grader.sandbox import Sandbox
 from grader.sandbox.process import mentions_torch
 from grader.submission import IGNORED_DIRS, digest_files, locate
 
 FINGERPRINT = "fingerprint"
+CLASS_OUTPUTS = {"index.html", "grades.csv", "changes.csv"}  # the class's own files in --out
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,12 @@ class Student:
     name: str
     path: Path
     out: Path
+
+
+def output_folder(out: Path, name: str) -> Path:
+    """Where a student's outputs go: out/<name>, unless that name is one of the class's own
+    files (a student folder called index.html), which then gets a suffix."""
+    return out / (f"{name}.student" if name.lower() in CLASS_OUTPUTS else name)
 
 
 @dataclass
@@ -53,8 +70,8 @@ def is_class(path: Path, modules: set[str]) -> bool:
 
 
 def student_dirs(path: Path) -> list[Path]:
-    return sorted(d for d in path.iterdir() if d.is_dir() and not d.is_symlink()
-                  and d.name not in IGNORED_DIRS and not d.name.startswith("."))
+    return [Path(e.path) for e in files.entries(path) if files.is_dir(e)
+            and e.name not in IGNORED_DIRS and not e.name.startswith(".")]
 
 
 def fingerprint(student: Path, common: str) -> str:
@@ -77,8 +94,9 @@ def _done(student: Student, print_: str) -> Optional[dict[str, Any]]:
         results = json.loads((student.out / "results.json").read_text())
     except (OSError, ValueError):
         return None
-    if (student.out / "report.html").exists() and \
-            results.get("extra_data", {}).get(FINGERPRINT) == print_:
+    extra = results.get("extra_data", {}) if isinstance(results, dict) else {}
+    if (student.out / "report.html").exists() and extra.get(FINGERPRINT) == print_ \
+            and "internal_error" not in extra:  # the grader failed on them: try again
         return results
     return None
 
@@ -92,7 +110,7 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
     worker processes (each with its own sandbox, so their Python work runs in parallel);
     `repro` is appended to each student's reproduce command (e.g. a --rubric option)."""
     start = time.monotonic()
-    students = [Student(d.name, d, out / d.name) for d in student_dirs(path)]
+    students = [Student(d.name, d, output_folder(out, d.name)) for d in student_dirs(path)]
     run = ClassRun(students)
     todo = []
     common = common_fingerprint(rubric, seed, only)
@@ -112,15 +130,55 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
     if jobs <= 1 or len(todo) <= 1:
         _init_worker(*args[:2])
         done: Iterator[Any] = (_grade_one(s, p, *args[2:]) for s, p in todo)
-        _collect(run, progress(done, len(todo)))
     else:
-        ctx = _worker_context()
-        with concurrent.futures.ProcessPoolExecutor(jobs, ctx, _init_worker, args[:2]) as pool:
-            futures = [pool.submit(_grade_one, s, p, *args[2:]) for s, p in todo]
-            results = (f.result() for f in concurrent.futures.as_completed(futures))
-            _collect(run, progress(results, len(todo)))
+        watchdog = 2 * rubric.model.limits.submission_seconds + 60
+        done = _in_pool(todo, jobs, args, rubric, watchdog)
+    _collect(run, progress(done, len(todo)))
     run.seconds = time.monotonic() - start
     return run
+
+
+def _in_pool(todo: list[tuple[Student, str]], jobs: int, args: tuple, rubric: Rubric,
+             watchdog: float) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Grade in `jobs` worker processes; a worker that dies or hangs costs its student
+    only (pebble starts another), who gets a results.json saying what happened."""
+    with pebble.ProcessPool(jobs, initializer=_init_worker, initargs=args[:2],
+                            context=_worker_context()) as pool:
+        futures = {pool.schedule(_grade_one, (s, p, *args[2:]), timeout=watchdog): (s, p)
+                   for s, p in todo}
+        for future in concurrent.futures.as_completed(futures):
+            student, _ = futures[future]
+            try:
+                yield future.result()
+            except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
+                yield _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
+
+
+def _why(exc: BaseException, watchdog: float) -> str:
+    if isinstance(exc, pebble.ProcessExpired):
+        return f"the worker grading this student died ({exc}; exit code {exc.exitcode})"
+    if isinstance(exc, concurrent.futures.TimeoutError):
+        return f"grading this student took longer than {watchdog:g} s; the worker was stopped"
+    return "".join(traceback.format_exception(exc))
+
+
+def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str, ...],
+          why: str) -> tuple[str, dict[str, Any], str]:
+    """Outputs for a student whose grading failed outright; no fingerprint, so a rerun
+    retries. Never raises: the class goes on whatever this student's files hold."""
+    try:
+        result = record_failure(Request(student.path, student.out, rubric, seed, only), why)
+        return student.name, to_results(result), why
+    except Exception:  # noqa: BLE001 - then the plainest results.json there is
+        why += "\n" + traceback.format_exc()
+        results = {"score": 0.0, "execution_time": 0.0, "output": "The grader failed on this "
+                   "submission; your instructor has been told.", "tests": [],
+                   "extra_data": {"internal_error": why}}
+        try:
+            write_json_atomic(results, student.out / "results.json")
+        except Exception:  # noqa: BLE001 - the summary still lists them
+            pass
+        return student.name, results, why
 
 
 def _worker_context() -> Any:
@@ -150,9 +208,12 @@ def _grade_one(student: Student, print_: str, seed: Optional[int], only: tuple[s
                repro: str) -> tuple[str, dict[str, Any], str]:
     req = Request(student.path, student.out, _WORKER["rubric"], seed, only,
                   repro=f"grade {student.path}{repro}", extra={FINGERPRINT: print_})
-    result = grade(req, _WORKER["sandbox"])
-    results = json.loads((student.out / "results.json").read_text())
-    return student.name, results, result.internal_error
+    try:
+        result = grade(req, _WORKER["sandbox"])
+        results = json.loads((student.out / "results.json").read_text())
+        return student.name, results, result.internal_error
+    except Exception:  # noqa: BLE001 - even past grade()'s own guarantee: this student only
+        return _lost(student, _WORKER["rubric"], seed, only, traceback.format_exc())
 
 
 def summary_lines(run: ClassRun) -> list[str]:

@@ -45,8 +45,10 @@ def describe(value: Any) -> str:
 
 
 def derive_seed(*parts: str | int) -> int:
-    """A stable 31-bit seed from strings and numbers (hash-based, not Python's hash())."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+    """A stable 31-bit seed from strings and numbers (hash-based, not Python's hash());
+    a folder name's bytes count as they are, UTF-8 or not."""
+    joined = "\x1f".join(str(p) for p in parts)
+    digest = hashlib.sha256(joined.encode("utf-8", "surrogateescape")).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 

@@ -38,14 +38,27 @@ class Request:
     parallel: bool = True  # modules side by side; off where memory is tight (Gradescope)
 
 
-def grade(req: Request, sandbox: Sandbox) -> SubmissionResult:
-    """Grade one submission and write results.json (always) and report.html."""
-    start = time.monotonic()
+def _base(req: Request) -> tuple[list[Item], SubmissionResult]:
     items = [i for i in req.rubric.items if not req.only or i.id in req.only]
     name = req.path.resolve().name
     seed = req.seed if req.seed is not None else derive_seed(req.rubric.sha256, name)
-    base = SubmissionResult(name=name, rubric=req.rubric, seed=seed, items=(),
-                            repro=req.repro or f"grade {name}", extra=dict(req.extra))
+    return items, SubmissionResult(name=name, rubric=req.rubric, seed=seed, items=(),
+                                   repro=req.repro or f"grade {name}", extra=dict(req.extra))
+
+
+def record_failure(req: Request, why: str) -> SubmissionResult:
+    """results.json and report.html for a submission the grader could not grade at all
+    (a class worker that died on it): every item not graded, `why` for the instructor."""
+    items, base = _base(req)
+    result = _broken(base, items, why)
+    write_outputs(result, req.out)
+    return result
+
+
+def grade(req: Request, sandbox: Sandbox) -> SubmissionResult:
+    """Grade one submission and write results.json (always) and report.html."""
+    start = time.monotonic()
+    items, base = _base(req)
     try:
         result = _grade(req, items, base, sandbox, start)
     except Exception:  # the grader's own failure: still a valid results.json
@@ -63,7 +76,7 @@ def _deadline(req: Request, start: float) -> tuple[float, str]:
     """When to stop starting calls, and what to say of those not run: the rubric's time
     budget for a submission, or the caller's own (Gradescope's), whichever ends first."""
     budget = req.rubric.model.limits.submission_seconds
-    own = (start + budget, f"not run: the submission used up its {budget:g} s")
+    own = (start + budget, f"the submission used up its {budget:g} s")
     if req.deadline is not None and req.deadline < own[0]:
         return req.deadline, "the grader's time budget for this submission ran out"
     return own

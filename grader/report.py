@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import functools
-import os
 from typing import Any
-from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
@@ -26,7 +24,6 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, finalize=_shown)
     env.filters["markdown"] = lambda text: Markup(to_html(text))
     env.filters["points"] = lambda x: f"{x:g}"
-    env.filters["url"] = lambda name: quote(os.fsencode(name))
     return env
 
 

@@ -81,12 +81,15 @@ def _confine(conf: dict[str, Any], fd: int) -> list[str]:
         layers += _namespaces(fd)
         layers += confine.private_ipc_and_files(
             (conf.get("write") or [""])[0], limits.get("disk_mb"), conf.get("uid"))
+    shares = confine.autogroups()  # while /proc can still be read
     layers += confine.drop_user(conf.get("uid"), conf.get("gid"))
     layers += confine.set_limits(limits)  # after the drop: NPROC counts that user
     if conf.get("landlock"):
         layers += confine.landlock(list(conf.get("read") or []), list(conf.get("write") or []))
     if conf.get("seccomp", True):
         layers += confine.seccomp()  # last: it forbids unshare and mount, used above
+        if shares and "seccomp filter" in layers:
+            layers.append("one CPU share (autogroup)")
     return layers
 
 

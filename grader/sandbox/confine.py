@@ -166,6 +166,16 @@ PRETENDED = ("setsid",)
 _FILTER: Any = None
 
 
+def autogroups() -> bool:
+    """Whether the kernel schedules by session autogroup: then one sandbox session gets
+    one fair share of the CPU against any other, however many processes it runs."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as fh:
+            return fh.read().strip() == "1"
+    except OSError:
+        return False
+
+
 def prepare_seccomp() -> bool:
     """Build the filter once (a zygote does, before it forks); False without pyseccomp or
     libseccomp."""
