@@ -34,7 +34,7 @@ def as_array(value: Any) -> np.ndarray:
     if isinstance(value, str):
         raise NotNumeric(f"the string {value[:40]!r}")
     if isinstance(value, np.ndarray):
-        return value.astype(np.float64)
+        return np.asarray(value, dtype=np.float64)  # no copy of what is float64 already
     if isinstance(value, (int, float)):
         return np.asarray(float(value))
     if isinstance(value, list):

@@ -87,49 +87,66 @@ def _lift(obj: Any, blobs: list[bytes]) -> Any:
 
 class FrameReader:
     """Accumulates bytes from a pipe and yields complete decoded frames, each with its size
-    in bytes; a frame over the bounds is skipped as it streams by, never held whole."""
+    in bytes. Each frame is assembled in a buffer of its own (its arrays are views of it,
+    never copies); a frame over the bounds is skipped as it streams by, never held."""
 
     def __init__(self, max_frame: int = MAX_FRAME, max_elements: int | None = None):
-        self.buf = bytearray()
         self.max_frame = max_frame
         self.max_elements = max_elements if max_elements is not None else \
             elements_limit(max_frame)
+        self.head = bytearray()  # the 16 bytes that start a frame
+        self.frame: bytearray | None = None  # the frame being read, once its head is in
+        self.filled = 0
+        self.hlen = 0
         self.skip = 0  # bytes of an oversized frame still to discard
+
+    @property
+    def buffered(self) -> int:
+        return len(self.head) + self.filled
 
     def feed(self, data: bytes) -> list[Any]:
         return [message for message, _ in self.feed_sized(data)]
 
     def feed_sized(self, data: bytes) -> list[tuple[Any, int]]:
-        self.buf += data
-        frames: list[tuple[Any, int]] = []
-        while True:
+        view, pos, frames = memoryview(data), 0, []
+        while pos < len(view):
             if self.skip:
-                dropped = min(self.skip, len(self.buf))
-                del self.buf[:dropped]
-                self.skip -= dropped
-                if self.skip:
-                    break
-            if len(self.buf) < _HEAD.size:
-                break
-            magic, hlen, blen = _HEAD.unpack_from(self.buf)
-            if magic != MAGIC:
-                raise ProtocolError(f"bad frame (magic {magic!r})")
-            size = _HEAD.size + hlen + blen
-            if hlen + blen > self.max_frame:
-                del self.buf[:_HEAD.size]
-                self.skip = hlen + blen
-                frames.append((Oversize(size), size))
-                continue
-            if len(self.buf) < size:
-                break
-            header = bytes(self.buf[_HEAD.size:_HEAD.size + hlen])
-            elements = _elements(header)
-            if elements > self.max_elements:
-                frames.append((Oversize(size, elements), size))
+                step = min(self.skip, len(view) - pos)
+                pos, self.skip = pos + step, self.skip - step
+            elif self.frame is None:
+                step = _HEAD.size - len(self.head)
+                self.head += view[pos:pos + step]
+                pos += min(step, len(view) - pos)
+                if len(self.head) == _HEAD.size:
+                    frames += self._start()
             else:
-                frames.append((decode(header, bytes(self.buf[_HEAD.size + hlen:size])), size))
-            del self.buf[:size]
+                step = min(len(self.frame) - self.filled, len(view) - pos)
+                self.frame[self.filled:self.filled + step] = view[pos:pos + step]
+                pos, self.filled = pos + step, self.filled + step
+            if self.frame is not None and self.filled == len(self.frame):
+                frames.append(self._finish())
         return frames
+
+    def _start(self) -> list[tuple[Any, int]]:
+        magic, hlen, blen = _HEAD.unpack(self.head)
+        self.head = bytearray()
+        if magic != MAGIC:
+            raise ProtocolError(f"bad frame (magic {bytes(magic)!r})")
+        if hlen + blen > self.max_frame:
+            self.skip = hlen + blen
+            return [(Oversize(_HEAD.size + hlen + blen), _HEAD.size + hlen + blen)]
+        self.frame, self.filled, self.hlen = bytearray(hlen + blen), 0, hlen
+        return []
+
+    def _finish(self) -> tuple[Any, int]:
+        frame, hlen = self.frame, self.hlen
+        self.frame, self.filled = None, 0
+        size = _HEAD.size + len(frame)
+        header = bytes(frame[:hlen])
+        elements = _elements(header)
+        if elements > self.max_elements:
+            return Oversize(size, elements), size
+        return decode(header, memoryview(frame)[hlen:]), size
 
 
 def decode_frame(data: bytes) -> Any:
@@ -141,7 +158,7 @@ def decode_frame(data: bytes) -> Any:
     return frames[0]
 
 
-def decode(header: bytes, blob_bytes: bytes) -> Any:
+def decode(header: bytes, blob_bytes: bytes | memoryview) -> Any:
     try:
         head = json.loads(header.decode("utf-8"))
         sizes = [int(s) for s in head["b"]]
@@ -159,7 +176,7 @@ def decode(header: bytes, blob_bytes: bytes) -> Any:
         raise ProtocolError("message nested too deeply") from None
 
 
-def _settle(obj: Any, data: bytes, blobs: list[tuple[int, int]], depth: int) -> Any:
+def _settle(obj: Any, data: bytes | memoryview, blobs: list[tuple[int, int]], depth: int) -> Any:
     if depth > 64:
         raise ProtocolError("message nested too deeply")
     if isinstance(obj, dict):
@@ -207,7 +224,7 @@ def _fits_float64(n: int) -> bool:
         return False
 
 
-def _array(node: dict[str, Any], data: bytes, blobs: list[tuple[int, int]]) -> Any:
+def _array(node: dict[str, Any], data: bytes | memoryview, blobs: list[tuple[int, int]]) -> Any:
     """A read-only array over the frame's bytes, if its dtype is numeric and it fits."""
     index, dtype, shape = node.get("$nd"), node.get("t"), node.get("s")
     if type(index) is not int or not 0 <= index < len(blobs):
