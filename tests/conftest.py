@@ -55,6 +55,14 @@ def ours(uid: int) -> bool:
 
 
 @pytest.fixture(scope="session")
+def fast_rubric(tmp_path_factory) -> Path:
+    """The shipped rubric with short time limits, so hangs cost seconds, not minutes."""
+    from hostile import fast_rubric_at
+
+    return fast_rubric_at(tmp_path_factory.mktemp("rubric") / "hostile.yaml")
+
+
+@pytest.fixture(scope="session")
 def rubric():
     from grader.rubric import load_rubric
 

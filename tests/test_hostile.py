@@ -11,24 +11,19 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import textwrap
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import (EXAMPLES, GRADE, RUBRIC, ROOT, RUN_TOKEN, by_item, feedback, ours,
-                      run_grade, short_items)
+from conftest import GRADE, ROOT, by_item, feedback, run_grade, short_items
+from hostile import SLEEP_TOKEN, Listener, build, leftovers
 
 pytestmark = pytest.mark.slow
 P1, P2 = ["p1a", "p1b", "p1b_exact"], ["p2a", "p2b", "p2c_f", "p2c_h", "p2c_d"]
 P3 = ["p3a", "p3b", "p3c", "p3d", "p3e", "p3e_activation"]
-SLEEP_TOKEN = f"3601.{RUN_TOKEN}"  # argv of what this run's hostile daemons leave, if they could
 
 # A daemon that outlives its call, then tries to overwrite every grader output it can find.
 DAEMON = """
@@ -237,91 +232,6 @@ torch.set_default_dtype(torch.float32)
 }
 
 
-def _fill(text: str, fmt: dict[str, str]) -> str:
-    for key, value in fmt.items():
-        text = text.replace("{" + key + "}", value)
-    return text
-
-
-def _build(case: str, dest: Path, fmt: dict[str, str]) -> None:
-    shutil.copytree(EXAMPLES / "alice", dest)
-    files, _, _ = CASES[case]
-    for name, content in files.items():
-        path = dest / name.lstrip("@")
-        if name.startswith("@"):  # code added at the top of a file
-            path.write_text(_fill(textwrap.dedent(content), fmt) + path.read_text())
-        elif isinstance(content, Path):
-            path.unlink(missing_ok=True)
-            os.symlink(content, path)
-        elif isinstance(content, bytes):
-            path.write_bytes(content)
-        elif callable(content):
-            path.write_bytes(content(path.read_text()))
-        elif isinstance(content, str):
-            path.write_text(_fill(content, fmt))
-        else:
-            _replace_bodies(path, content if isinstance(content, list) else [content], fmt)
-
-
-def _replace_bodies(path: Path, edits: list[tuple[str, str]], fmt: dict[str, str]) -> None:
-    """Replace the body of each named function in a file with hostile code."""
-    lines = path.read_text().splitlines()
-    for func, body in edits:
-        start = next(i for i, line in enumerate(lines) if line.startswith(f"def {func}("))
-        end = next((i for i in range(start + 1, len(lines))
-                    if lines[i] and not lines[i].startswith((" ", "\t"))), len(lines))
-        lines[start + 1:end] = ["    " + _fill(body, fmt), ""]
-    path.write_text("\n".join(lines) + "\n")
-
-
-@pytest.fixture(scope="module")
-def fast_rubric(tmp_path_factory) -> Path:
-    """The shipped rubric with short time limits, so hangs cost seconds, not minutes."""
-    data = yaml.safe_load(RUBRIC.read_text())
-    data["reference"] = str(ROOT / "reference")
-    data["defaults"]["timeout"] = 2
-    data["limits"]["import_timeout"] = 5
-    for item in data["items"]:
-        item.pop("timeout", None)
-    path = tmp_path_factory.mktemp("rubric") / "hostile.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
-class _Listener:
-    """TCP and UDP sockets on loopback that record anything the sandbox manages to send."""
-
-    def __init__(self):
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.bind(("127.0.0.1", 0))
-        self.tcp.listen()
-        self.tcp.settimeout(0.2)
-        self.port = self.tcp.getsockname()[1]
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", self.port))
-        self.udp.settimeout(0.2)
-        self.heard: list[str] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._listen, daemon=True)
-        self.thread.start()
-
-    def _listen(self) -> None:
-        while not self.stop.is_set():
-            for sock, what in ((self.tcp, "tcp"), (self.udp, "udp")):
-                try:
-                    sock.accept() if what == "tcp" else sock.recvfrom(100)
-                    self.heard.append(what)
-                except OSError:
-                    pass
-
-    def close(self) -> list[str]:
-        self.stop.set()
-        self.thread.join()
-        self.tcp.close()
-        self.udp.close()
-        return self.heard
-
-
 LATER: list[tuple[str, Path, str]] = []  # outputs to check again once daemons had their chance
 
 
@@ -330,31 +240,14 @@ def _digest(out: Path) -> str:
                                    for n in ("results.json", "report.html"))).hexdigest()
 
 
-def _leftovers() -> list[str]:
-    """Processes of this run's sandbox users, or what its hostile daemons try to leave
-    running (another grader's sandboxes on the same machine are not ours to count)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            uid = int(next(line.split()[1] for line in
-                           Path(f"/proc/{pid}/status").read_text().splitlines()
-                           if line.startswith("Uid:")))
-        except (OSError, StopIteration, ValueError):
-            continue
-        if SLEEP_TOKEN in cmdline or ours(uid):
-            found.append(f"{pid} (uid {uid}): {cmdline[:80]}")
-    return found
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_hostile_submission_is_contained(case, fast_rubric, tmp_path):
     marker, out = tmp_path / "markers", tmp_path / "out"
     marker.mkdir()
     os.chmod(marker, 0o777)  # only the sandbox's own layers keep it out
-    listener = _Listener()
+    listener = Listener()
     fmt = {"marker": str(marker), "out": str(out), "port": str(listener.port), "root": str(ROOT)}
-    _build(case, tmp_path / case, fmt)
+    build(CASES[case][0], tmp_path / case, fmt)
     start = time.monotonic()
     proc, results = run_grade(tmp_path / case, out, "--rubric", str(fast_rubric))
     elapsed = time.monotonic() - start
@@ -366,7 +259,7 @@ def test_hostile_submission_is_contained(case, fast_rubric, tmp_path):
         assert text in by_item(results)[item]["output"], by_item(results)[item]["output"]
     assert "internal_error" not in results["extra_data"]
     assert elapsed < 60
-    assert _leftovers() == []
+    assert leftovers() == []
     assert listener.close() == []
     LATER.append((case, out, _digest(out)))
     assert os.listdir(marker) == []
@@ -380,7 +273,7 @@ def test_outputs_stay_untouched_and_no_payload_ran_later():
         assert _digest(out) == digest, case
         assert json.loads((out / "results.json").read_text())["extra_data"]["submission"] == case
         assert os.listdir(out.parent / "markers") == [], case
-    assert _leftovers() == []
+    assert leftovers() == []
 
 
 ROUTES = {
@@ -403,7 +296,7 @@ def test_other_routes_to_a_sandbox_contain_as_well(route, case, fast_rubric):
         marker.mkdir(mode=0o777)
         os.chmod(marker, 0o777)
         fmt = {"marker": str(marker), "out": str(out), "port": "9", "root": str(ROOT)}
-        _build(case, base / case, fmt)
+        build(CASES[case][0], base / case, fmt)
         rubric = shutil.copy(fast_rubric, base / fast_rubric.name)
         for path in [base, *base.rglob("*")] if prefix else []:
             os.chown(path, 65534, 65534)
@@ -416,7 +309,7 @@ def test_other_routes_to_a_sandbox_contain_as_well(route, case, fast_rubric):
         assert "pid namespace" in layers and "network namespace" in layers
         assert short_items(results) == set(CASES[case][1])
         time.sleep(2.0)  # the daemon would strike 1.5 s after its call
-        assert _leftovers() == []
+        assert leftovers() == []
         assert os.listdir(marker) == []
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -434,7 +327,7 @@ def test_a_class_mixing_hostile_and_honest_students_grades_each_as_alone(fast_ru
     marker.mkdir()
     os.chmod(marker, 0o777)
     for case in CLASS_MIX:
-        _build(case, klass / case, {"marker": str(marker), "out": str(out / case),
+        build(CASES[case][0], klass / case, {"marker": str(marker), "out": str(out / case),
                                     "port": "9", "root": str(ROOT)})
     for name in CLASS_PEERS:
         shutil.copytree(ROOT / "tests" / "corpus" / name, klass / name)
@@ -447,7 +340,7 @@ def test_a_class_mixing_hostile_and_honest_students_grades_each_as_alone(fast_ru
     for case in CLASS_MIX:
         assert short_items(in_class[case]) == set(CASES[case][1]), case
     time.sleep(2.0)  # daemons would strike 1.5 s after their call
-    assert _leftovers() == []
+    assert leftovers() == []
     assert os.listdir(marker) == []
     for student, results in in_class.items():
         _, alone = run_grade(klass / student, tmp_path / "alone" / student,

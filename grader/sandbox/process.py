@@ -304,7 +304,7 @@ def _blame(attempt: _Attempt, pending: list[Call], results: dict[int, CallOutcom
     if started is None:
         return
     status = "timeout" if attempt.timed_out else "crashed"
-    results[started] = CallOutcome(status, detail=attempt.ended)
+    results.setdefault(started, CallOutcome(status, detail=attempt.ended))  # an answer stands
     item = next(c.item for c in pending if c.id == started)
     for call in pending:
         if call.item == item and call.id not in results:

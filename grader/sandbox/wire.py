@@ -43,7 +43,7 @@ class Oversize:
 
     def describe(self, max_bytes: int) -> str:
         if self.elements:
-            return f"a value made of {self.elements:,} numbers or lists; the limit is " \
+            return f"a value of up to {self.elements:,} numbers and lists; the limit is " \
                    f"{elements_limit(max_bytes):,}"
         return f"{_mb(self.size)}; the limit per call is {_mb(max_bytes)}"
 
