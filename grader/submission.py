@@ -107,8 +107,9 @@ class Copy:
 
 def private_copy(sub: Submission, modules: set[str], dest: Path) -> Copy:
     """Copy the problem files first, under their canonical lower-case names, then the other
-    regular files below the submission's folder while they fit EXTRA_FILES and EXTRA_BYTES.
-    Whatever did not fit is named in `left_out`."""
+    regular files below the submission's folder while they fit EXTRA_FILES and EXTRA_BYTES:
+    Python files (helpers the problem files may import) before the rest, shallow before
+    deep. Whatever did not fit is named in `left_out`."""
     dest.mkdir(parents=True, exist_ok=True)
     taken = set()
     for module, filename in sorted(sub.files.items()):
@@ -116,7 +117,9 @@ def private_copy(sub: Submission, modules: set[str], dest: Path) -> Copy:
             files.copy(sub.root / filename, dest / name, MAX_SOURCE)
         taken.add(filename)
     count, size, left_out, dropped = 0, 0, [], 0
-    for entry in files.walk(sub.root):
+    rest = sorted(files.walk(sub.root),
+                  key=lambda e: (not e.rel.endswith(".py"), e.rel.count("/"), e.rel))
+    for entry in rest:
         if entry.rel in taken:
             continue
         if count + 1 > EXTRA_FILES or size + entry.size > EXTRA_BYTES:

@@ -2,7 +2,6 @@
 field by field against Gradescope's format (tests/gradescope_results.schema.json)."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -10,53 +9,19 @@ import sys
 import zipfile
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 
+from autograder import autograder_root as _autograder_root, build_zip as _build, \
+    run_autograder as _run
 from conftest import EXAMPLES, RUBRIC, ROOT
 
 pytestmark = pytest.mark.slow
-SCHEMA = json.loads((ROOT / "tests" / "gradescope_results.schema.json").read_text())
-VENV_BIN = Path(sys.executable).parent
-
-
-def _build(out: Path, rubric: Path = RUBRIC) -> Path:
-    subprocess.run([sys.executable, "-m", "grader.gradescope", "build", "--rubric", str(rubric),
-                    "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
-    return out
 
 
 @pytest.fixture(scope="module")
 def autograder_zip(tmp_path_factory):
     return _build(tmp_path_factory.mktemp("zip") / "autograder.zip")
-
-
-def _autograder_root(tmp: Path, zip_path: Path, submission: Path | None) -> Path:
-    root = tmp / "autograder"
-    (root / "source").mkdir(parents=True)
-    (root / "results").mkdir()
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(root / "source")
-    for script in ("setup.sh", "run_autograder"):
-        os.chmod(root / "source" / script, 0o755)
-    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    (root / "submission").mkdir()
-    if submission is not None:
-        shutil.copytree(submission, root / "submission", dirs_exist_ok=True)
-    (root / "submission_metadata.json").write_text(json.dumps(
-        {"id": 4242, "created_at": "2026-11-27T10:00:00Z", "users": [{"id": 7, "name": "S"}],
-         "assignment": {"id": 1, "title": "Highways"}, "previous_submissions": []}))
-    return root
-
-
-def _run(root: Path, path: str | None = None) -> dict:
-    env = {**os.environ, "GRADESCOPE_ROOT": str(root), "PATH": path or f"{VENV_BIN}:/usr/bin:/bin"}
-    subprocess.run(["bash", str(root / "run_autograder")], cwd=root, env=env, timeout=600,
-                   capture_output=True)
-    results = json.loads((root / "results" / "results.json").read_text())
-    jsonschema.validate(results, SCHEMA)
-    return results
 
 
 def test_zip_is_reproducible_small_and_complete(autograder_zip, tmp_path):
