@@ -1,0 +1,138 @@
+"""Time and CPU (issue 10, family 7), and a class that survives losing its workers
+(family 1): a submission has a time budget, a sandbox has one share of the CPU however
+many processes it starts, and a worker that dies costs only the student it held."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import GRADE, ROOT, short_items
+from hostile import build, fast_rubric_at, leftovers
+
+pytestmark = pytest.mark.slow
+SLOW_CALLS = {m: [(f, f"import time\n    time.sleep(1.8)\n    {ret}") for f, ret in funcs]
+              for m, funcs in {
+                  "problem1.py": [("init_variance", "return 1.0 / d_x")],
+                  "problem3.py": [("layer_variance", "return var_prev * (1 + N * N * C * sigma_w)"),
+                                  ("variance_at_layer", "return (1 + N * N * C * sigma_w) ** ell")],
+              }.items()}
+
+
+def _class(tmp_path: Path, rubric: Path, students: dict[str, dict], jobs: int = 2
+           ) -> tuple[subprocess.CompletedProcess, Path]:
+    klass, out = tmp_path / "class", tmp_path / "out"
+    for name, files in students.items():
+        build(files, klass / name, {})
+    proc = subprocess.run([*GRADE, str(klass), "--out", str(out), "--jobs", str(jobs),
+                           "--rubric", str(rubric)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc, out
+
+
+def test_a_submission_whose_every_call_nearly_times_out_has_a_budget(tmp_path):
+    rubric = fast_rubric_at(tmp_path / "budget.yaml", submission_seconds=8)
+    start = time.monotonic()
+    proc, out = _class(tmp_path, rubric, {"slow": SLOW_CALLS, "honest": {}})
+    assert time.monotonic() - start < 40  # 12 trials of 1.8 s each would hold it 2 minutes
+    slow = json.loads((out / "slow" / "results.json").read_text())
+    assert {"p1a", "p3a", "p3b"} <= short_items(slow)
+    messages = " ".join(t["output"] for t in slow["tests"])
+    assert "was not run: the submission used up its 8 s" in messages
+    assert short_items(json.loads((out / "honest" / "results.json").read_text())) == set()
+    assert leftovers() == []
+
+
+SPINNERS = """
+_started = []
+def _spin(n):
+    import os
+    if _started:
+        return
+    _started.append(n)
+    for _ in range(n):
+        if os.fork() == 0:
+            os.setsid()
+            while True:
+                pass
+"""
+
+
+def _honest_times(out: Path, names: list[str]) -> list[float]:
+    return [json.loads((out / n / "results.json").read_text())["execution_time"] for n in names]
+
+
+def test_sixty_detached_spinners_take_one_share_of_the_cpu(fast_rubric, tmp_path):
+    """Honest students graded beside a sandbox running 60 detached CPU spinners take at
+    most twice the time they take beside nobody (measured in the same run)."""
+    honest = {f"h{i:02}": {} for i in range(10)}
+    spinner = {"@problem1.py": SPINNERS, "problem1.py": (
+        "init_variance", "_spin(60)\n    import time\n    time.sleep(0.4)\n    return 1.0 / d_x")}
+    _, alone = _class(tmp_path / "alone", fast_rubric, honest)
+    _, beside = _class(tmp_path / "beside", fast_rubric, {"0_spinner": spinner, **honest})
+    layers = json.loads((beside / "0_spinner" / "results.json").read_text())[
+        "extra_data"]["sandbox_layers"]
+    ratio = statistics.mean(_honest_times(beside, list(honest))) / \
+        statistics.mean(_honest_times(alone, list(honest)))
+    if "one CPU share (autogroup)" in layers:  # else the machine offers no such layer
+        assert ratio < 2.0, ratio
+    for name in honest:
+        assert short_items(json.loads((beside / name / "results.json").read_text())) == set()
+    assert leftovers() == []
+
+
+def _workers(grader: int) -> list[int]:
+    """The class's worker processes: the grader's children that are not zygotes."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == grader and b"zygote.py" not in cmdline:
+            found.append(int(pid))
+    return found
+
+
+def test_a_class_survives_its_workers_being_killed(fast_rubric, tmp_path):
+    klass, out = tmp_path / "class", tmp_path / "out"
+    students = {f"s{i}": {} for i in range(6)} | {"a_slow": SLOW_CALLS, "b_slow": SLOW_CALLS}
+    for name, files in students.items():
+        build(files, klass / name, {})
+    proc = subprocess.Popen([*GRADE, str(klass), "--out", str(out), "--jobs", "2", "--rubric",
+                             str(fast_rubric)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(_workers(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the slow students are in flight
+    killed = _workers(proc.pid)
+    for pid in killed:  # as the kernel's OOM killer would
+        os.kill(pid, signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr[-2000:]
+    assert len(killed) == 2
+    lost = []
+    for name in students:
+        results = json.loads((out / name / "results.json").read_text())
+        if "internal_error" in results["extra_data"]:
+            assert "the worker grading this student died" in results["extra_data"][
+                "internal_error"]
+            lost.append(name)
+    assert 1 <= len(lost) <= 2, lost
+    assert len(list(csv.DictReader((out / "grades.csv").open()))) == len(students)
+    assert (out / "index.html").is_file()
+    rerun = subprocess.run([*GRADE, str(klass), "--out", str(out), "--jobs", "2", "--rubric",
+                            str(fast_rubric)], capture_output=True, text=True, cwd=ROOT,
+                           timeout=600)
+    assert f"{len(lost)} graded, {len(students) - len(lost)} unchanged" in rerun.stdout
+    assert leftovers() == []
