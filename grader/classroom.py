@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-import pebble
-
 from grader import __version__, files
 from grader.pipeline import Request, grade, record_failure
 from grader.results_json import to_results, write_json_atomic
@@ -142,6 +140,8 @@ def _in_pool(todo: list[tuple[Student, str]], jobs: int, args: tuple, rubric: Ru
              watchdog: float) -> Iterator[tuple[str, dict[str, Any], str]]:
     """Grade in `jobs` worker processes; a worker that dies or hangs costs its student
     only (pebble starts another), who gets a results.json saying what happened."""
+    import pebble  # a class's alone: Gradescope's image grades one submission without it
+
     with pebble.ProcessPool(jobs, initializer=_init_worker, initargs=args[:2],
                             context=_worker_context()) as pool:
         futures = {pool.schedule(_grade_one, (s, p, *args[2:]), timeout=watchdog): (s, p)
@@ -155,6 +155,8 @@ def _in_pool(todo: list[tuple[Student, str]], jobs: int, args: tuple, rubric: Ru
 
 
 def _why(exc: BaseException, watchdog: float) -> str:
+    import pebble
+
     if isinstance(exc, pebble.ProcessExpired):
         return f"the worker grading this student died ({exc}; exit code {exc.exitcode})"
     if isinstance(exc, concurrent.futures.TimeoutError):

@@ -27,14 +27,14 @@ def root() -> Path:
 
 
 @contextlib.contextmanager
-def folder(kind: str) -> Iterator[Path]:
-    """A fresh folder, locked while in use and removed after. Other users may pass
-    through it to what is theirs inside, but not list it."""
+def folder(kind: str, passable: bool = False) -> Iterator[Path]:
+    """A fresh folder, locked while in use and removed after; private to the grader, or
+    `passable`: other users may pass through it to what is theirs inside, not list it."""
     path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{kind}-", dir=root()))
     fd = os.open(path / LOCK, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        os.chmod(path, 0o711)
+        os.chmod(path, 0o711 if passable else 0o700)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)

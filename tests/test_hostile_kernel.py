@@ -215,3 +215,17 @@ def test_scratch_folders_of_dead_graders_are_swept_and_live_ones_kept(fast_rubri
             and any(ours(f.stat().st_uid) for f in p.rglob("*") if not f.is_symlink())]
     assert left == []
     shutil.rmtree(tmp_path / "sub")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandbox users exist only when root")
+def test_without_an_ipc_namespace_the_grader_removes_what_the_sandbox_made(tmp_path):
+    sys.path.insert(0, str(ROOT))
+    from grader.sandbox import Call, Limits, ModuleJob
+    from grader.sandbox.process import SubprocessSandbox
+
+    (tmp_path / "mod.py").write_text(SYSV + "def make():\n    return list(_segment_and_queue())\n")
+    run = SubprocessSandbox(namespaces=False).run(
+        ModuleJob(tmp_path, "mod", (Call(0, "make", "make", "call"),), Limits()))
+    assert run.calls[0].status == "ok" and min(run.calls[0].value) >= 0, run
+    assert "ipc namespace" not in run.layers
+    assert ipc_objects() == []

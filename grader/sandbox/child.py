@@ -75,6 +75,8 @@ def _confine(conf: dict[str, Any], fd: int) -> list[str]:
         import torch
 
         torch.set_num_threads(1)
+    if conf.get("seccomp", True):
+        confine.prepare_seccomp()  # a zygote did already; a fresh interpreter does it here
     layers = ["time limits", "output cap", "data-only channel"]
     limits = conf.get("limits") or {}
     if conf.get("namespaces"):

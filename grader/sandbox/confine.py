@@ -105,8 +105,9 @@ def _cap_address_space(extra: int) -> bool:
 def private_ipc_and_files(work: str, disk_mb: int | None, uid: int | None) -> list[str]:
     """An IPC namespace of our own (SysV segments and queues die with the sandbox, and no
     other sandbox sees them), and a mount namespace in which every file system is
-    read-only but `work`, a tmpfs of `disk_mb` MiB: a quota on all the sandbox writes.
-    Needs root, or the capabilities of a user namespace of our own."""
+    read-only but `work`, a tmpfs of `disk_mb` MiB (a quota on all the sandbox writes),
+    and /proc shows only the sandbox's own PID namespace. Needs root, or the
+    capabilities of a user namespace of our own."""
     layers = []
     if _libc.unshare(CLONE_NEWIPC) == 0:
         layers.append("ipc namespace")
@@ -116,6 +117,9 @@ def private_ipc_and_files(work: str, disk_mb: int | None, uid: int | None) -> li
         return layers  # mounts could leak to the grader's namespace: stop here
     if _read_only_everywhere():
         layers.append("read-only file systems")
+    if os.getpid() == 1 and _libc.mount(b"proc", b"/proc", b"proc", MS_RDONLY | MS_NOSUID |
+                                        MS_NODEV | MS_NOEXEC, None) == 0:
+        layers.append("own /proc")  # the sandbox's processes only: none of the grader's
     owner = uid if uid is not None else os.getuid()
     options = f"size={int(disk_mb)}m,nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
     if _libc.mount(b"tmpfs", os.fsencode(work), b"tmpfs", MS_NOSUID | MS_NODEV,

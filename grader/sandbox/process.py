@@ -78,7 +78,7 @@ class SubprocessSandbox:
     def run(self, job: ModuleJob) -> ModuleRun:
         """Run on a copy of the submission only this module's processes see (read-only),
         as a sandbox user no other running sandbox has (when root)."""
-        with workspace.folder("mod") as tmp, users.claim_uid(self.uid) as uid:
+        with workspace.folder("mod", passable=True) as tmp, users.claim_uid(self.uid) as uid:
             root = tmp / "submission"
             shutil.copytree(job.root, root, symlinks=True)
             users.make_readable(root, uid)
@@ -127,7 +127,7 @@ class SubprocessSandbox:
 
     def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot,
                  received: int) -> _Attempt:
-        with workspace.folder("run") as tmp:
+        with workspace.folder("run", passable=True) as tmp:
             request = tmp / "request.bin"
             work = tmp / "work"
             work.mkdir(mode=0o700)
@@ -174,6 +174,8 @@ class SubprocessSandbox:
             code = child.stop(0.0 if attempt.done or attempt.timed_out else 2.0)
             if os.geteuid() == 0 and "pid namespace" not in attempt.layers:
                 users.kill_user(slot.uid)  # without the namespace, a daemon may have left the group
+            if os.geteuid() == 0 and "ipc namespace" not in attempt.layers:
+                users.remove_ipc(slot.uid)
             _drain(out_r, attempt, job.output_bytes)
             os.close(resp_r)
             os.close(out_r)

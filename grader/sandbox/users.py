@@ -90,6 +90,32 @@ def kill_user(uid: int) -> None:
         time.sleep(0.01)
 
 
+_IPC_RMID = 0
+_IPC_REMOVE = {"shm": "shmctl", "msg": "msgctl", "sem": "semctl"}
+
+
+def remove_ipc(uid: int) -> None:
+    """Remove the SysV segments, queues and semaphores that `uid` created: where a sandbox
+    had no IPC namespace of its own, they would outlive it and reach the next student."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, call in _IPC_REMOVE.items():
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        header = lines[0].split() if lines else []
+        for line in lines[1:]:
+            row = dict(zip(header, line.split()))
+            if row.get("cuid") == str(uid) or row.get("uid") == str(uid):
+                ident = int(row.get("shmid") or row.get("msqid") or row.get("semid") or -1)
+                if kind == "sem":
+                    getattr(libc, call)(ident, 0, _IPC_RMID)
+                else:
+                    getattr(libc, call)(ident, _IPC_RMID, None)
+
+
 def _pids() -> list[int]:
     try:
         return [int(p) for p in os.listdir("/proc") if p.isdigit()]
