@@ -12,6 +12,7 @@ import concurrent.futures
 import hashlib
 import json
 import multiprocessing
+import shlex
 import statistics
 import sys
 import threading
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 from grader import __version__, files
-from grader.pipeline import Request, grade, record_failure
+from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
 from grader.results_json import to_results, write_json_atomic
 from grader.rubric import Rubric
 from grader.sandbox import Sandbox
@@ -108,13 +109,13 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
     worker processes (each with its own sandbox, so their Python work runs in parallel);
     `repro` is appended to each student's reproduce command (e.g. a --rubric option)."""
     start = time.monotonic()
-    students = [Student(d.name, d, output_folder(out, d.name)) for d in student_dirs(path)]
+    students = [Student(d.name, d, _out(out, d, rubric, seed, only)) for d in student_dirs(path)]
     run = ClassRun(students)
     todo = []
     common = common_fingerprint(rubric, seed, only)
     for s in students:
         print_ = fingerprint(s.path, common)
-        earlier = None if force else _done(s, print_)
+        earlier = None if force or only else _done(s, print_)  # a replay always runs
         if earlier is None:
             todo.append((s, print_))
         else:
@@ -134,6 +135,12 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
     _collect(run, progress(done, len(todo)))
     run.seconds = time.monotonic() - start
     return run
+
+
+def _out(out: Path, student: Path, rubric: Rubric, seed: Optional[int],
+         only: tuple[str, ...]) -> Path:
+    folder = output_folder(out, student.name)
+    return replay_folder(folder, only, seed_of(rubric, student, seed)) if only else folder
 
 
 def _in_pool(todo: list[tuple[Student, str]], jobs: int, args: tuple, rubric: Rubric,
@@ -209,7 +216,7 @@ def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> No
 def _grade_one(student: Student, print_: str, seed: Optional[int], only: tuple[str, ...],
                repro: str) -> tuple[str, dict[str, Any], str]:
     req = Request(student.path, student.out, _WORKER["rubric"], seed, only,
-                  repro=f"grade {student.path}{repro}", extra={FINGERPRINT: print_})
+                  repro=f"grade {shlex.quote(student.name)}{repro}", extra={FINGERPRINT: print_})
     try:
         result = grade(req, _WORKER["sandbox"])
         results = json.loads((student.out / "results.json").read_text())

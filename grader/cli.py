@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -54,7 +55,8 @@ def main() -> None:
               help=f"Rubric YAML (default: {DEFAULT_RUBRIC.relative_to(PROJECT_ROOT)}).")
 @click.option("--seed", type=int, help="Fix the random inputs (default: from rubric and name).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Parallel workers for a class.")
-@click.option("--item", "items", multiple=True, help="Grade only this item (repeatable).")
+@click.option("--item", "items", multiple=True,
+              help="Replay only this item (repeatable), into OUT/replay/ITEM-SEED/.")
 @click.option("--force", is_flag=True, help="Class: regrade students whose results are current.")
 @click.option("--class", "as_class", is_flag=True,
               help="Treat PATH as a folder of student folders even if only one holds files.")
@@ -76,16 +78,32 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
         _fail(ExitCode.USAGE_ERROR, f"unknown item {', '.join(unknown)} (the rubric has "
               f"{', '.join(it.id for it in rubric.items)})")
     out = out or Path("reports") / path.resolve().name
-    repro = " --rubric " + str(rubric_path) if rubric_path else ""
+    # Student-facing: the rubric by its file name, the submission by its folder's name.
+    repro = f" --rubric {shlex.quote(rubric_path.name)}" if rubric_path else ""
     if as_class or is_class(path, {i.module for i in rubric.items}):
         _grade_class(path, out, rubric, SubprocessSandbox, seed, items,
                      jobs or os.cpu_count() or 1, force, repro)
         return
-    from grader.pipeline import Request, grade
+    from grader.pipeline import Request, grade, replay_folder, seed_of
 
-    result = grade(Request(path, out, rubric, seed, items, f"grade {path}{repro}"),
+    if items:  # a replay: never over the full grading's outputs
+        out = replay_folder(out, items, seed_of(rubric, path, seed))
+    result = grade(Request(path, out, rubric, seed, items,
+                           f"grade {shlex.quote(path.resolve().name)}{repro}"),
                    SubprocessSandbox.ready_for(torch=mentions_torch(path))())
     _print_table(result, out)
+    if items:
+        _print_replay(result)
+
+
+def _print_replay(result: SubmissionResult) -> None:
+    """A replay shows each item's whole feedback: the trial's inputs, what was wrong."""
+    from grader.feedback import item_feedback
+    from grader.text import terminal
+
+    for r in result.items:
+        click.echo(f"\n{r.item.id}:")
+        click.echo(terminal(item_feedback(r, result).text()))
 
 
 def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Optional[int],
@@ -96,9 +114,12 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
 
     run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs, force=force,
                       progress=terminal_progress, repro=repro)
-    write_class_outputs(run, rubric, out)
     for line in summary_lines(run):
         click.echo(terminal(line))
+    if items:  # replays: grades.csv and index.html change on full gradings only
+        click.echo(terminal(f"replays: {out}/<student>/replay/{'-'.join(items)}-<seed>/"))
+        return
+    write_class_outputs(run, rubric, out)
     click.echo(terminal(f"summary: {out / 'index.html'}"))
     click.echo(terminal(f"grades:  {out / 'grades.csv'}"))
 

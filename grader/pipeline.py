@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import shlex
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -38,12 +39,24 @@ class Request:
     parallel: bool = True  # modules side by side; off where memory is tight (Gradescope)
 
 
+def seed_of(rubric: Rubric, path: Path, seed: Optional[int] = None) -> int:
+    """The seed a submission is graded with: `seed`, or one derived from the rubric and
+    the folder's name, so that a regrade of the same files gives the same results."""
+    return seed if seed is not None else derive_seed(rubric.sha256, path.resolve().name)
+
+
+def replay_folder(out: Path, items: tuple[str, ...], seed: int) -> Path:
+    """Where a replay of some items writes: beside a full grading's outputs, never over."""
+    return out / "replay" / f"{'-'.join(items)}-{seed}"
+
+
 def _base(req: Request) -> tuple[list[Item], SubmissionResult]:
     items = [i for i in req.rubric.items if not req.only or i.id in req.only]
     name = req.path.resolve().name
-    seed = req.seed if req.seed is not None else derive_seed(req.rubric.sha256, name)
-    return items, SubmissionResult(name=name, rubric=req.rubric, seed=seed, items=(),
-                                   repro=req.repro or f"grade {name}", extra=dict(req.extra))
+    return items, SubmissionResult(name=name, rubric=req.rubric,
+                                   seed=seed_of(req.rubric, req.path, req.seed), items=(),
+                                   repro=req.repro or f"grade {shlex.quote(name)}",
+                                   extra=dict(req.extra))
 
 
 def record_failure(req: Request, why: str) -> SubmissionResult:

@@ -126,3 +126,20 @@ def test_a_shared_seed_gives_each_student_what_grading_alone_gives(tmp_path):
         _, alone = run_grade(root / name, tmp_path / "alone" / name, "--seed", "7")
         assert feedback(in_class) == feedback(alone), name
         assert in_class["extra_data"]["seed"] == 7
+
+
+def test_a_class_replay_writes_beside_each_student_and_keeps_the_gradebook(tmp_path):
+    root = tmp_path / "submissions"
+    for name in ("alice", "bob"):
+        shutil.copytree(MEMBERS[name], root / name)
+    out = tmp_path / "class"
+    _grade_class(root, out)
+    kept = {p: p.read_bytes() for p in [out / "grades.csv", out / "index.html",
+                                        *out.glob("*/results.json")]}
+    proc = _grade_class(root, out, "--item", "p2c_f", "--seed", "5")
+    assert proc.returncode == 0, proc.stderr
+    assert {p: p.read_bytes() for p in kept} == kept
+    for name in ("alice", "bob"):
+        replay = json.loads((out / name / "replay" / "p2c_f-5" / "results.json").read_text())
+        assert [t["extra_data"]["item"] for t in replay["tests"]] == ["p2c_f"]
+    assert "replays:" in proc.stdout

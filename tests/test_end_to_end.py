@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -85,13 +86,32 @@ def test_seed_option_changes_the_inputs_and_is_recorded(tmp_path):
     assert short_items(one) == short_items(two)
 
 
-def test_reproduce_command_replays_the_same_failing_trial(tmp_path):
-    _, full = run_grade(EXAMPLES / "bob", tmp_path / "full")
+def test_reproduce_command_replays_the_same_failing_trial_beside_the_full_grading(tmp_path):
+    out = tmp_path / "bob"
+    _, full = run_grade(EXAMPLES / "bob", out)
+    before = {n: (out / n).read_bytes() for n in ("results.json", "report.html")}
     seed = full["extra_data"]["seed"]
-    _, single = run_grade(EXAMPLES / "bob", tmp_path / "single", "--item", "p2c_f",
-                          "--seed", str(seed))
+    line = by_item(full)["p2c_f"]["output"].splitlines()[-1]
+    assert line == f"Reproduce: grade bob --item p2c_f --seed {seed}"  # no path of ours
+    proc, _ = run_grade(EXAMPLES / "bob", out, "--item", "p2c_f", "--seed", str(seed))
+    assert {n: (out / n).read_bytes() for n in before} == before  # the full grading stays
+    single = json.loads((out / "replay" / f"p2c_f-{seed}" / "results.json").read_text())
     assert [t["extra_data"]["item"] for t in single["tests"]] == ["p2c_f"]
     assert single["tests"][0]["output"] == by_item(full)["p2c_f"]["output"]
+    assert "expected -" in proc.stdout and "Inputs of that trial:" in proc.stdout
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_outputs_honour_the_umask(umask, tmp_path):
+    import subprocess
+
+    from conftest import GRADE, ROOT
+
+    proc = subprocess.run([*GRADE, str(EXAMPLES / "alice"), "--out", str(tmp_path / "out")],
+                          cwd=ROOT, capture_output=True, preexec_fn=lambda: os.umask(umask))
+    assert proc.returncode == 0
+    for name in ("results.json", "report.html"):
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_default_output_folder_is_reports_by_name(tmp_path):
