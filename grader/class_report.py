@@ -35,9 +35,11 @@ class ItemStats:
         return self.passed / self.graded if self.graded else 0.0
 
 
-def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path) -> None:
+def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path, resume: str = "") -> None:
+    """grades.csv and index.html; after an interrupted run they say so and `resume` is the
+    command that grades the rest."""
     write_text_atomic(grades_csv(run, rubric), out / "grades.csv")
-    write_text_atomic(render_index(run, rubric), out / "index.html")
+    write_text_atomic(render_index(run, rubric, resume), out / "index.html")
 
 
 def _item_ids(run: ClassRun, rubric: Rubric) -> list[str]:
@@ -54,13 +56,16 @@ def grades_csv(run: ClassRun, rubric: Rubric) -> str:
     ids = _item_ids(run, rubric)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", "total", "max", *ids, "grader_error"])
+    writer.writerow(["student", "total", "max", *ids, "grader_error", "status"])
     for name in sorted(run.results):
         r = run.results[name]
         scores = _scores(r)
+        failed = "internal_error" in r.get("extra_data", {})
         writer.writerow([_cell(name), f"{r['score']:g}", f"{sum(t['max_score'] for t in r['tests']):g}",
                          *(f"{scores[i]:g}" if i in scores else "" for i in ids),
-                         "yes" if "internal_error" in r.get("extra_data", {}) else ""])
+                         "yes" if failed else "", "grader failed" if failed else "graded"])
+    for name in sorted(run.not_graded):  # the run was interrupted before them
+        writer.writerow([_cell(name), "", "", *("" for _ in ids), "", "not graded yet"])
     return buf.getvalue()
 
 
@@ -103,7 +108,7 @@ def histogram(totals: list[float], top: float, bins: int = 10) -> list[tuple[str
     return counts
 
 
-def render_index(run: ClassRun, rubric: Rubric) -> str:
+def render_index(run: ClassRun, rubric: Rubric, resume: str = "") -> str:
     env = environment()
     totals = [r["score"] for r in run.results.values()]
     top = max((sum(t["max_score"] for t in r["tests"]) for r in run.results.values()), default=0)
@@ -118,4 +123,5 @@ def render_index(run: ClassRun, rubric: Rubric) -> str:
         hist=histogram(totals, top), slow=slowest(run.results, 5),
         mean=statistics.mean(totals) if totals else 0.0,
         median=statistics.median(totals) if totals else 0.0,
-        failed=sorted(run.failed))
+        failed=sorted(run.failed), interrupted=run.interrupted, resume=resume,
+        not_graded=len(run.not_graded))

@@ -12,7 +12,9 @@ import concurrent.futures
 import hashlib
 import json
 import multiprocessing
+import os
 import shlex
+import signal
 import statistics
 import sys
 import threading
@@ -57,6 +59,11 @@ class ClassRun:
     failed: dict[str, str] = field(default_factory=dict)  # grader failures, by student
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
+    interrupted: bool = False  # Ctrl-C: the students not in `results` were not graded
+
+    @property
+    def not_graded(self) -> list[str]:
+        return [s.name for s in self.students if s.name not in self.results]
 
 
 def is_class(path: Path, modules: set[str]) -> bool:
@@ -111,7 +118,18 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
     start = time.monotonic()
     students = [Student(d.name, d, _out(out, d, rubric, seed, only)) for d in student_dirs(path)]
     run = ClassRun(students)
-    todo = []
+    try:
+        _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress, repro)
+    except KeyboardInterrupt:  # Ctrl-C: what was graded stands, the rest waits for a rerun
+        run.interrupted = True
+    run.seconds = time.monotonic() - start
+    return run
+
+
+def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sandbox],
+               seed: Optional[int], only: tuple[str, ...], jobs: int, force: bool,
+               progress: Callable[[Iterator[Any], int], Iterator[Any]], repro: str) -> None:
+    students, todo = run.students, []
     common = common_fingerprint(rubric, seed, only)
     for s in students:
         print_ = fingerprint(s.path, common)
@@ -125,16 +143,15 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
     if hasattr(sandbox_factory, "ready_for") and todo:  # one set of zygotes for all workers
         sandbox_factory = sandbox_factory.ready_for(torch=any(uses_torch.values()))
     todo.sort(key=lambda sp: uses_torch[sp[0].name])  # the others while torch warms up
+    if not todo:
+        return
     args = (str(rubric.path), sandbox_factory, seed, only, repro)
-    if jobs <= 1 or len(todo) <= 1:
-        _init_worker(*args[:2])
-        done: Iterator[Any] = (_grade_one(s, p, *args[2:]) for s, p in todo)
-    else:
-        watchdog = 2 * rubric.model.limits.submission_seconds + 60
-        done = _in_pool(todo, jobs, args, rubric, watchdog)
-    _collect(run, progress(done, len(todo)))
-    run.seconds = time.monotonic() - start
-    return run
+    watchdog = 2 * rubric.model.limits.submission_seconds + 60
+    done = _in_pool(todo, jobs, args, rubric, watchdog)
+    try:
+        _collect(run, progress(done, len(todo)))
+    finally:
+        done.close()  # interrupted while not inside it: its workers are stopped all the same
 
 
 def _out(out: Path, student: Path, rubric: Rubric, seed: Optional[int],
@@ -149,16 +166,39 @@ def _in_pool(todo: list[tuple[Student, str]], jobs: int, args: tuple, rubric: Ru
     only (pebble starts another), who gets a results.json saying what happened."""
     import pebble  # a class's alone: Gradescope's image grades one submission without it
 
-    with pebble.ProcessPool(jobs, initializer=_init_worker, initargs=args[:2],
-                            context=_worker_context()) as pool:
+    pool = pebble.ProcessPool(max(1, jobs), initializer=_init_worker, initargs=args[:2],
+                              context=_worker_context())
+    try:
         futures = {pool.schedule(_grade_one, (s, p, *args[2:]), timeout=watchdog): (s, p)
                    for s, p in todo}
         for future in concurrent.futures.as_completed(futures):
             student, _ = futures[future]
             try:
-                yield future.result()
+                result = future.result()
             except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
-                yield _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
+                result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
+            yield result
+    except BaseException:  # Ctrl-C (or the consumer gone): stop at once, hand out no more
+        _stop_now(pool)
+        raise
+    pool.close()
+    pool.join()
+
+
+def _stop_now(pool: Any) -> None:
+    """Kill the workers, whose sandboxes their zygote then kills; a second Ctrl-C while
+    this runs exits at once."""
+    signal.signal(signal.SIGINT, _exit_at_once)
+    pool.stop()
+    for worker in multiprocessing.active_children():
+        worker.kill()
+    pool.join(timeout=10)
+
+
+def _exit_at_once(*_: Any) -> None:
+    for worker in multiprocessing.active_children():
+        worker.kill()
+    os._exit(130)
 
 
 def _why(exc: BaseException, watchdog: float) -> str:
@@ -229,7 +269,8 @@ def summary_lines(run: ClassRun) -> list[str]:
     """The one-screen summary printed at the end of a class run."""
     totals = [r["score"] for r in run.results.values()]
     lines = [f"{len(run.students)} students: {len(run.graded) + len(run.failed)} graded, "
-             f"{len(run.reused)} unchanged since the last run, in {run.seconds:.1f} s"]
+             f"{len(run.reused)} unchanged since the last run, in {run.seconds:.1f} s"
+             + (f"; interrupted, {len(run.not_graded)} not graded" if run.interrupted else "")]
     if totals:
         top = max(sum(t["max_score"] for t in r["tests"]) for r in run.results.values())
         lines.append(f"score: mean {statistics.mean(totals):.2f}, median "

@@ -24,6 +24,7 @@ class ExitCode(enum.IntEnum):
     USAGE_ERROR = 2
     NO_INPUT = 3  # the submission path does not exist
     BAD_RUBRIC = 4
+    INTERRUPTED = 130  # Ctrl-C on a class: what was graded is written, marked partial
 
 
 def _fail(code: ExitCode, message: str) -> None:
@@ -116,12 +117,17 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
                       progress=terminal_progress, repro=repro)
     for line in summary_lines(run):
         click.echo(terminal(line))
+    resume = shlex.join(["grade", *sys.argv[1:]])
     if items:  # replays: grades.csv and index.html change on full gradings only
         click.echo(terminal(f"replays: {out}/<student>/replay/{'-'.join(items)}-<seed>/"))
-        return
-    write_class_outputs(run, rubric, out)
-    click.echo(terminal(f"summary: {out / 'index.html'}"))
-    click.echo(terminal(f"grades:  {out / 'grades.csv'}"))
+    else:
+        write_class_outputs(run, rubric, out, resume)
+        click.echo(terminal(f"summary: {out / 'index.html'}"))
+        click.echo(terminal(f"grades:  {out / 'grades.csv'}"))
+    if run.interrupted:
+        click.echo(terminal(f"interrupted: {len(run.not_graded)} students not graded; "
+                            f"resume with: {resume}"), err=True)
+        sys.exit(ExitCode.INTERRUPTED)
 
 
 def _rubric(rubric_path: Optional[Path]) -> Rubric:

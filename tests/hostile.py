@@ -123,7 +123,9 @@ def leftovers() -> list[str]:
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
             uid = _uid(pid)
-        except (OSError, StopIteration, ValueError):
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX":
+                continue  # dead, waiting for whoever inherited it to reap it
+        except (OSError, StopIteration, ValueError, IndexError):
             continue
         if SLEEP_TOKEN in cmdline or ours(uid):
             found.append(f"{pid} (uid {uid}): {cmdline[:80]}")

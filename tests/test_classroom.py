@@ -143,3 +143,104 @@ def test_a_class_replay_writes_beside_each_student_and_keeps_the_gradebook(tmp_p
         replay = json.loads((out / name / "replay" / "p2c_f-5" / "results.json").read_text())
         assert [t["extra_data"]["item"] for t in replay["tests"]] == ["p2c_f"]
     assert "replays:" in proc.stdout
+
+
+def _slow_class(root, n: int):
+    """n students whose first function takes 0.3 s a call: a class that takes a while."""
+    for i in range(n):
+        dest = root / f"s{i:02}"
+        shutil.copytree(EXAMPLES / "alice", dest)
+        text = (dest / "problem1.py").read_text()
+        (dest / "problem1.py").write_text(text.replace(
+            "def init_variance(d_x):", "def init_variance(d_x):\n    import time\n    time.sleep(0.3)", 1))
+
+
+def _ctrl_c_in_a_terminal(args: list[str], presses: int, after: float) -> tuple[int, float, str]:
+    """Run `grade` in a pseudo-terminal and press Ctrl-C (the terminal sends SIGINT to its
+    foreground process group) `presses` times, `after` seconds in; return its exit status,
+    the seconds from the first press to its end, and what it printed."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child becomes grade
+        os.chdir(ROOT)
+        os.execv(GRADE[0], [*GRADE, *args])
+    printed, start = bytearray(), time.monotonic()
+
+    def read(timeout: float) -> bool:
+        if select.select([fd], [], [], timeout)[0]:
+            try:
+                printed.extend(os.read(fd, 65536))
+            except OSError:
+                return False
+        return True
+
+    while time.monotonic() - start < after:
+        read(0.1)
+    pressed = time.monotonic()
+    for _ in range(presses):
+        os.write(fd, b"\x03")
+        read(0.3)
+    while read(0.2) and not os.waitpid(pid, os.WNOHANG)[0] and time.monotonic() - pressed < 60:
+        pass
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        status = 0
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), time.monotonic() - pressed, printed.decode(
+        "utf-8", "replace")
+
+
+def _ours_running(out) -> list[str]:
+    from hostile import leftovers
+
+    mine = [p for p in leftovers()]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if str(out).encode() in open(f"/proc/{pid}/cmdline", "rb").read():
+                mine.append(pid)
+        except OSError:
+            pass
+    return mine
+
+
+def _eventually_none_running(out, within: float = 3.0) -> None:
+    """Processes being torn down (a PID namespace emptied) get a moment to go."""
+    deadline = time.monotonic() + within
+    while _ours_running(out) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _ours_running(out) == []
+
+
+def test_ctrl_c_stops_a_class_writes_what_was_graded_and_resumes(tmp_path):
+    root, out = tmp_path / "submissions", tmp_path / "class"
+    _slow_class(root, 16)
+    code, seconds, printed = _ctrl_c_in_a_terminal(
+        [str(root), "--out", str(out), "--jobs", "2"], presses=1, after=12)
+    assert code == 130, printed[-2000:]
+    assert seconds < 5  # the students in flight were stopped, not finished
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    graded = [r["student"] for r in rows if r["status"] == "graded"]
+    waiting = [r["student"] for r in rows if r["status"] == "not graded yet"]
+    assert len(rows) == 16 and graded and waiting and len(graded) + len(waiting) == 16
+    for name in graded:
+        json.loads((out / name / "results.json").read_text())  # whole, never half
+    page = (out / "index.html").read_text()
+    assert 'id="partial"' in page and f"grade {root} --out {out} --jobs 2" in page
+    assert "resume with: grade" in printed
+    _eventually_none_running(out)
+    again = _grade_class(root, out)
+    assert f"{len(waiting)} graded, {len(graded)} unchanged" in again.stdout, again.stdout
+    assert 'id="partial"' not in (out / "index.html").read_text()
+
+
+def test_a_second_ctrl_c_exits_at_once_and_leaves_nothing_running(tmp_path):
+    root, out = tmp_path / "submissions", tmp_path / "class"
+    _slow_class(root, 8)
+    code, seconds, printed = _ctrl_c_in_a_terminal(
+        [str(root), "--out", str(out), "--jobs", "2"], presses=2, after=6)
+    assert code in (130, -signal.SIGINT), printed[-2000:]
+    assert seconds < 3
+    _eventually_none_running(out)

@@ -88,7 +88,9 @@ class _Server:
         while True:
             for key, _ in self.sel.select(self._timeout()):
                 if key.fileobj is self.door:
-                    if not self._admit():
+                    if not self._admit():  # every grader process is gone: so are theirs
+                        for pid in self.running:
+                            _kill_group(pid)
                         return
                 elif isinstance(key.data, int):  # a child's pidfd: it ended
                     pass
