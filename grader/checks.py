@@ -80,6 +80,7 @@ class Judged:
 
 
 KEEP_BYTES = 64 * 1024  # answers up to this size wait for the judge; larger ones are judged at once
+KEEP_PER_MODULE = 4 << 20  # and once a module's kept answers add up to this, all of them
 _IMPORTED = ImportOutcome("ok")
 
 
@@ -91,13 +92,18 @@ class Judge:
         self.limits = limits or Limits()
 
     def receiver(self, plans: list[Plan]) -> Callable[[Call, CallOutcome], CallOutcome]:
-        """What the sandbox hands each outcome to as it arrives: a large answer is judged
-        there and then, and only the verdict kept, so that the grader never holds more than
-        one large answer per module (a student may return 16 MB from every call)."""
+        """What the sandbox hands each outcome of one module to as it arrives: a large
+        answer is judged there and then, and only the verdict kept, so that the grader never
+        holds more than one large answer, and a few MB of small ones, per module (a student
+        may return 16 MB from every call). Nothing is refused for its size here."""
         where = {cid: (p, k) for p in plans for k, cid in enumerate(p.call_ids)}
+        kept = [0]
 
         def receive(call: Call, outcome: CallOutcome) -> CallOutcome:
-            if outcome.status != "ok" or outcome.size <= KEEP_BYTES or call.id not in where:
+            if outcome.status != "ok" or call.id not in where:
+                return outcome
+            if outcome.size <= KEEP_BYTES and kept[0] + outcome.size <= KEEP_PER_MODULE:
+                kept[0] += outcome.size
                 return outcome
             p, k = where[call.id]
             try:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from grader import __version__, files
+from grader import __version__, files, text
 from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
 from grader.results_json import to_results, write_json_atomic
 from grader.rubric import Rubric
@@ -277,9 +277,10 @@ def summary_lines(run: ClassRun) -> list[str]:
                      f"{statistics.median(totals):g} of {top:g}")
     slow = slowest(run.results, 3)
     if slow:
-        lines.append("slowest: " + ", ".join(f"{n} ({t:.1f} s)" for n, t in slow))
+        lines.append("slowest: " + ", ".join(f"{text.name(n)} ({t:.1f} s)" for n, t in slow))
     for name, error in sorted(run.failed.items()):
-        lines.append(f"GRADER FAILED on {name}: {error.strip().splitlines()[-1]}")
+        last = error.strip().splitlines()[-1] if error.strip() else "?"
+        lines.append(f"GRADER FAILED on {text.name(name)}: {last}")
     return lines
 
 

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from grader.outcomes import ItemResult, SubmissionResult
+from grader import text
 from grader.text import md_block, md_code
 
 
@@ -113,5 +114,5 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
 
 def summary_line(sub: SubmissionResult) -> str:
     passed = sum(r.passed for r in sub.items)
-    return (f"{sub.name}: {sub.score:g} / {sub.max_score:g} points, "
+    return (f"{text.name(sub.name)}: {sub.score:g} / {sub.max_score:g} points, "
             f"{passed} of {len(sub.items)} items passed")

@@ -172,8 +172,6 @@ class Limits(_Frozen):
     processes: int = Field(64, ge=4, description="processes and threads of the sandbox user")
     answer_mb: float = Field(16.0, gt=0, le=1024, description="largest answer one call may "
                              "return (on the wire)")
-    answers_mb: float = Field(128.0, gt=0, le=8192, description="answers of one module's "
-                              "calls, in all")
     submission_seconds: float = Field(120.0, gt=0, le=3600, description="wall-clock time "
                                       "for grading one submission; calls not reached by "
                                       "then are not run")

@@ -35,8 +35,10 @@ def visible(text: str) -> str:
 
 
 def name(raw: str | bytes) -> str:
-    """A file or folder name, readable whatever bytes it holds."""
-    return visible(os.fsdecode(raw) if isinstance(raw, bytes) else raw)
+    """A file or folder name, readable whatever bytes it holds, on one line (a newline
+    in a name would start a line of its own in a summary: a fake one)."""
+    text = visible(os.fsdecode(raw) if isinstance(raw, bytes) else raw)
+    return text.replace("\n", "\\n").replace("\t", "\\t")
 
 
 def deep_visible(data: Any) -> Any:

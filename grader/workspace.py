@@ -20,6 +20,7 @@ PREFIX = "hwg-"
 LOCK = ".owner"
 KEEP = {"hwg-uids"}  # sandbox uid claims live there, see sandbox/users.py
 UNLOCKED_AGE = 3600  # seconds: a folder without a lock file (one being made) waits this long
+YOUNG = 60  # seconds: a folder this new is never swept (its lock may be a moment away)
 
 
 def root() -> Path:
@@ -55,6 +56,8 @@ def sweep() -> list[Path]:
 
 def _abandoned(path: Path) -> bool:
     try:
+        if time.time() - path.stat().st_mtime < YOUNG:
+            return False  # made a moment ago: between mkdtemp and flock, it looks unlocked
         fd = os.open(path / LOCK, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
         try:

@@ -60,9 +60,12 @@ def test_frames_split_anywhere_are_put_back_together():
     assert all((m["a"] == m["i"]).all() for m in got)
 
 
-def test_bad_magic_is_a_protocol_error():
+def test_bad_magic_ends_the_frames_after_those_read_before_it():
+    good = wire.encode({"i": 1})
+    got = wire.FrameReader().feed(good + b"XXXX" + bytes(12) + good)
+    assert got[0] == {"i": 1} and isinstance(got[1], wire.Malformed) and len(got) == 2
     with pytest.raises(wire.ProtocolError):
-        wire.FrameReader().feed(b"XXXX" + bytes(12))
+        wire.decode_frame(b"XXXX" + bytes(12))
 
 
 def test_an_oversized_frame_is_skipped_unread_and_the_next_one_still_arrives():

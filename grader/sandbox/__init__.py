@@ -39,15 +39,10 @@ class Limits:
     open_files: int = 256
     processes: int = 64
     answer_mb: float = 16.0
-    answers_mb: float = 128.0
 
     @property
     def answer_bytes(self) -> int:
         return int(self.answer_mb * (1 << 20))
-
-    @property
-    def answers_bytes(self) -> int:
-        return int(self.answers_mb * (1 << 20))
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,6 @@ class _Attempt:
     signal: Optional[int] = None  # the signal the worker, as PID 1, says it sent itself
     messages: int = 0
     since: float = 0.0  # time.monotonic() when the call in progress (or the import) began
-    received: int = 0  # bytes of answers, bounded per module
     stop: str = ""  # why no further process may be started for this module
 
 
@@ -90,13 +89,11 @@ class SubprocessSandbox:
         results: dict[int, CallOutcome] = {}
         imported: Optional[ImportOutcome] = None
         output, dropped, processes, layers = bytearray(), 0, 0, ()
-        received = 0
         while pending and processes <= len(job.calls):
             if _past(job.deadline):
                 break
-            attempt = self._attempt(job, pending, slot, received)
+            attempt = self._attempt(job, pending, slot)
             processes += 1
-            received = attempt.received
             output += attempt.output[: max(0, job.output_bytes - len(output))]
             dropped += attempt.dropped + max(0, len(attempt.output) - job.output_bytes)
             imported = imported or attempt.imported
@@ -125,8 +122,7 @@ class SubprocessSandbox:
         return ModuleRun(job.module, imported, results, output.decode("utf-8", "replace"),
                          dropped, processes, layers)
 
-    def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot,
-                 received: int) -> _Attempt:
+    def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot) -> _Attempt:
         with workspace.folder("run", passable=True) as tmp:
             request = tmp / "request.bin"
             work = tmp / "work"
@@ -139,7 +135,7 @@ class SubprocessSandbox:
                     "confine": self._confinement(job, calls, work, slot),
                     "calls": [{"id": c.id, "attr": c.attr, "kind": c.kind, "args": list(c.args),
                                "report_args": c.report_args} for c in calls]}))
-            return self._watch(job, calls, request, work, slot, received)
+            return self._watch(job, calls, request, work, slot)
 
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
                      slot: _Slot) -> dict[str, Any]:
@@ -156,7 +152,7 @@ class SubprocessSandbox:
         }
 
     def _watch(self, job: ModuleJob, calls: list[Call], request: Path, work: Path,
-               slot: _Slot, received: int) -> _Attempt:
+               slot: _Slot) -> _Attempt:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         try:
@@ -165,7 +161,7 @@ class SubprocessSandbox:
         finally:
             os.close(resp_w)
             os.close(out_w)
-        attempt = _Attempt(since=time.monotonic(), received=received)
+        attempt = _Attempt(since=time.monotonic())
         try:
             _pump(attempt, resp_r, out_r, job, {c.id: c for c in calls})
         finally:
@@ -217,7 +213,7 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
                 for message, size in reader.feed_sized(data):
                     deadline, limit = _on_message(message, size, attempt, calls, job,
                                                   deadline, limit)
-            except (wire.ProtocolError, KeyError, TypeError, ValueError, OverflowError) as exc:
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 attempt.ended = f"the sandbox sent malformed data ({str(exc)[:200]})"
                 return
             if attempt.stop:
@@ -230,6 +226,8 @@ def _on_message(message: Any, size: int, attempt: _Attempt, calls: dict[int, Cal
     the call in progress is the first without a result, and its time starts then.
     Every duration is the grader's own clock; nothing the child says about time is used."""
     attempt.messages += 1
+    if isinstance(message, wire.Malformed):  # after the good frames of the same read
+        raise ValueError(message.reason)
     if isinstance(message, wire.Oversize):  # skipped unread: charged to the call in progress
         if attempt.blamed is None:
             raise ValueError(f"{size} bytes before any call")
@@ -251,9 +249,12 @@ def _on_message(message: Any, size: int, attempt: _Attempt, calls: dict[int, Cal
         return _next_call(attempt, calls)
     if event == "result":
         call_id = message["call"]
-        if call_id != attempt.blamed:  # e.g. forked copies of the child answering again
-            attempt.blamed = call_id if call_id in calls else attempt.blamed
-            raise ValueError(f"a second answer for call {call_id}")
+        if call_id != attempt.blamed:
+            # A call answered already, answering again (a forked copy of the child): its
+            # code is to blame. Any other id is a forgery by the code of the call in
+            # progress, which is charged, not the call the forger named.
+            attempt.blamed = call_id if call_id in attempt.results else attempt.blamed
+            raise ValueError(f"an answer out of turn (for call {str(call_id)[:20]})")
         return _record(attempt, calls, job, call_id,
                        _parse_call(message, time.monotonic() - attempt.since, size))
     if event == "done":
@@ -267,12 +268,7 @@ def _on_message(message: Any, size: int, attempt: _Attempt, calls: dict[int, Cal
 
 def _record(attempt: _Attempt, calls: dict[int, Call], job: ModuleJob, call_id: int,
             outcome: CallOutcome) -> tuple[float, str]:
-    """Keep what `job.receive` makes of a call's outcome, within the module's bound."""
-    attempt.received += outcome.size
-    if attempt.received > job.limits.answers_bytes:
-        attempt.stop = f"{job.module}.py sent more than {job.limits.answers_mb:g} MB of " \
-            "answers in all, the limit per module"
-        outcome = CallOutcome("oversize", detail=attempt.stop, size=outcome.size)
+    """Keep what `job.receive` makes of a call's outcome."""
     if job.receive is not None:
         outcome = job.receive(calls[call_id], outcome)
     attempt.results[call_id] = outcome

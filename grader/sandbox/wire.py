@@ -48,6 +48,14 @@ class Oversize:
         return f"{_mb(self.size)}; the limit per call is {_mb(max_bytes)}"
 
 
+@dataclass(frozen=True)
+class Malformed:
+    """Bytes that are not a well-formed frame: the reader stops at them, after handing on
+    the good frames that came before in the same read."""
+
+    reason: str
+
+
 def _mb(n: int) -> str:
     return f"{n / (1 << 20):.3g} MB"
 
@@ -108,7 +116,17 @@ class FrameReader:
         return [message for message, _ in self.feed_sized(data)]
 
     def feed_sized(self, data: bytes) -> list[tuple[Any, int]]:
-        view, pos, frames = memoryview(data), 0, []
+        """Frames completed by `data`; a malformed one ends the list as a Malformed (the
+        reader is then of no further use: nothing after it can be trusted to be framed)."""
+        frames: list[tuple[Any, int]] = []
+        try:
+            self._feed(data, frames)
+        except ProtocolError as exc:
+            frames.append((Malformed(str(exc)[:200]), 0))
+        return frames
+
+    def _feed(self, data: bytes, frames: list[tuple[Any, int]]) -> None:
+        view, pos = memoryview(data), 0
         while pos < len(view):
             if self.skip:
                 step = min(self.skip, len(view) - pos)
@@ -125,7 +143,6 @@ class FrameReader:
                 pos, self.filled = pos + step, self.filled + step
             if self.frame is not None and self.filled == len(self.frame):
                 frames.append(self._finish())
-        return frames
 
     def _start(self) -> list[tuple[Any, int]]:
         magic, hlen, blen = _HEAD.unpack(self.head)
@@ -153,6 +170,8 @@ def decode_frame(data: bytes) -> Any:
     """Decode one complete frame (as written by `encode`)."""
     frames = FrameReader(max_frame=max(MAX_FRAME, len(data)),
                          max_elements=max(MAX_ELEMENTS, len(data))).feed(data)
+    if frames and isinstance(frames[-1], Malformed):
+        raise ProtocolError(frames[-1].reason)
     if len(frames) != 1:
         raise ProtocolError(f"expected one frame, found {len(frames)}")
     return frames[0]
