@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from grader import __version__
+from grader.changes import changes_csv
 from grader.classroom import ClassRun, output_folder, slowest
 from grader.report import environment
 from grader.text import visible
@@ -39,6 +40,7 @@ def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path, resume: str = 
     """grades.csv and index.html; after an interrupted run they say so and `resume` is the
     command that grades the rest."""
     write_text_atomic(grades_csv(run, rubric), out / "grades.csv")
+    write_text_atomic(changes_csv(run.changes), out / "changes.csv")
     write_text_atomic(render_index(run, rubric, resume), out / "index.html")
 
 
@@ -124,4 +126,5 @@ def render_index(run: ClassRun, rubric: Rubric, resume: str = "") -> str:
         mean=statistics.mean(totals) if totals else 0.0,
         median=statistics.median(totals) if totals else 0.0,
         failed=sorted(run.failed), interrupted=run.interrupted, resume=resume,
-        not_graded=len(run.not_graded))
+        not_graded=len(run.not_graded),
+        changes=sorted(run.changes, key=lambda c: (-abs(c.delta), c.name)))

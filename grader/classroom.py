@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from grader import __version__, files, text
+from grader import __version__, changes, files, text
+from grader.changes import StudentChange
 from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
 from grader.results_json import to_results, write_json_atomic
 from grader.rubric import Rubric
@@ -40,7 +41,8 @@ CLASS_OUTPUTS = {"index.html", "grades.csv", "changes.csv"}  # the class's own f
 class Student:
     name: str
     path: Path
-    out: Path
+    out: Path  # where this run writes
+    earlier: Path  # where the last run's results are (the same, but in a dry run)
 
 
 def output_folder(out: Path, name: str) -> Path:
@@ -60,6 +62,8 @@ class ClassRun:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False  # Ctrl-C: the students not in `results` were not graded
+    previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # before this run
+    changes: list[StudentChange] = field(default_factory=list)
 
     @property
     def not_graded(self) -> list[str]:
@@ -80,10 +84,18 @@ def student_dirs(path: Path) -> list[Path]:
             and e.name not in IGNORED_DIRS and not e.name.startswith(".")]
 
 
-def fingerprint(student: Path, common: str) -> str:
-    """Changes whenever a regrade could give another result: the submission's files, or
-    what `common_fingerprint` covers."""
-    return digest_files(student, hashlib.sha256(common.encode())).hexdigest()
+def fingerprint(files_digest: str, common: str) -> str:
+    """Changes whenever a regrade could give another result: the submission's files (their
+    digest), or what `common_fingerprint` covers."""
+    return hashlib.sha256(f"{common}\0{files_digest}".encode()).hexdigest()
+
+
+def _earlier(student: Student) -> Optional[dict[str, Any]]:
+    try:
+        results = json.loads((student.earlier / "results.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return results if isinstance(results, dict) else None
 
 
 def common_fingerprint(rubric: Rubric, seed: Optional[int], only: tuple[str, ...]) -> str:
@@ -94,34 +106,34 @@ def common_fingerprint(rubric: Rubric, seed: Optional[int], only: tuple[str, ...
     return digest_files(rubric.reference_dir, digest).hexdigest()
 
 
-def _done(student: Student, print_: str) -> Optional[dict[str, Any]]:
-    """The student's earlier results when they are complete and still current."""
-    try:
-        results = json.loads((student.out / "results.json").read_text())
-    except (OSError, ValueError):
-        return None
-    extra = results.get("extra_data", {}) if isinstance(results, dict) else {}
-    if (student.out / "report.html").exists() and extra.get(FINGERPRINT) == print_ \
-            and "internal_error" not in extra:  # the grader failed on them: try again
-        return results
-    return None
+def _current(student: Student, results: Optional[dict[str, Any]],
+             print_: str) -> bool:
+    """Whether the student's earlier results are complete and still current."""
+    extra = (results or {}).get("extra_data", {})
+    return (student.earlier / "report.html").exists() and extra.get(FINGERPRINT) == print_ \
+        and "internal_error" not in extra  # the grader failed on them: try again
 
 
 def grade_class(path: Path, out: Path, rubric: Rubric,
                 sandbox_factory: Callable[[], Sandbox], *, seed: Optional[int],
                 only: tuple[str, ...] = (), jobs: int = 1, force: bool = False,
                 progress: Callable[[Iterator[Any], int], Iterator[Any]] = lambda it, n: it,
-                repro: str = "") -> ClassRun:
+                repro: str = "", into: Optional[Path] = None) -> ClassRun:
     """Grade every student folder under `path` into `out/<student>/`, `jobs` at a time in
     worker processes (each with its own sandbox, so their Python work runs in parallel);
-    `repro` is appended to each student's reproduce command (e.g. a --rubric option)."""
+    `repro` is appended to each student's reproduce command (e.g. a --rubric option).
+    With `into` (a dry run), write there instead and leave `out` as it is; the changes
+    are still those since the results in `out`."""
     start = time.monotonic()
-    students = [Student(d.name, d, _out(out, d, rubric, seed, only)) for d in student_dirs(path)]
+    students = [Student(d.name, d, _out(into or out, d, rubric, seed, only),
+                        _out(out, d, rubric, seed, only)) for d in student_dirs(path)]
     run = ClassRun(students)
     try:
         _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress, repro)
     except KeyboardInterrupt:  # Ctrl-C: what was graded stands, the rest waits for a rerun
         run.interrupted = True
+    run.changes = [c for name, old in sorted(run.previous.items()) if name in run.results
+                   for c in [changes.between(name, old, run.results[name])] if c]
     run.seconds = time.monotonic() - start
     return run
 
@@ -132,17 +144,21 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
     students, todo = run.students, []
     common = common_fingerprint(rubric, seed, only)
     for s in students:
-        print_ = fingerprint(s.path, common)
-        earlier = None if force or only else _done(s, print_)  # a replay always runs
-        if earlier is None:
-            todo.append((s, print_))
-        else:
+        files_digest = digest_files(s.path).hexdigest()
+        print_ = fingerprint(files_digest, common)
+        earlier = _earlier(s) if not only else None  # a replay always runs
+        if earlier is not None and not force and _current(s, earlier, print_):
             run.reused.append(s.name)
             run.results[s.name] = earlier
-    uses_torch = {s.name: mentions_torch(s.path) for s, _ in todo}
+            continue
+        todo.append((s, print_, {FINGERPRINT: print_, changes.GRADING: common,
+                                 changes.FILES: files_digest}))
+        if earlier is not None:
+            run.previous[s.name] = earlier
+    uses_torch = {s.name: mentions_torch(s.path) for s, _, _ in todo}
     if hasattr(sandbox_factory, "ready_for") and todo:  # one set of zygotes for all workers
         sandbox_factory = sandbox_factory.ready_for(torch=any(uses_torch.values()))
-    todo.sort(key=lambda sp: uses_torch[sp[0].name])  # the others while torch warms up
+    todo.sort(key=lambda job: uses_torch[job[0].name])  # the others while torch warms up
     if not todo:
         return
     args = (str(rubric.path), sandbox_factory, seed, only, repro)
@@ -160,8 +176,8 @@ def _out(out: Path, student: Path, rubric: Rubric, seed: Optional[int],
     return replay_folder(folder, only, seed_of(rubric, student, seed)) if only else folder
 
 
-def _in_pool(todo: list[tuple[Student, str]], jobs: int, args: tuple, rubric: Rubric,
-             watchdog: float) -> Iterator[tuple[str, dict[str, Any], str]]:
+def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: tuple,
+             rubric: Rubric, watchdog: float) -> Iterator[tuple[str, dict[str, Any], str]]:
     """Grade in `jobs` worker processes; a worker that dies or hangs costs its student
     only (pebble starts another), who gets a results.json saying what happened."""
     import pebble  # a class's alone: Gradescope's image grades one submission without it
@@ -169,10 +185,10 @@ def _in_pool(todo: list[tuple[Student, str]], jobs: int, args: tuple, rubric: Ru
     pool = pebble.ProcessPool(max(1, jobs), initializer=_init_worker, initargs=args[:2],
                               context=_worker_context())
     try:
-        futures = {pool.schedule(_grade_one, (s, p, *args[2:]), timeout=watchdog): (s, p)
-                   for s, p in todo}
+        futures = {pool.schedule(_grade_one, (s, extra, *args[2:]), timeout=watchdog): s
+                   for s, _, extra in todo}
         for future in concurrent.futures.as_completed(futures):
-            student, _ = futures[future]
+            student = futures[future]
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
@@ -253,10 +269,11 @@ def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> No
     _WORKER.update(rubric=load_rubric(rubric_path), sandbox=sandbox_factory())
 
 
-def _grade_one(student: Student, print_: str, seed: Optional[int], only: tuple[str, ...],
-               repro: str) -> tuple[str, dict[str, Any], str]:
+def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
+               only: tuple[str, ...], repro: str) -> tuple[str, dict[str, Any], str]:
+    """Grade one student; `extra` (fingerprints) goes into results.json."""
     req = Request(student.path, student.out, _WORKER["rubric"], seed, only,
-                  repro=f"grade {shlex.quote(student.name)}{repro}", extra={FINGERPRINT: print_})
+                  repro=f"grade {shlex.quote(student.name)}{repro}", extra=extra)
     try:
         result = grade(req, _WORKER["sandbox"])
         results = json.loads((student.out / "results.json").read_text())

@@ -61,8 +61,11 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Class: regrade students whose results are current.")
 @click.option("--class", "as_class", is_flag=True,
               help="Treat PATH as a folder of student folders even if only one holds files.")
+@click.option("--dry-run", is_flag=True,
+              help="Class: regrade into a temporary folder and show what would change.")
 def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Optional[int],
-         jobs: Optional[int], items: tuple[str, ...], force: bool, as_class: bool) -> None:
+         jobs: Optional[int], items: tuple[str, ...], force: bool, as_class: bool,
+         dry_run: bool) -> None:
     """Grade PATH: one submission (files in it or one folder down), or a class (one folder
     per student). Writes results.json and report.html per submission; for a class also
     index.html and grades.csv."""
@@ -83,8 +86,10 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     repro = f" --rubric {shlex.quote(rubric_path.name)}" if rubric_path else ""
     if as_class or is_class(path, {i.module for i in rubric.items}):
         _grade_class(path, out, rubric, SubprocessSandbox, seed, items,
-                     jobs or os.cpu_count() or 1, force, repro)
+                     jobs or os.cpu_count() or 1, force, repro, dry_run)
         return
+    if dry_run:
+        _fail(ExitCode.USAGE_ERROR, "--dry-run is for a class (a folder of student folders)")
     from grader.pipeline import Request, grade, replay_folder, seed_of
 
     if items:  # a replay: never over the full grading's outputs
@@ -108,22 +113,31 @@ def _print_replay(result: SubmissionResult) -> None:
 
 
 def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Optional[int],
-                 items: tuple[str, ...], jobs: int, force: bool, repro: str) -> None:
+                 items: tuple[str, ...], jobs: int, force: bool, repro: str,
+                 dry_run: bool = False) -> None:
+    import tempfile
+
+    from grader import changes
     from grader.class_report import write_class_outputs
     from grader.classroom import grade_class, summary_lines, terminal_progress
     from grader.text import terminal
 
+    into = Path(tempfile.mkdtemp(prefix="grade-dry-run-")) if dry_run else None
     run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs, force=force,
-                      progress=terminal_progress, repro=repro)
-    for line in summary_lines(run):
+                      progress=terminal_progress, repro=repro, into=into)
+    for line in summary_lines(run) + changes.summary(run.changes):
         click.echo(terminal(line))
     resume = shlex.join(["grade", *sys.argv[1:]])
+    written = into or out
     if items:  # replays: grades.csv and index.html change on full gradings only
-        click.echo(terminal(f"replays: {out}/<student>/replay/{'-'.join(items)}-<seed>/"))
+        click.echo(terminal(f"replays: {written}/<student>/replay/{'-'.join(items)}-<seed>/"))
     else:
-        write_class_outputs(run, rubric, out, resume)
-        click.echo(terminal(f"summary: {out / 'index.html'}"))
-        click.echo(terminal(f"grades:  {out / 'grades.csv'}"))
+        write_class_outputs(run, rubric, written, resume)
+        if dry_run:
+            click.echo(terminal(f"dry run: nothing in {out} was replaced; what a regrade "
+                                f"would write is in {into}"))
+        click.echo(terminal(f"summary: {written / 'index.html'}"))
+        click.echo(terminal(f"grades:  {written / 'grades.csv'}"))
     if run.interrupted:
         click.echo(terminal(f"interrupted: {len(run.not_graded)} students not graded; "
                             f"resume with: {resume}"), err=True)

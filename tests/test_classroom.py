@@ -244,3 +244,49 @@ def test_a_second_ctrl_c_exits_at_once_and_leaves_nothing_running(tmp_path):
     assert code in (130, -signal.SIGINT), printed[-2000:]
     assert seconds < 3
     _eventually_none_running(out)
+
+
+def _scores_by_item(out) -> dict[tuple[str, str], float]:
+    return {(p.parent.name, t["extra_data"]["item"]): t["score"]
+            for p in out.glob("*/results.json")
+            for t in json.loads(p.read_text())["tests"]}
+
+
+def test_a_rubric_change_is_shown_student_by_student_and_a_dry_run_replaces_nothing(tmp_path):
+    import yaml
+
+    root, out = tmp_path / "submissions", tmp_path / "class"
+    for name in ("alice", "bob", "carol"):
+        shutil.copytree(MEMBERS[name], root / name)
+    rubric = tmp_path / "rubric.yaml"
+    data = yaml.safe_load((ROOT / "rubrics" / "highways.yaml").read_text())
+    data.update(reference=str(ROOT / "reference"), handout=str(ROOT / "docs" / "handout.md"))
+    rubric.write_text(yaml.safe_dump(data, sort_keys=False))
+    _grade_class(root, out, "--rubric", str(rubric))
+    before = _scores_by_item(out)
+    kept = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # The night after the deadline: p2a is worth 3 points, p3e's tolerance is loosened a
+    # thousandfold (bob's flipped kernel still fails), p3b is dropped.
+    items = {i["id"]: i for i in data["items"]}
+    items["p2a"]["points"] = 3
+    items["p3e"]["rtol"] = 0.1
+    data["items"] = [i for i in data["items"] if i["id"] != "p3b"]
+    data["total_points"] = sum(i["points"] for i in data["items"])
+    rubric.write_text(yaml.safe_dump(data, sort_keys=False))
+    dry = _grade_class(root, out, "--rubric", str(rubric), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == kept
+    assert "changes since the last run: 3 students" in dry.stdout
+    real = _grade_class(root, out, "--rubric", str(rubric))
+    after = _scores_by_item(out)
+    diff = {key: (before.get(key), after.get(key)) for key in before.keys() | after.keys()
+            if before.get(key) != after.get(key)}
+    rows = list(csv.DictReader((out / "changes.csv").open()))
+    listed = {(r["student"], r["item"]): (float(r["old_score"]) if r["old_score"] else None,
+                                          float(r["new_score"]) if r["new_score"] else None)
+              for r in rows}
+    assert listed == diff and diff
+    assert all(r["changed"] == "the grading" for r in rows)
+    page = (out / "index.html").read_text()
+    assert 'id="changes"' in page and "Changes since the last run" in page
+    assert dry.stdout.splitlines()[3:7] == real.stdout.splitlines()[3:7]
