@@ -93,7 +93,8 @@ def test_an_interrupted_run_loses_nothing_and_resumes(klass, tmp_path):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = {p.parent.name for p in out.glob("*/results.json")}
+    done = {p.parent.name for p in out.glob("*/results.json")
+            if (p.parent / "report.html").exists()}  # killed between the two: regraded
     assert 3 <= len(done) < 12
     for path in out.glob("*/results.json"):  # written atomically: never half a file
         json.loads(path.read_text())
