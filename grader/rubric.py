@@ -151,12 +151,12 @@ class Item(_Frozen):
 
 
 class Defaults(_Frozen):
-    """Values every item takes unless it sets its own."""
+    """Values every item takes unless it sets its own (with the items' own bounds)."""
 
-    trials: int = 10
-    rtol: float = 1e-5
-    atol: float = 1e-8
-    timeout: float = 10.0
+    trials: int = Field(10, ge=1, le=1000)
+    rtol: float = Field(1e-5, ge=0)
+    atol: float = Field(1e-8, ge=0)
+    timeout: float = Field(10.0, gt=0, le=600)
     visibility: Visibility = "visible"
 
 
@@ -207,8 +207,8 @@ class RubricModel(_Frozen):
             raise ValueError(f"duplicate item ids: {', '.join(dupes)}")
         total = sum(i.points for i in self.items)
         if self.total_points is not None and abs(total - self.total_points) > 1e-9:
-            raise ValueError(f"items add up to {total:g} points, total_points says "
-                             f"{self.total_points:g}")
+            raise ValueError(f"total_points: the items add up to {total:g} points, "
+                             f"total_points says {self.total_points:g}")
         return self
 
 
@@ -252,12 +252,20 @@ def load_rubric(path: str | Path) -> Rubric:
     try:
         text = path.read_bytes()
         raw = yaml.load(text.decode("utf-8"), Loader=_SAFE_LOADER)
+    except yaml.MarkedYAMLError as exc:  # its own text names the file "<unicode string>"
+        raise RubricError([_yaml_error(path, exc)]) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RubricError([f"{path}: cannot read rubric: {exc}"]) from None
     if not isinstance(raw, dict):
         raise RubricError([f"{path}: a rubric is a mapping with name, title, reference, items"])
     defaults = raw.get("defaults") or {}
-    if isinstance(defaults, dict) and isinstance(raw.get("items"), list):
+    try:  # on their own first: a bad default is one problem at its line, not one per item
+        Defaults.model_validate(defaults)
+    except ValidationError as exc:
+        node = yaml.compose(text.decode("utf-8"), Loader=_SAFE_LOADER)
+        raise RubricError([_describe(path, node, {**err, "loc": ("defaults", *err["loc"])})
+                           for err in exc.errors()]) from None
+    if isinstance(raw.get("items"), list):
         raw["items"] = [{**defaults, **it} if isinstance(it, dict) else it for it in raw["items"]]
     try:
         model = RubricModel.model_validate(raw)
@@ -267,11 +275,24 @@ def load_rubric(path: str | Path) -> Rubric:
     return Rubric(model=model, path=path.resolve(), sha256=hashlib.sha256(text).hexdigest())
 
 
+def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> str:
+    """Where the construct that broke began (a list opened, never closed), and what broke."""
+    start, found = exc.context_mark or exc.problem_mark, exc.problem_mark
+    where = f"{start.line + 1}:{start.column + 1}" if start else "1"
+    what = "; ".join(p for p in (exc.context, exc.problem) if p) or "a syntax error"
+    if found is not None and start is not found and found.line != start.line:
+        what += f" (at line {found.line + 1})"
+    return f"{path}:{where}: not valid YAML: {what}"
+
+
 def _describe(path: Path, node: yaml.Node | None, err: dict[str, Any]) -> str:
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    msg = err["msg"].removeprefix("Value error, ")
+    field, _, rest = msg.partition(": ")
+    if not loc and rest and field in RubricModel.model_fields:  # a check of the whole
+        loc, msg = [field], rest                                 # rubric, about one field
     line = _line_of(node, loc)
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden" and loc:
         msg = f"unknown field {loc[-1]!r}" + _suggest(str(loc[-1]), loc[:-1])
     elif "input" in err and err["type"] != "missing" and not isinstance(err["input"], dict):

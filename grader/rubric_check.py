@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ def check(path: Path, seeds: int = 40) -> Report:
     except RubricError as exc:
         report.errors += exc.problems
         return report
-    at = lambda *loc: f"{rubric.path}:{line_of(rubric.path, list(loc))}: "  # noqa: E731
+    at = lambda *loc: f"{path}:{line_of(rubric.path, list(loc))}: "  # noqa: E731 - as given
     try:
         refs = References(rubric.reference_dir)
     except ReferenceError_ as exc:
@@ -83,11 +84,15 @@ def _check_handout(rubric: Rubric, report: Report, at: Any) -> None:
     except OSError as exc:
         report.errors.append(at("handout") + f"handout: {exc}")
         return
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))  # whole names, not substrings
     for i, item in enumerate(rubric.items):
-        if item.attr not in text:
-            report.errors.append(at("items", i, "student") + f"items[{i}].student: "
-                                 f"{item.student!r}: {item.attr} is not named in {handout.name}"
-                                 ", so students cannot know to define it")
+        for name, what in ((f"{item.module}", f"the module {item.module}.py"),
+                           (item.attr, item.attr)):
+            if name not in words:
+                report.errors.append(at("items", i, "student") + f"items[{i}].student: "
+                                     f"{item.student!r}: {what} is not named in "
+                                     f"{handout.name}, so students cannot know to define it")
+                break
 
 
 def _check_inputs(rubric: Rubric, report: Report, at: Any) -> None:

@@ -60,6 +60,16 @@ CASES = [
     ("    title: \"1a: variance of the initial weights\"",
      "    title: \"1a: variance of the initial weights\"\n    rtol: 1.0e+9", "reference: mistakes.p1a_std",
      "p1a_std: never loses its item", "error"),
+    ("student: problem1.init_variance", "student: problem9.init_variance",
+     "problem9.init_variance", "the module problem9.py is not named in handout.md", "error"),
+    ("student: problem1.init_variance", "student: problem1.init_var",
+     "problem1.init_var", "init_var is not named in handout.md", "error"),
+    ("total_points: 18", "total_points: 17", "total_points: 17",
+     "total_points: the items add up to 18 points, total_points says 17", "error"),
+    ("  timeout: 5         # seconds per call", "  timeout: -5", "timeout: -5",
+     "defaults.timeout: -5: Input should be greater than 0", "error"),
+    ("  visibility: visible\n", "  visibility: [visible\n", "visibility: [visible",
+     "not valid YAML", "error"),
     ("      d_x: {int: [1, 100000], log: true}\n    edge_cases:\n      - {d_x: 1}\n"
      "      - {d_x: 2}\n      - {d_x: 100000}\n",
      "      d_x: {int: [1, 3]}\n    trials: 2\n    edge_cases:\n      - {d_x: 1}\n",
@@ -76,6 +86,22 @@ def test_broken_rubrics_are_refused_or_warned_at_the_line(copy, old, new, anchor
     assert lines, proc.stdout
     assert lines[0].startswith(f"{level}: {copy}:{_line(text, anchor)}:"), (lines[0], proc.stdout)
     assert proc.returncode == (4 if level == "error" else 0)
+
+
+def test_a_bad_default_is_one_problem_and_paths_are_as_given(copy):
+    _edit(copy, "  timeout: 5         # seconds per call", "  timeout: -5")
+    _edit(copy, "    reference: problem1.init_variance\n", "    reference: problem1.nope\n")
+    proc = subprocess.run([*GRADE, "rubric", "check", "rubrics/highways.yaml"],
+                          capture_output=True, text=True, cwd=copy.parent.parent)
+    problems = [line for line in proc.stdout.splitlines() if line.startswith("error: ")]
+    assert len(problems) == 1 and "defaults.timeout" in problems[0], proc.stdout
+    _edit(copy, "  timeout: -5", "  timeout: 5")
+    proc = subprocess.run([*GRADE, "rubric", "check", "rubrics/highways.yaml"],
+                          capture_output=True, text=True, cwd=copy.parent.parent)
+    problems = [line for line in proc.stdout.splitlines() if line.startswith("error: ")]
+    assert problems and all(p.startswith("error: rubrics/highways.yaml:") for p in problems), \
+        proc.stdout
+    assert "<unicode string>" not in proc.stdout
 
 
 def test_a_mistake_equal_to_the_right_answer_is_an_error(copy):
