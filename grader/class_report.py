@@ -15,6 +15,7 @@ from urllib.parse import quote
 from grader import __version__
 from grader.changes import changes_csv
 from grader.classroom import ClassRun, output_folder, slowest
+from grader.markdown import first_sentence
 from grader.report import environment
 from grader.text import visible
 from grader.results_json import write_text_atomic
@@ -28,8 +29,8 @@ class ItemStats:
     points: float
     passed: int
     graded: int
-    mistakes: list[tuple[str, int]]  # diagnosed mistakes, most frequent first
-    failures: list[tuple[str, int]]  # kinds of failure without a diagnosis
+    mistakes: list[tuple[str, str, int]]  # (gist of the message, id, count), most first
+    failures: list[tuple[str, int]]  # kinds of failure without a diagnosis, in words
 
     @property
     def rate(self) -> float:
@@ -86,12 +87,25 @@ def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
             continue
         failed = [t["extra_data"] for t in tests if t["status"] != "passed"]
         mistakes = collections.Counter(e["mistake"] for e in failed if e.get("mistake"))
-        kinds = collections.Counter(e.get("failure_kind") or "other" for e in failed
-                                    if not e.get("mistake"))
+        kinds = collections.Counter(FAILURES.get(e.get("failure_kind") or "", "something else")
+                                    for e in failed if not e.get("mistake"))
+        messages = {m.id: first_sentence(m.message) for m in item.mistakes}
         stats.append(ItemStats(item.id, item.title, item.points,
                                sum(t["status"] == "passed" for t in tests), len(tests),
-                               mistakes.most_common(5), kinds.most_common(5)))
+                               [(messages.get(m, m), m, n) for m, n in mistakes.most_common(5)],
+                               kinds.most_common(5)))
     return stats
+
+
+FAILURES = {  # TrialFailure.kind, as an instructor reads it
+    "value": "wrong values", "shape": "wrong shape", "type": "not numbers",
+    "length": "wrong number of outputs", "nonfinite": "NaN or infinity",
+    "changed_input": "changed an input", "constant": "wrong answer",
+    "raised": "raised an exception", "timeout": "timed out", "crashed": "crashed",
+    "missing": "function missing", "missing_file": "file missing",
+    "import": "could not be imported", "not_run": "not run (time budget)",
+    "skipped": "stopped after an earlier trial", "oversize": "answer too large",
+}
 
 
 def histogram(totals: list[float], top: float, bins: int = 10) -> list[tuple[str, int]]:

@@ -6,11 +6,13 @@ from typing import Optional
 
 from grader.checks import item_seed
 from grader.inputs import draw_trials
+from grader.markdown import to_plain
 from grader.rubric import InputSpec, Item, Rubric
 
 
 def explain_item(rubric: Rubric, item: Item, seed: Optional[int] = None) -> str:
-    lines = [f"{item.id}: {item.title}  ({item.points:g} points, {item.visibility})",
+    points = f"{item.points:g} point" + ("" if item.points == 1 else "s")
+    lines = [f"{item.id}: {to_plain(item.title)}  ({points}, {item.visibility})",
              textwrap.fill(" ".join(item.description.split()), 90) if item.description else "",
              "", f"student defines  {item.student}  ({_kind(item)})"]
     if item.kind == "constant":

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from grader.markdown import first_sentence
 from grader.rubric import Item, Mistake, Rubric
 
 
@@ -45,7 +46,8 @@ class ItemResult:
         if self.passed:
             return "passed" if self.item.kind == "constant" else f"passed {self.trials} trials"
         verdict = f"failed: {self.failure.summary}" if self.failure else "failed"
-        return verdict + (f" (known mistake: {self.diagnosis.id})" if self.diagnosis else "")
+        return verdict + (f" (likely: {first_sentence(self.diagnosis.message)})"
+                          if self.diagnosis else "")
 
 
 @dataclass(frozen=True)

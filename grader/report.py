@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from grader import __version__
 from grader.feedback import item_feedback, summary_line
-from grader.markdown import to_html
+from grader.markdown import to_html, to_inline_html
 from grader.outcomes import SubmissionResult
 from grader.text import visible
 
@@ -23,6 +23,7 @@ def environment() -> jinja2.Environment:
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, finalize=_shown)
     env.filters["markdown"] = lambda text: Markup(to_html(text))
+    env.filters["inline_markdown"] = lambda text: Markup(to_inline_html(text))
     env.filters["points"] = lambda x: f"{x:g}"
     return env
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from grader import __version__
 from grader.feedback import item_feedback, summary_line
+from grader.markdown import to_plain
 from grader.outcomes import SubmissionResult
 from grader.text import deep_visible, md_code
 
@@ -41,7 +42,7 @@ def to_results(sub: SubmissionResult) -> dict[str, Any]:
 def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
     failure = r.failure
     return {
-        "name": r.item.title,
+        "name": to_plain(r.item.title),  # Gradescope shows test names as plain text
         "number": r.item.id,
         "score": r.score,
         "max_score": r.item.points,
