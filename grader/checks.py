@@ -239,12 +239,18 @@ _EXPECTED = _Memo(65536)
 
 def expected_value(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
     """The value of a reference (or a mistake) on the trial's inputs, computed once."""
-    return _EXPECTED.get((id(item), id(trial), fn), lambda: _run_reference(item, trial, fn),
+    return _EXPECTED.get((id(item), id(trial), fn), lambda: run_reference(item, trial, fn),
                          keep=(item, trial))
 
 
-def _run_reference(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
-    """Run a reference (or a mistake) on copies of the trial's inputs."""
+def draw_trials_for(item: Item, seed: int) -> tuple[Trial, ...]:
+    """The trials an item draws for a submission graded with `seed`."""
+    return plan([item], seed)[0][0].trials
+
+
+def run_reference(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
+    """Run a reference (or a mistake, or another trusted function) on copies of the
+    trial's inputs; not memoised."""
     args = [_fresh(a) for a in trial.args(item)]
     result = fn(*args)
     if item.kind == "inplace":

@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 import collections
-import csv
-import io
 import math
 import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Optional
 from urllib.parse import quote
 
-from grader import __version__
+from grader import __version__, gradebook
 from grader.changes import changes_csv
 from grader.classroom import ClassRun, output_folder, slowest
 from grader.markdown import first_sentence
 from grader.report import environment
-from grader.text import visible
 from grader.results_json import write_text_atomic
+from grader.roster import Roster
 from grader.rubric import Rubric
 
 
@@ -37,45 +35,15 @@ class ItemStats:
         return self.passed / self.graded if self.graded else 0.0
 
 
-def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path, resume: str = "") -> None:
-    """grades.csv and index.html; after an interrupted run they say so and `resume` is the
-    command that grades the rest."""
-    write_text_atomic(grades_csv(run, rubric), out / "grades.csv")
+def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path, resume: str = "",
+                        roster: Optional[Roster] = None, export: tuple[str, ...] = ()) -> None:
+    """grades.csv, changes.csv and index.html (and an LMS's import file per `export`);
+    after an interrupted run they say so and `resume` is the command that grades the rest."""
+    write_text_atomic(gradebook.grades_csv(run, rubric, roster), out / "grades.csv")
+    for lms in export:
+        write_text_atomic(gradebook.EXPORTS[lms](run, rubric, roster), out / f"{lms}.csv")
     write_text_atomic(changes_csv(run.changes), out / "changes.csv")
-    write_text_atomic(render_index(run, rubric, resume), out / "index.html")
-
-
-def _item_ids(run: ClassRun, rubric: Rubric) -> list[str]:
-    seen = {t["extra_data"]["item"] for r in run.results.values() for t in r["tests"]}
-    return [i.id for i in rubric.items if i.id in seen]
-
-
-def _scores(results: dict[str, Any]) -> dict[str, float]:
-    return {t["extra_data"]["item"]: t["score"] for t in results["tests"]}
-
-
-def grades_csv(run: ClassRun, rubric: Rubric) -> str:
-    """One row per student: total, maximum, then one column per item."""
-    ids = _item_ids(run, rubric)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", "total", "max", *ids, "grader_error", "status"])
-    for name in sorted(run.results):
-        r = run.results[name]
-        scores = _scores(r)
-        failed = "internal_error" in r.get("extra_data", {})
-        writer.writerow([_cell(name), f"{r['score']:g}", f"{sum(t['max_score'] for t in r['tests']):g}",
-                         *(f"{scores[i]:g}" if i in scores else "" for i in ids),
-                         "yes" if failed else "", "grader failed" if failed else "graded"])
-    for name in sorted(run.not_graded):  # the run was interrupted before them
-        writer.writerow([_cell(name), "", "", *("" for _ in ids), "", "not graded yet"])
-    return buf.getvalue()
-
-
-def _cell(text: str) -> str:
-    """A name as a spreadsheet shows it: visible, and never read as a formula."""
-    text = visible(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    write_text_atomic(render_index(run, rubric, resume, roster), out / "index.html")
 
 
 def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
@@ -124,18 +92,26 @@ def histogram(totals: list[float], top: float, bins: int = 10) -> list[tuple[str
     return counts
 
 
-def render_index(run: ClassRun, rubric: Rubric, resume: str = "") -> str:
+def render_index(run: ClassRun, rubric: Rubric, resume: str = "",
+                 roster: Optional[Roster] = None) -> str:
     env = environment()
     totals = [r["score"] for r in run.results.values()]
     top = max((sum(t["max_score"] for t in r["tests"]) for r in run.results.values()), default=0)
-    students = [{"name": name, "score": r["score"], "scores": _scores(r),
-                 "time": r.get("execution_time", 0.0),
+    who = (lambda name: roster.get(name)) if roster else (lambda name: None)  # noqa: E731
+    students = [{"name": name, "score": r["score"], "scores": gradebook.scores(r),
+                 "time": r.get("execution_time", 0.0), "who": who(name), "absent": False,
                  "error": "internal_error" in r.get("extra_data", {})}
                 for name, r in sorted(run.results.items())]
+    folders = {s.name for s in run.students}
+    absent = roster.missing(folders) if roster else []
+    students += [{"name": e.folder, "score": 0, "scores": {}, "time": 0.0, "who": e,
+                  "error": False, "absent": True} for e in absent]
     return env.get_template("class.html.j2").render(
         link=lambda name: quote(os.fsencode(output_folder(Path(), name).name)) + "/report.html",
         rubric=rubric, version=__version__, students=students, top=top,
-        items=item_stats(run, rubric), ids=_item_ids(run, rubric),
+        items=item_stats(run, rubric), ids=gradebook.item_ids(run, rubric), roster=roster,
+        absent=absent, n_graded=len(run.results),
+        strangers=roster.strangers(folders) if roster else [],
         hist=histogram(totals, top), slow=slowest(run.results, 5),
         mean=statistics.mean(totals) if totals else 0.0,
         median=statistics.median(totals) if totals else 0.0,

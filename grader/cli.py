@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -63,9 +64,13 @@ def main() -> None:
               help="Treat PATH as a folder of student folders even if only one holds files.")
 @click.option("--dry-run", is_flag=True,
               help="Class: regrade into a temporary folder and show what would change.")
+@click.option("--roster", "roster_path", type=click.Path(path_type=Path),
+              help="Class: a CSV naming each submission folder's student (docs/gradebook.md).")
+@click.option("--export", "exports", multiple=True, type=click.Choice(["canvas"]),
+              help="Class: also write OUT/<lms>.csv in that LMS's gradebook import format.")
 def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Optional[int],
          jobs: Optional[int], items: tuple[str, ...], force: bool, as_class: bool,
-         dry_run: bool) -> None:
+         dry_run: bool, roster_path: Optional[Path], exports: tuple[str, ...]) -> None:
     """Grade PATH: one submission (files in it or one folder down), or a class (one folder
     per student). Writes results.json and report.html per submission; for a class also
     index.html and grades.csv."""
@@ -84,12 +89,14 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     out = out or Path("reports") / path.resolve().name
     # Student-facing: the rubric by its file name, the submission by its folder's name.
     repro = f" --rubric {shlex.quote(rubric_path.name)}" if rubric_path else ""
+    roster = _roster(roster_path, exports)
     if as_class or is_class(path, {i.module for i in rubric.items}):
         _grade_class(path, out, rubric, SubprocessSandbox, seed, items,
-                     jobs or os.cpu_count() or 1, force, repro, dry_run)
+                     jobs or os.cpu_count() or 1, force, repro, dry_run, roster, exports)
         return
-    if dry_run:
-        _fail(ExitCode.USAGE_ERROR, "--dry-run is for a class (a folder of student folders)")
+    if dry_run or roster or exports:
+        _fail(ExitCode.USAGE_ERROR, "--dry-run, --roster and --export are for a class "
+              "(a folder of student folders)")
     from grader.pipeline import Request, grade, replay_folder, seed_of
 
     if items:  # a replay: never over the full grading's outputs
@@ -112,9 +119,24 @@ def _print_replay(result: SubmissionResult) -> None:
         click.echo(terminal(item_feedback(r, result).text()))
 
 
+def _roster(path: Optional[Path], exports: tuple[str, ...]) -> Any:
+    from grader.roster import RosterError, load_roster
+
+    if path is None:
+        if exports:
+            _fail(ExitCode.USAGE_ERROR, f"--export {exports[0]} needs --roster: the LMS "
+                  "matches students by their ids")
+        return None
+    try:
+        return load_roster(path)
+    except RosterError as exc:
+        _fail(ExitCode.USAGE_ERROR, str(exc))
+
+
 def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Optional[int],
                  items: tuple[str, ...], jobs: int, force: bool, repro: str,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False, roster: Any = None,
+                 exports: tuple[str, ...] = ()) -> None:
     import tempfile
 
     from grader import changes
@@ -132,16 +154,39 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
     if items:  # replays: grades.csv and index.html change on full gradings only
         click.echo(terminal(f"replays: {written}/<student>/replay/{'-'.join(items)}-<seed>/"))
     else:
-        write_class_outputs(run, rubric, written, resume)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a moment: never half written
+        try:
+            write_class_outputs(run, rubric, written, resume, roster, exports)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         if dry_run:
             click.echo(terminal(f"dry run: nothing in {out} was replaced; what a regrade "
                                 f"would write is in {into}"))
         click.echo(terminal(f"summary: {written / 'index.html'}"))
         click.echo(terminal(f"grades:  {written / 'grades.csv'}"))
+        for lms in exports:
+            click.echo(terminal(f"{lms}:  {written / f'{lms}.csv'}"))
+        if roster is not None:
+            folders = {s.name for s in run.students}
+            for line in _roster_lines(roster, folders):
+                click.echo(terminal(line))
     if run.interrupted:
         click.echo(terminal(f"interrupted: {len(run.not_graded)} students not graded; "
                             f"resume with: {resume}"), err=True)
         sys.exit(ExitCode.INTERRUPTED)
+
+
+def _roster_lines(roster: Any, folders: set[str]) -> list[str]:
+    from grader.text import name
+
+    lines = []
+    if roster.missing(folders):
+        lines.append(f"no submission ({len(roster.missing(folders))}, scored 0): "
+                     + ", ".join(name(e.folder) for e in roster.missing(folders)[:10]))
+    if roster.strangers(folders):
+        lines.append(f"not in the roster ({len(roster.strangers(folders))}): "
+                     + ", ".join(name(f) for f in roster.strangers(folders)[:10]))
+    return lines
 
 
 def _rubric(rubric_path: Optional[Path]) -> Rubric:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from grader.references import ReferenceError_, References
 from grader.rubric import Rubric, RubricError, line_of, load_rubric
 
 SLIP_WARNING = 0.01  # warn when a mistake passes its item on more than 1% of seeds
+LOOSE = 100  # warn when an rtol is this many times what float32 needs
 
 
 @dataclass
@@ -113,6 +115,7 @@ def _self_test(rubric: Rubric, refs: References, report: Report, at: Any, seeds:
             i = [it.id for it in rubric.items].index(item_id)
             report.errors.append(at("items", i) + f"items[{i}]: {label} does not score full "
                                  f"marks: {problem} (tolerances too tight?)")
+    _check_tolerances(rubric, refs, report, at, range(min(seeds, 10)))
     ids = [it.id for it in rubric.items]
     for power in selftest.mistake_power(rubric, refs, range(seeds)):
         i = ids.index(power.item)
@@ -131,3 +134,27 @@ def _self_test(rubric: Rubric, refs: References, report: Report, at: Any, seeds:
         else:
             report.notes.append(f"{power.item}: {power.mistake} caught and named on all "
                                 f"{power.seeds} seeds")
+
+
+def _check_tolerances(rubric: Rubric, refs: References, report: Report, at: Any,
+                      seeds: range) -> None:
+    """An rtol far looser than float32 needs lets near misses pass (a hard-coded ln 2 of
+    0.6931 is 7e-5 off): say so, and what float32 really loses."""
+    ids = [it.id for it in rubric.items]
+    for loss in selftest.float32_loss(rubric, refs, seeds):
+        i = ids.index(loss.item)
+        where = at("items", i, "rtol") + f"items[{i}].rtol: "
+        need = f"float32 loses at most {loss.needed_rtol:.2g} on {loss.item}"
+        if loss.margin > LOOSE:
+            report.warnings.append(where + f"{loss.rtol:g} is {loss.margin:.0f} times looser "
+                                   f"than needed ({need}): answers that far off would pass; "
+                                   f"{suggested_rtol(loss.needed_rtol):g} keeps a margin of 10")
+        else:
+            report.notes.append(f"{loss.item}: rtol {loss.rtol:g}, {need}")
+
+
+def suggested_rtol(needed: float) -> float:
+    """Ten times what float32 needs, rounded up to one significant digit (at least 1e-6)."""
+    target = max(10 * needed, 1e-6)
+    exponent = math.floor(math.log10(target))
+    return math.ceil(target / 10 ** exponent) * 10 ** exponent

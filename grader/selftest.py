@@ -118,3 +118,50 @@ def mistake_power(rubric: Rubric, refs: References, seeds: range) -> list[Mistak
                     result.diagnosis is None or result.diagnosis.id != mistake.id)
             powers.append(MistakePower(item.id, mistake.id, slipped, len(seeds), misdiagnosed))
     return powers
+
+
+@dataclass(frozen=True)
+class Float32Loss:
+    """How far a float32 port of an item's reference lands from the float64 reference:
+    its largest relative error where the relative tolerance decides, on every trial tried."""
+
+    item: str
+    needed_rtol: float
+    rtol: float
+    atol: float
+
+    @property
+    def margin(self) -> float:
+        """How many times looser the rubric's rtol is than float32 needs."""
+        return self.rtol / self.needed_rtol if self.needed_rtol else float("inf")
+
+
+def float32_loss(rubric: Rubric, refs: References, seeds: range) -> list[Float32Loss]:
+    """For each function item: the relative error a float32 port of the reference makes."""
+    losses = []
+    for item in rubric.items:
+        if item.kind == "constant":
+            continue
+        fn = refs.get(item.reference)
+        port = float32_port(fn, item)
+        worst = 0.0
+        for seed in seeds:
+            for trial in checks.draw_trials_for(item, seed):
+                expected = checks.expected_value(item, trial, fn)
+                got = checks.run_reference(item, trial, port)
+                worst = max(worst, _needed_rtol(expected, got, item.atol))
+        losses.append(Float32Loss(item.id, worst, item.rtol, item.atol))
+    return losses
+
+
+def _needed_rtol(expected: Any, got: Any, atol: float) -> float:
+    """The relative error of `got` (dicts and lists part by part), on the elements large
+    enough for the relative tolerance to be what decides (|expected| >= 1000 atol)."""
+    if isinstance(expected, dict):
+        return max((_needed_rtol(expected[k], got[k], atol) for k in expected), default=0.0)
+    if isinstance(expected, list):
+        return max((_needed_rtol(e, g, atol) for e, g in zip(expected, got)), default=0.0)
+    exp = np.abs(np.asarray(expected, np.float64))
+    err = np.abs(np.asarray(got, np.float64) - np.asarray(expected, np.float64))
+    large = (exp >= 1000 * atol) & (exp > 0)
+    return float((err[large] / exp[large]).max()) if large.any() else 0.0

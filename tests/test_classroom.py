@@ -293,3 +293,50 @@ def test_a_rubric_change_is_shown_student_by_student_and_a_dry_run_replaces_noth
     page = (out / "index.html").read_text()
     assert 'id="changes"' in page and "Changes since the last run" in page
     assert dry.stdout.splitlines()[3:7] == real.stdout.splitlines()[3:7]
+
+
+def test_a_roster_names_students_lists_the_absent_and_flags_strangers(tmp_path):
+    root, out = tmp_path / "submissions", tmp_path / "class"
+    for name in ("alice", "bob", "carol"):
+        shutil.copytree(MEMBERS[name], root / name)
+    roster = tmp_path / "roster.csv"
+    roster.write_text('\ufeffFolder,Student Name,Email,ID,SIS User ID,Section\n'
+                      'alice,"Liddell, Alice",alice@uni.example,1001,S-1,A\n'
+                      'bob,"Builder, Bob",bob@uni.example,1002,S-2,B\n'
+                      'dora,"Explorer, Dora",dora@uni.example,1004,S-4,A\n')
+    proc = _grade_class(root, out, "--roster", str(roster), "--export", "canvas")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["alice"]["name"] == "Liddell, Alice" and rows["alice"]["total"] == "18"
+    assert rows["dora"]["status"] == "no submission" and rows["dora"]["total"] == "0"
+    assert rows["dora"]["p1a"] == "0" and rows["dora"]["max"] == "18"
+    assert rows["carol"]["roster"] == "not in the roster" and rows["carol"]["total"] == "8"
+    assert rows["bob"]["sis_id"] == "S-2" and rows["bob"]["roster"] == ""
+    canvas = list(csv.reader((out / "canvas.csv").open()))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                         "Highways: initialisation, UGRNN cells and residual convolutions"]
+    assert canvas[1][0] == "Points Possible" and canvas[1][-1] == "18"
+    assert canvas[2:] == [["Builder, Bob", "1002", "S-2", "bob@uni.example", "B", "10"],
+                          ["Explorer, Dora", "1004", "S-4", "dora@uni.example", "A", "0"],
+                          ["Liddell, Alice", "1001", "S-1", "alice@uni.example", "A", "18"]]
+    page = (out / "index.html").read_text()
+    assert 'id="absent"' in page and "Explorer, Dora" in page
+    assert 'id="strangers"' in page and "Liddell, Alice" in page
+    assert "no submission (1, scored 0): dora" in proc.stdout
+    assert "not in the roster (1): carol" in proc.stdout
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name,email\nAlice,a@x\n", "no column names the submission folder"),
+    ("folder,name\nalice,A\nalice,B\n", "roster.csv:3: folder 'alice' is listed twice"),
+])
+def test_a_roster_that_cannot_be_used_is_one_clear_line(text, message, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(text)
+    proc = _grade_class(EXAMPLES, tmp_path / "out", "--class", "--roster", str(roster))
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_canvas_export_needs_the_roster(tmp_path):
+    proc = _grade_class(EXAMPLES, tmp_path / "out", "--class", "--export", "canvas")
+    assert proc.returncode == 2 and "needs --roster" in proc.stderr

@@ -100,3 +100,18 @@ def test_wrong_constants_lose_their_item(rubric, item_id, value):
 def test_constant_strings_ignore_case_and_blanks(rubric, value):
     modules = dict(REFERENCE, problem1=_as_module(problem1, RELU_VARIANCE_CHANGE=value))
     assert grade_modules(rubric, modules, 0, only=("p1b",))["p1b"].passed
+
+
+SCALAR_ITEMS = ["p1a", "p1b_exact", "p3a", "p3b", "p3c", "p3d"]
+
+
+@pytest.mark.parametrize("item_id", SCALAR_ITEMS)
+def test_a_constant_rounded_to_four_digits_fails_every_scalar_item(rubric, item_id):
+    """0.6931 for ln 2 is 7e-5 off: a thousand times what float32 loses, and no longer
+    inside the tolerance (each item's rtol is ten times what float32 loses on it)."""
+    item = rubric.item(item_id)
+    right = getattr(REFERENCE[item.module], item.attr)
+    rounded = functools.wraps(right)(lambda *args: right(*args) * (1 + 7e-5))
+    modules = dict(REFERENCE, **{item.module: _as_module(REFERENCE[item.module],
+                                                         **{item.attr: rounded})})
+    assert not grade_modules(rubric, modules, 0, only=(item_id,))[item_id].passed

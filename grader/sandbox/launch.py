@@ -42,6 +42,10 @@ class Child(Protocol):
         the child's parent signals it, and only before reaping it, when its pid cannot
         belong to anyone else."""
 
+    def release(self) -> None:
+        """The child said it is done: end it as `stop` would, without waiting for its
+        exit (tearing down its namespaces takes the kernel a moment)."""
+
 
 class Launcher(Protocol):
     def start(self, request: Path, resp_w: int, out_w: int, work: Path,
@@ -62,6 +66,9 @@ class _Spawned:
                 time.sleep(0.005)
             kill_group(self.pid)
         return self.proc.wait()
+
+    def release(self) -> None:
+        self.stop(0.0)
 
 
 def _ended(pid: int) -> bool:
@@ -110,6 +117,12 @@ class _Forked:
         finally:
             self.lines.close()
             self.conn.close()
+
+    def release(self) -> None:
+        """Hanging up is enough: the zygote kills what a closed conversation started, and
+        reaps it in its own time."""
+        self.lines.close()
+        self.conn.close()
 
 
 def _ask(conn: socket.socket, lines: Any, message: dict, fds: tuple[int, ...] = ()) -> dict:

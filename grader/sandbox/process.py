@@ -40,7 +40,7 @@ class _Attempt:
     signal: Optional[int] = None  # the signal the worker, as PID 1, says it sent itself
     messages: int = 0
     since: float = 0.0  # time.monotonic() when the call in progress (or the import) began
-    stop: str = ""  # why no further process may be started for this module
+    out_of_time: bool = False  # the submission's time ran out: no call's own fault
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,8 @@ class SubprocessSandbox:
             imported = imported or attempt.imported
             layers = layers or attempt.layers
             results.update(attempt.results)
-            if attempt.stop:
-                for call in pending:
-                    results.setdefault(call.id, CallOutcome("not_run", detail=attempt.stop))
-                break
+            if attempt.out_of_time:
+                break  # the calls left are marked below
             if attempt.imported is None or attempt.imported.status != "ok":
                 break
             if attempt.ended:
@@ -166,8 +164,13 @@ class SubprocessSandbox:
             _pump(attempt, resp_r, out_r, job, {c.id: c for c in calls})
         finally:
             # A child that died on its own gets 2 s for its exit status to travel up; any
-            # other is killed now, by the process that knows it is alive (see Child.stop).
-            code = child.stop(0.0 if attempt.done or attempt.timed_out else 2.0)
+            # other is killed now, by the process that knows it is alive (see Child.stop),
+            # without waiting for the end of one that said it was done.
+            if attempt.done:
+                child.release()
+                code = 0
+            else:
+                code = child.stop(0.0 if attempt.timed_out else 2.0)
             if os.geteuid() == 0 and "pid namespace" not in attempt.layers:
                 users.kill_user(slot.uid)  # without the namespace, a daemon may have left the group
             if os.geteuid() == 0 and "ipc namespace" not in attempt.layers:
@@ -177,7 +180,7 @@ class SubprocessSandbox:
             os.close(out_r)
         if not attempt.done and not attempt.ended:
             attempt.ended = _exit_reason(-attempt.signal if attempt.signal else code)
-        if attempt.imported is None and not attempt.stop:
+        if attempt.imported is None and not attempt.out_of_time:
             attempt.imported = ImportOutcome(
                 "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
         return attempt
@@ -194,7 +197,7 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
     sel.register(out_r, selectors.EVENT_READ)
     while not attempt.done:
         if _past(job.deadline):
-            attempt.ended = attempt.stop = job.deadline_note  # not the student's call's fault
+            attempt.ended, attempt.out_of_time = job.deadline_note, True
             return
         remaining = min(deadline, job.deadline or deadline) - time.monotonic()
         if remaining <= 0:
@@ -215,8 +218,6 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
                                                   deadline, limit)
             except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 attempt.ended = f"the sandbox sent malformed data ({str(exc)[:200]})"
-                return
-            if attempt.stop:
                 return
 
 
