@@ -5,7 +5,7 @@ import collections
 import copy
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
@@ -13,10 +13,12 @@ from grader import compare
 from grader.compare import Mismatch
 from grader.inputs import Trial, derive_seed, draw_trials
 from grader.outcomes import ItemResult, TrialFailure
-from grader.references import References
-from grader.rubric import Item, Mistake
 from grader.sandbox import (Call, CallOutcome, ImportOutcome, Limits, ModuleJob, ModuleRun,
                             StudentError)
+
+if TYPE_CHECKING:  # the student kit judges without the rubric's models or references
+    from grader.references import References
+    from grader.rubric import Item, Mistake
 
 
 @dataclass(frozen=True)
@@ -199,10 +201,9 @@ class Judge:
         return self._matches(item, trial, outcome, expected)
 
     def _matches(self, item: Item, trial: Trial, outcome: CallOutcome, expected: Any) -> bool:
-        if item.kind == "inplace":
-            return compare.compare_inplace(
-                item.model_copy(update={"mutable": item.arg_names}),
-                outcome.args_after, trial.values, expected) is None
+        if item.kind == "inplace":  # a mistake may change what the item must not
+            return compare.compare_inplace(item, outcome.args_after, trial.values, expected,
+                                           mutable=item.arg_names) is None
         return compare.compare_output(item, outcome.value, expected) is None
 
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from grader import __version__, gradebook
 from grader.changes import changes_csv
 from grader.classroom import ClassRun, output_folder, slowest
-from grader.markdown import first_sentence
+from grader.plaintext import first_sentence
 from grader.report import environment
 from grader.results_json import write_text_atomic
 from grader.roster import Roster

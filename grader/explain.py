@@ -6,7 +6,7 @@ from typing import Optional
 
 from grader.checks import item_seed
 from grader.inputs import draw_trials
-from grader.markdown import to_plain
+from grader.plaintext import to_plain
 from grader.rubric import InputSpec, Item, Rubric
 
 

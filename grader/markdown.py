@@ -1,11 +1,9 @@
 """Rubric text (titles, descriptions, messages): Markdown with $LaTeX$ rendered to HTML and
-MathML, offline, or to plain text where no markup can be shown (Gradescope's test names,
-the terminal)."""
+MathML, offline (grader/plaintext.py makes plain text of it)."""
 from __future__ import annotations
 
 import functools
 import html
-import re
 
 import latex2mathml.converter
 from markdown_it import MarkdownIt
@@ -43,20 +41,3 @@ def to_inline_html(text: str) -> str:
     """One line of rubric Markdown (a title) as inline HTML: no paragraph around it."""
     return _renderer().renderInline(text)
 
-
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.S)
-
-
-@functools.lru_cache(maxsize=512)
-def to_plain(text: str) -> str:
-    """Rubric text with its math as Unicode text ("$\\sigma_W \\to 0$" -> "σ_W →0")."""
-    from pylatexenc.latex2text import LatexNodes2Text
-
-    convert = LatexNodes2Text().latex_to_text
-    return _MATH.sub(lambda m: convert(m.group(1) or m.group(2)), text)
-
-
-def first_sentence(text: str) -> str:
-    """The gist of a rubric message, in plain text, for a summary line or a table."""
-    plain = to_plain(" ".join(text.split())).replace("`", "")
-    return re.split(r"(?<=[.!?]) |: |; ", plain, maxsplit=1)[0].rstrip(".")

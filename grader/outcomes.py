@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from grader.markdown import first_sentence
-from grader.rubric import Item, Mistake, Rubric
+from grader.plaintext import first_sentence
+
+if TYPE_CHECKING:  # the student kit uses these results without the rubric's models
+    from grader.rubric import Item, Mistake, Rubric
 
 
 @dataclass(frozen=True)

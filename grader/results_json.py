@@ -9,7 +9,7 @@ from typing import Any
 
 from grader import __version__
 from grader.feedback import item_feedback, summary_line
-from grader.markdown import to_plain
+from grader.plaintext import to_plain
 from grader.outcomes import SubmissionResult
 from grader.text import deep_visible, md_code
 

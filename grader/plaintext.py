@@ -1,0 +1,27 @@
+"""Rubric text (Markdown with $LaTeX$) as plain text, where no markup can be shown:
+Gradescope's test names, the terminal, the student kit. The math becomes Unicode through
+pylatexenc when it is installed (the kit does without: there the LaTeX stays as written).
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.S)
+
+
+@functools.lru_cache(maxsize=512)
+def to_plain(text: str) -> str:
+    """Rubric text with its math as Unicode text ("$\\sigma_W \\to 0$" -> "σ_W →0")."""
+    try:
+        from pylatexenc.latex2text import LatexNodes2Text
+    except ImportError:  # the student kit carries no dependency of its own
+        return _MATH.sub(lambda m: m.group(1) or m.group(2), text)
+    convert = LatexNodes2Text().latex_to_text
+    return _MATH.sub(lambda m: convert(m.group(1) or m.group(2)), text)
+
+
+def first_sentence(text: str) -> str:
+    """The gist of a rubric message, in plain text, for a summary line or a table."""
+    plain = to_plain(" ".join(text.split())).replace("`", "")
+    return re.split(r"(?<=[.!?]) |: |; ", plain, maxsplit=1)[0].rstrip(".")
