@@ -35,12 +35,15 @@ def item_seed(base_seed: int, item: Item) -> int:
     return derive_seed(base_seed, item.id)
 
 
-def plan(items: list[Item], base_seed: int) -> tuple[list[Plan], list[Call]]:
-    """Draw every item's trials and number the calls they need."""
+def plan(items: list[Item], base_seed: int,
+         stored: Optional[Callable[[Item], tuple[Trial, ...]]] = None
+         ) -> tuple[list[Plan], list[Call]]:
+    """Draw every item's trials (or take the `stored` ones: the kit's public checks) and
+    number the calls they need."""
     plans, calls = [], []
     for item in items:
         seed = item_seed(base_seed, item)
-        trials = _TRIALS.get((id(item), seed), lambda: (
+        trials = stored(item) if stored is not None else _TRIALS.get((id(item), seed), lambda: (
             tuple(draw_trials(item, seed)) if item.kind != "constant" else (Trial(0, {}),)),
             keep=item)
         ids = []

@@ -13,7 +13,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shlex
 import signal
 import statistics
 import sys
@@ -118,10 +117,9 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
                 sandbox_factory: Callable[[], Sandbox], *, seed: Optional[int],
                 only: tuple[str, ...] = (), jobs: int = 1, force: bool = False,
                 progress: Callable[[Iterator[Any], int], Iterator[Any]] = lambda it, n: it,
-                repro: str = "", into: Optional[Path] = None) -> ClassRun:
+                into: Optional[Path] = None) -> ClassRun:
     """Grade every student folder under `path` into `out/<student>/`, `jobs` at a time in
-    worker processes (each with its own sandbox, so their Python work runs in parallel);
-    `repro` is appended to each student's reproduce command (e.g. a --rubric option).
+    worker processes (each with its own sandbox, so their Python work runs in parallel).
     With `into` (a dry run), write there instead and leave `out` as it is; the changes
     are still those since the results in `out`."""
     start = time.monotonic()
@@ -129,7 +127,7 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
                         _out(out, d, rubric, seed, only)) for d in student_dirs(path)]
     run = ClassRun(students)
     try:
-        _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress, repro)
+        _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress)
     except KeyboardInterrupt:  # Ctrl-C: what was graded stands, the rest waits for a rerun
         run.interrupted = True
     run.changes = [c for name, old in sorted(run.previous.items()) if name in run.results
@@ -140,7 +138,7 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
 
 def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sandbox],
                seed: Optional[int], only: tuple[str, ...], jobs: int, force: bool,
-               progress: Callable[[Iterator[Any], int], Iterator[Any]], repro: str) -> None:
+               progress: Callable[[Iterator[Any], int], Iterator[Any]]) -> None:
     students, todo = run.students, []
     common = common_fingerprint(rubric, seed, only)
     for s in students:
@@ -161,7 +159,7 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
     todo.sort(key=lambda job: uses_torch[job[0].name])  # the others while torch warms up
     if not todo:
         return
-    args = (str(rubric.path), sandbox_factory, seed, only, repro)
+    args = (str(rubric.path), sandbox_factory, seed, only)
     watchdog = 2 * rubric.model.limits.submission_seconds + 60
     done = _in_pool(todo, jobs, args, rubric, watchdog)
     try:
@@ -270,10 +268,9 @@ def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> No
 
 
 def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
-               only: tuple[str, ...], repro: str) -> tuple[str, dict[str, Any], str]:
+               only: tuple[str, ...]) -> tuple[str, dict[str, Any], str]:
     """Grade one student; `extra` (fingerprints) goes into results.json."""
-    req = Request(student.path, student.out, _WORKER["rubric"], seed, only,
-                  repro=f"grade {shlex.quote(student.name)}{repro}", extra=extra)
+    req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra)
     try:
         result = grade(req, _WORKER["sandbox"])
         results = json.loads((student.out / "results.json").read_text())

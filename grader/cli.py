@@ -87,12 +87,10 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
         _fail(ExitCode.USAGE_ERROR, f"unknown item {', '.join(unknown)} (the rubric has "
               f"{', '.join(it.id for it in rubric.items)})")
     out = out or Path("reports") / path.resolve().name
-    # Student-facing: the rubric by its file name, the submission by its folder's name.
-    repro = f" --rubric {shlex.quote(rubric_path.name)}" if rubric_path else ""
     roster = _roster(roster_path, exports)
     if as_class or is_class(path, {i.module for i in rubric.items}):
         _grade_class(path, out, rubric, SubprocessSandbox, seed, items,
-                     jobs or os.cpu_count() or 1, force, repro, dry_run, roster, exports)
+                     jobs or os.cpu_count() or 1, force, dry_run, roster, exports)
         return
     if dry_run or roster or exports:
         _fail(ExitCode.USAGE_ERROR, "--dry-run, --roster and --export are for a class "
@@ -101,8 +99,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
 
     if items:  # a replay: never over the full grading's outputs
         out = replay_folder(out, items, seed_of(rubric, path, seed))
-    result = grade(Request(path, out, rubric, seed, items,
-                           f"grade {shlex.quote(path.resolve().name)}{repro}"),
+    result = grade(Request(path, out, rubric, seed, items),
                    SubprocessSandbox.ready_for(torch=mentions_torch(path))())
     _print_table(result, out)
     if items:
@@ -134,8 +131,7 @@ def _roster(path: Optional[Path], exports: tuple[str, ...]) -> Any:
 
 
 def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Optional[int],
-                 items: tuple[str, ...], jobs: int, force: bool, repro: str,
-                 dry_run: bool = False, roster: Any = None,
+                 items: tuple[str, ...], jobs: int, force: bool, dry_run: bool = False, roster: Any = None,
                  exports: tuple[str, ...] = ()) -> None:
     import tempfile
 
@@ -146,7 +142,7 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
 
     into = Path(tempfile.mkdtemp(prefix="grade-dry-run-")) if dry_run else None
     run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs, force=force,
-                      progress=terminal_progress, repro=repro, into=into)
+                      progress=terminal_progress, into=into)
     for line in summary_lines(run) + changes.summary(run.changes):
         click.echo(terminal(line))
     resume = shlex.join(["grade", *sys.argv[1:]])
@@ -198,17 +194,13 @@ def _rubric(rubric_path: Optional[Path]) -> Rubric:
 
 
 def _print_table(result: SubmissionResult, out: Path) -> None:
-    from grader.feedback import summary_line
+    from grader.feedback import table
     from grader.text import terminal
 
-    width = max((len(r.item.id) for r in result.items), default=4)
-    click.echo(terminal(summary_line(result)))
-    for note in result.notes:
-        click.echo(terminal(note))
-    for r in result.items:
-        mark = click.style("ok  ", fg="green") if r.passed else click.style("FAIL", fg="red")
-        points = f"{r.score:g}/{r.item.points:g}"
-        click.echo(f"  {mark} {r.item.id:<{width}}  {points:>7}  {terminal(r.verdict)}")
+    mark = lambda passed: click.style("ok  ", fg="green") if passed \
+        else click.style("FAIL", fg="red")  # noqa: E731
+    for line in table(result, mark):
+        click.echo(line)
     if result.internal_error:
         click.echo(click.style("The grader itself failed on this submission (a bug or a bad "
                                "rubric, not the student's fault):", fg="red"), err=True)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 
+from grader.inputs import FULL, show
 from grader.sandbox.wire import BadValue
 
 if TYPE_CHECKING:  # the student kit compares without the rubric's models
@@ -85,10 +86,25 @@ def compare_arrays(got_raw: Any, expected: np.ndarray, rtol: float, atol: float,
     n_bad = int((err > allowed).sum())
     return Mismatch("value", f"{what} is wrong{where}", (
         f"expected {_num(expected[worst])}, got {_num(got[worst])}",
+        *_values(expected, got, err > allowed),
         f"{n_bad} of {err.size} values are outside the tolerance "
         f"(rtol {rtol:g}, atol {atol:g})",
         f"max absolute error {_num(err.max())}, max relative error {_num(rel.max())}",
     ))
+
+
+def _values(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray) -> tuple[str, ...]:
+    """Both arrays whole when small, else the values around the first wrong index."""
+    if expected.ndim == 0:
+        return ()
+    if expected.size <= FULL:
+        return f"expected: {show(expected)}", f"got:      {show(got)}"
+    first = tuple(int(i) for i in np.argwhere(wrong)[0])
+    lo, hi = max(0, first[-1] - 2), first[-1] + 3
+    window = (*first[:-1], slice(lo, hi))
+    where = "[" + ", ".join([*map(str, first[:-1]), f"{lo}:{min(hi, expected.shape[-1])}"]) + "]"
+    return (f"around the first wrong value, {_index(first)}: expected{where} = "
+            f"{show(expected[window])}", f"  got{where} = {show(got[window])}")
 
 
 def compare_output(item: Item, got: Any, expected: Any) -> Optional[Mismatch]:
@@ -138,8 +154,11 @@ def unchanged_inputs(item: Item, got: dict[str, Any], before: dict[str, Any],
 
 
 def compare_constant(item: Item, got: Any) -> Optional[Mismatch]:
-    """Constants: strings after the rubric's normalisation, booleans, or numbers."""
+    """Constants: strings after the rubric's normalisation, booleans, or numbers. With no
+    right value to compare (the student kit keeps it secret), only whether it is set."""
     want = item.expected
+    if want is None:
+        return Mismatch("constant", f"{item.attr} is not set yet") if got is None else None
     if isinstance(want, bool):
         value = _as_bool(got)
         if value is None:

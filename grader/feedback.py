@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from grader.outcomes import ItemResult, SubmissionResult
 from grader import text
@@ -108,8 +109,28 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
         diagnosis=result.diagnosis.message.strip() if result.diagnosis else "",
         traceback=failure.traceback if failure else "",
         hint=item.hint.strip(),
-        repro=f"{sub.repro} --item {item.id} --seed {sub.seed}" if item.kind != "constant" else "",
+        repro=kit_command(item.id, sub.seed) if item.kind != "constant" and sub.seed is not None
+        else "",
     )
+
+
+def kit_command(item_id: str, seed: int) -> str:
+    """What a student runs, in the student kit's folder, to replay an item's trials."""
+    return f"python check.py --item {item_id} --seed {seed}"
+
+
+def table(result: SubmissionResult, mark: Any = None) -> list[str]:
+    """For a terminal, as `grade` and the kit's check.py print it: the summary line and
+    one line per item (mark, id, points, verdict), what the student's code said made safe
+    (text.terminal); `mark(passed)` may colour the mark."""
+    mark = mark or (lambda passed: "ok  " if passed else "FAIL")
+    width = max((len(r.item.id) for r in result.items), default=4)
+    lines = [text.terminal(line) for line in (summary_line(result), *result.notes)]
+    for r in result.items:
+        points = f"{r.score:g}/{r.item.points:g}"
+        lines.append(f"  {mark(r.passed)} {r.item.id:<{width}}  {points:>7}  "
+                     f"{text.terminal(r.verdict)}")
+    return lines
 
 
 def summary_line(sub: SubmissionResult) -> str:

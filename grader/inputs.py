@@ -34,16 +34,27 @@ class Trial:
         return [self.values[name] for name in item.arg_names]
 
     def params(self) -> dict[str, str]:
-        """Scalars by value and arrays by shape: what a student needs to reproduce the case."""
-        return {name: describe(v) for name, v in self.values.items()}
+        """Scalars and small arrays by value, larger arrays by shape: what a student needs
+        to check the case by hand, or to reproduce it."""
+        return {name: show(v) for name, v in self.values.items()}
 
 
-def describe(value: Any) -> str:
+FULL = 30  # arrays of up to this many elements are shown whole
+
+
+def show(value: Any) -> str:
+    """A value as feedback shows it: numbers to 6 digits, arrays whole when small."""
     if isinstance(value, np.ndarray):
+        if value.size <= FULL:
+            body = np.array2string(value, separator=", ", max_line_width=10**6,
+                                   threshold=FULL + 1,
+                                   formatter={"float_kind": lambda x: f"{x:.6g}"})
+            return f"{' '.join(body.split())} (shape {list(value.shape)})"
         return f"array of shape {list(value.shape)}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
     return repr(value)
+
 
 
 def derive_seed(*parts: str | int) -> int:

@@ -76,7 +76,6 @@ class SubmissionResult:
     layers: tuple[str, ...] = ()
     execution_time: float = 0.0
     internal_error: str = ""
-    repro: str = "grade SUBMISSION"
     extra: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # for the student, about the submission as a whole
 

@@ -5,22 +5,21 @@
 """
 from __future__ import annotations
 
-import shlex
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
-from grader import checks, submission, workspace
+from grader import checks, submission
+from grader.modules import Schedule, run_modules
 from grader.inputs import derive_seed
 from grader.outcomes import ItemResult, ModuleSummary, SubmissionResult
 from grader.references import References
 from grader.report import render_report
 from grader.results_json import to_results, write_json_atomic, write_text_atomic
 from grader.rubric import Item, Rubric
-from grader.sandbox import CallOutcome, ImportOutcome, ModuleJob, ModuleRun, Sandbox
+from grader.sandbox import ModuleRun, Sandbox
 from grader.sandbox import Limits as SandboxLimits
 
 
@@ -33,7 +32,6 @@ class Request:
     rubric: Rubric
     seed: Optional[int] = None
     only: tuple[str, ...] = ()
-    repro: str = ""
     extra: dict[str, str] = field(default_factory=dict)  # recorded in results.json's extra_data
     deadline: Optional[float] = None  # time.monotonic() after which nothing more is run
     parallel: bool = True  # modules side by side; off where memory is tight (Gradescope)
@@ -55,7 +53,6 @@ def _base(req: Request) -> tuple[list[Item], SubmissionResult]:
     name = req.path.resolve().name
     return items, SubmissionResult(name=name, rubric=req.rubric,
                                    seed=seed_of(req.rubric, req.path, req.seed), items=(),
-                                   repro=req.repro or f"grade {shlex.quote(name)}",
                                    extra=dict(req.extra))
 
 
@@ -105,16 +102,8 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     sandbox_limits = SandboxLimits(**limits)
     judge = checks.Judge(refs, sandbox_limits)
     deadline, note = _deadline(req, start)
-    with workspace.folder("sub") as tmp:
-        copy = submission.private_copy(sub, modules, tmp / "submission")
-        jobs = {m: ModuleJob(copy.root, m, mine, sandbox_limits, tuple(sorted(modules - {m})),
-                             deadline, note, judge.receiver(plans))
-                for m, mine in checks.calls_by_module(items, calls).items()}
-        runs = {m: _missing(m, j.calls, sub) for m, j in jobs.items() if not sub.has(m)}
-        present = [m for m in jobs if sub.has(m)]
-        workers = max(1, len(present)) if req.parallel else 1
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            runs.update(zip(present, pool.map(sandbox.run, [jobs[m] for m in present])))
+    schedule = Schedule(sandbox_limits, deadline, note, judge.receiver(plans), req.parallel)
+    runs, copy = run_modules(sub, checks.calls_by_module(items, calls), sandbox, schedule)
     results = tuple(_judge_safely(judge, p, runs[p.item.module]) for p in plans)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,
@@ -145,12 +134,6 @@ def _judge_safely(judge: checks.Judge, p: checks.Plan, run: ModuleRun) -> ItemRe
     except Exception:
         return ItemResult(p.item, p.seed, 0.0, len(p.trials), len(p.trials),
                           internal_error=traceback.format_exc())
-
-
-def _missing(module: str, calls: tuple, sub: submission.Submission) -> ModuleRun:
-    why = f"{module}.py was not found in the submission ({submission.found_files(sub)})"
-    return ModuleRun(module, ImportOutcome("missing", detail=why),
-                     {c.id: CallOutcome("not_run", detail=why) for c in calls})
 
 
 def _summary(run: ModuleRun) -> ModuleSummary:

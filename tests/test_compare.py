@@ -22,8 +22,20 @@ def test_a_value_mismatch_says_where_and_by_how_much():
     m = compare_arrays(got, EXP, 1e-4, 1e-6, "W_x")
     assert m.kind == "value" and m.summary == "W_x is wrong at [1, 0]"
     assert m.lines[0] == "expected 0.5, got 0.7"
-    assert "1 of 4 values" in m.lines[1] and "rtol 0.0001" in m.lines[1]
-    assert "max absolute error 0.2" in m.lines[2]
+    assert m.lines[1].startswith("expected: [[") and "(shape [2, 2])" in m.lines[1]
+    assert m.lines[2].startswith("got:      [[") and "0.7" in m.lines[2]  # small: whole
+    assert "1 of 4 values" in m.lines[3] and "rtol 0.0001" in m.lines[3]
+    assert "max absolute error 0.2" in m.lines[4]
+
+
+def test_a_large_array_shows_the_values_around_the_first_wrong_one():
+    expected = np.arange(60.0).reshape(3, 20)
+    got = expected.copy()
+    got[1, 7], got[2, 19] = 9.0, 0.0
+    lines = compare_arrays(got, expected, 1e-6, 0.0, "x").lines
+    assert lines[1] == "around the first wrong value, [1, 7]: expected[1, 5:10] = " \
+        "[25, 26, 27, 28, 29] (shape [5])"
+    assert lines[2] == "  got[1, 5:10] = [25, 26, 9, 28, 29] (shape [5])"
 
 
 @pytest.mark.parametrize("got, kind", [

@@ -92,7 +92,7 @@ def test_reproduce_command_replays_the_same_failing_trial_beside_the_full_gradin
     before = {n: (out / n).read_bytes() for n in ("results.json", "report.html")}
     seed = full["extra_data"]["seed"]
     line = by_item(full)["p2c_f"]["output"].splitlines()[-1]
-    assert line == f"Reproduce: grade bob --item p2c_f --seed {seed}"  # no path of ours
+    assert line == f"Reproduce: python check.py --item p2c_f --seed {seed}"  # the kit's
     proc, _ = run_grade(EXAMPLES / "bob", out, "--item", "p2c_f", "--seed", str(seed))
     assert {n: (out / n).read_bytes() for n in before} == before  # the full grading stays
     single = json.loads((out / "replay" / f"p2c_f-{seed}" / "results.json").read_text())

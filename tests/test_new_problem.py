@@ -15,7 +15,7 @@ def test_a_new_item_grades_right_and_wrong_answers(tmp_path):
     item = by_item(wrong)["p4_softmax"]
     assert item["score"] == 0 and item["extra_data"]["mistake"] == "softmax_over_columns"
     assert "each row is its own distribution" in item["output"]
-    assert "--rubric rubric.yaml" in item["output"]  # the reproduce line names the rubric
+    assert "Reproduce: python check.py --item p4_softmax --seed" in item["output"]
     assert "Extension: softmax" in (tmp_path / "columns" / "report.html").read_text()
 
 

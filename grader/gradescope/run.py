@@ -52,7 +52,6 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
     seed = derive_seed(rubric.sha256, digest_files(submission).hexdigest())
     with folder("gs") as out:
         result = grade(Request(submission, out, rubric, seed,
-                               repro="grade <your folder>",
                                extra={"submission_id": _submission_id(root)},
                                deadline=start + options.time_budget,
                                parallel=False),  # one sandbox at a time fits 768 MB
