@@ -21,9 +21,9 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Generator, Iterator, Optional
 
-from grader import __version__, changes, files, text
+from grader import __version__, changes, files, text, workspace
 from grader.changes import StudentChange
 from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
 from grader.results_json import to_results, write_json_atomic
@@ -182,21 +182,82 @@ def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: t
 
     pool = pebble.ProcessPool(max(1, jobs), initializer=_init_worker, initargs=args[:2],
                               context=_worker_context())
+    with workspace.folder("workers") as marks:
+        lost = yield from _results(pool, todo, args, rubric, watchdog, marks)
+    if lost:  # its task may still look in flight to pebble, until the watchdog
+        pool.stop()
+    else:
+        pool.close()
+    pool.join()
+
+
+def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: tuple,
+             rubric: Rubric, watchdog: float,
+             marks: Path) -> Generator[tuple[str, dict[str, Any], str], None, bool]:
+    """Yield each student's outcome as it comes; return whether a worker died unnoticed."""
+    lost = False
     try:
-        futures = {pool.schedule(_grade_one, (s, extra, *args[2:]), timeout=watchdog): s
-                   for s, _, extra in todo}
-        for future in concurrent.futures.as_completed(futures):
-            student = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
-                result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
-            yield result
+        futures = {pool.schedule(_grade_one, (s, extra, *args[2:], str(marks / str(i))),
+                                 timeout=watchdog): (s, marks / str(i))
+                   for i, (s, _, extra) in enumerate(todo)}
+        pending: set = set(futures)
+        dead_since: dict = {}
+        while pending:
+            done, _ = concurrent.futures.wait(pending, timeout=0.5,
+                                              return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                pending.discard(future)
+                student = futures[future][0]
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
+                    result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
+                yield result
+            for future in _dead(pending, futures, dead_since):
+                pending.discard(future)  # pebble may not notice (it lost a race): we do
+                lost = True
+                yield _lost(futures[future][0], rubric, args[2], args[3],
+                            "the worker grading this student died (killed, perhaps for memory)")
     except BaseException:  # Ctrl-C (or the consumer gone): stop at once, hand out no more
         _stop_now(pool)
         raise
-    pool.close()
-    pool.join()
+    return lost
+
+
+GRACE = 2.0  # seconds pebble gets to report a dead worker's task before we do
+
+
+def _dead(pending: set, futures: dict, dead_since: dict) -> list:
+    """The futures whose worker (named in its mark, written when the task began) has been
+    dead for GRACE seconds while pebble still has them running."""
+    now, gone = time.monotonic(), []
+    for future in pending:
+        try:
+            pid = int(futures[future][1].read_text())
+        except (OSError, ValueError):
+            continue  # not started yet
+        if _alive(pid):
+            continue
+        if now - dead_since.setdefault(future, now) >= GRACE:
+            gone.append(future)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not: it died, and waits to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc to read: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            pass
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def _stop_now(pool: Any) -> None:
@@ -268,8 +329,13 @@ def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> No
 
 
 def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
-               only: tuple[str, ...]) -> tuple[str, dict[str, Any], str]:
-    """Grade one student; `extra` (fingerprints) goes into results.json."""
+               only: tuple[str, ...], mark: str) -> tuple[str, dict[str, Any], str]:
+    """Grade one student; `extra` (fingerprints) goes into results.json. `mark` gets this
+    worker's pid, so that the pool can tell when it died with the student in hand."""
+    try:
+        Path(mark).write_text(str(os.getpid()))
+    except OSError:
+        pass
     req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra)
     try:
         result = grade(req, _WORKER["sandbox"])

@@ -3,6 +3,7 @@
 many processes it starts, and a worker that dies costs only the student it held."""
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import json
 import os
@@ -136,3 +137,33 @@ def test_a_class_survives_its_workers_being_killed(fast_rubric, tmp_path):
                            timeout=600)
     assert f"{len(lost)} graded, {len(students) - len(lost)} unchanged" in rerun.stdout
     assert leftovers() == []
+
+
+class _UnnoticingPool:
+    """A pool that, like pebble when it loses the race between a worker's death and its
+    acknowledgement, never reports the task of the worker that died."""
+
+    def __init__(self, dead_pid: int):
+        self.dead_pid = dead_pid
+
+    def schedule(self, _function, args, timeout):
+        Path(args[-1]).write_text(str(self.dead_pid))
+        return concurrent.futures.Future()  # never completes
+
+
+def test_a_worker_that_dies_unnoticed_by_the_pool_costs_its_student_only(rubric, tmp_path):
+    from grader import classroom
+
+    child = subprocess.Popen(["true"])
+    child.wait()  # reaped: its pid is that of a process that died
+    student = classroom.Student("dora", tmp_path / "dora", tmp_path / "out" / "dora",
+                                tmp_path / "out" / "dora")
+    student.path.mkdir()
+    start = time.monotonic()
+    with classroom.workspace.folder("workers") as marks:
+        got = list(classroom._results(_UnnoticingPool(child.pid), [(student, "", {})],
+                                      (None, None, None, ()), rubric, 300, marks))
+    assert time.monotonic() - start < classroom.GRACE + 3  # not the 300 s watchdog
+    (name, results, why), = got
+    assert name == "dora" and "the worker grading this student died" in why
+    assert json.loads((student.out / "results.json").read_text())["score"] == 0
