@@ -1,4 +1,5 @@
-"""`grade PATH`, `grade rubric check`, `grade explain ITEM`: a thin command line."""
+"""`grade PATH`, `grade rubric check`, `grade explain ITEM`, `grade kit`: a thin command
+line."""
 from __future__ import annotations
 
 import enum
@@ -253,6 +254,26 @@ def explain(item_id: str, rubric_path: Optional[Path], seed: Optional[int]) -> N
         _fail(ExitCode.USAGE_ERROR, f"unknown item {item_id} (the rubric has "
               f"{', '.join(i.id for i in rubric.items)})")
     click.echo(explain_item(rubric, rubric.item(item_id), seed))
+
+
+@main.command("kit")
+@click.option("--rubric", "rubric_path", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("highways-kit.zip"),
+              show_default=True, help="The zip to write.")
+def kit(rubric_path: Optional[Path], out: Path) -> None:
+    """Build the student kit: handout, skeletons and check.py, with public checks for
+    every visible item (never a reference, a mistake or a hidden item)."""
+    from grader.kit import build_kit
+    from grader.kit.public import KitError
+
+    rubric = _rubric(rubric_path)
+    try:
+        names = build_kit(rubric.path, out)
+    except KitError as exc:
+        _fail(ExitCode.BAD_RUBRIC, str(exc))
+    top = [n.split("/", 1)[1] for n in names if n.count("/") == 1]
+    click.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB): {', '.join(top)}, and "
+               "_kit/ (public checks, the grader's modules check.py uses)")
 
 
 if __name__ == "__main__":

@@ -119,16 +119,18 @@ def kit_command(item_id: str, seed: int) -> str:
     return f"python check.py --item {item_id} --seed {seed}"
 
 
-def table(result: SubmissionResult, mark: Any = None) -> list[str]:
-    """For a terminal, as `grade` and the kit's check.py print it: the summary line and
-    one line per item (mark, id, points, verdict), what the student's code said made safe
-    (text.terminal); `mark(passed)` may colour the mark."""
+def table(result: SubmissionResult, mark: Any = None, summary: str = "",
+          points: bool = True) -> list[str]:
+    """For a terminal, as `grade` and the kit's check.py print it: the summary line (or
+    `summary`) and one line per item (mark, id, points unless not `points`, verdict),
+    what the student's code said made safe (text.terminal); `mark(passed)` may colour
+    the mark."""
     mark = mark or (lambda passed: "ok  " if passed else "FAIL")
     width = max((len(r.item.id) for r in result.items), default=4)
-    lines = [text.terminal(line) for line in (summary_line(result), *result.notes)]
+    lines = [text.terminal(line) for line in (summary or summary_line(result), *result.notes)]
     for r in result.items:
-        points = f"{r.score:g}/{r.item.points:g}"
-        lines.append(f"  {mark(r.passed)} {r.item.id:<{width}}  {points:>7}  "
+        score = f"  {f'{r.score:g}/{r.item.points:g}':>7}" if points else ""
+        lines.append(f"  {mark(r.passed)} {r.item.id:<{width}}{score}  "
                      f"{text.terminal(r.verdict)}")
     return lines
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", "node_modules"}
+# not the student's own: tools' litter, and the student kit's engine (_kit, when a student
+# hands in the kit's folder with their files in it)
+IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", "node_modules", "_kit"}
 MAX_ENTRIES = 20_000  # entries looked at in one submission, however many it holds
 MAX_DEPTH = 16
 DIGEST_WHOLE = 16 << 20  # files up to this size are digested whole; larger ones by their start

@@ -144,3 +144,23 @@ def test_item_titles_show_their_math(browser, reports):
     assert "$" not in page.locator("#item-p3c h2").inner_text()
     assert page.locator("#summary math").count() >= 3
     page.close()
+
+
+@pytest.mark.parametrize("width", [1100, 390])
+def test_the_kit_handout_loads_clean_with_its_math_and_fits(browser, tmp_path, width):
+    import zipfile
+
+    from grader.kit import build_kit
+
+    build_kit(ROOT / "rubrics" / "highways.yaml", tmp_path / "kit.zip")
+    with zipfile.ZipFile(tmp_path / "kit.zip") as zf:
+        zf.extractall(tmp_path)
+    page, problems = _open(browser, tmp_path / "highways-kit" / "handout.html", width)
+    assert problems == []
+    assert page.locator("h1").inner_text().startswith("Highways")
+    assert page.locator("math").count() > 30
+    assert page.locator("h2", has_text="the student kit").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"kit-handout-{width}.png"), full_page=False)
+    page.close()

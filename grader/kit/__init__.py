@@ -1,0 +1,15 @@
+"""The student kit: the handout, skeleton files and `check.py`, which runs a student's
+files on public checks and replays graded trials with the grader's own modules.
+
+`grade kit` builds it (grader/kit/build.py); the kit carries grader/kit/check.py and the
+part of the engine it imports, never this package's builder or any reference."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def build_kit(rubric_path: Path, out: Path) -> list[str]:
+    """Write the kit's zip to `out`; return the names it holds."""
+    from grader.kit.build import build_kit as build
+
+    return build(rubric_path, out)

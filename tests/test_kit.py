@@ -1,0 +1,295 @@
+"""The student kit (issue 12): built by `grade kit`, it holds no secret, a correct submission
+passes every public check, every declared mistake fails its own, replays rebuild exactly
+the graded inputs, and it runs on a machine with only numpy."""
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import EXAMPLES, GRADE, ROOT, RUBRIC, by_item, run_grade
+
+from grader import checks
+from grader.kit.check import Kit, check
+from grader.plaintext import to_plain
+from grader.references import References
+from grader.rubric import load_rubric
+from grader.selftest import TrustedSandbox
+
+HIDDEN = ("p3d", "p2c_d")  # made hidden in a copy of the rubric, to see that nothing of them leaks
+
+
+def _build(rubric: Path, out: Path) -> Path:
+    proc = subprocess.run([*GRADE, "kit", "--rubric", str(rubric), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert f"wrote {out}" in proc.stdout
+    return out
+
+
+def _unpack(zip_path: Path, into: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(into)
+    (folder,) = into.iterdir()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def kit_zip(tmp_path_factory) -> Path:
+    return _build(RUBRIC, tmp_path_factory.mktemp("kit") / "highways-kit.zip")
+
+
+@pytest.fixture(scope="module")
+def kit_dir(kit_zip, tmp_path_factory) -> Path:
+    return _unpack(kit_zip, tmp_path_factory.mktemp("unpacked"))
+
+
+@pytest.fixture(scope="module")
+def hidden_rubric(tmp_path_factory) -> Path:
+    data = yaml.safe_load(RUBRIC.read_text())
+    data["reference"] = str(ROOT / "reference")
+    data["handout"] = str(ROOT / "docs" / "handout.md")
+    for item in data["items"]:
+        if item["id"] in HIDDEN:
+            item["visibility"] = "hidden"
+    path = tmp_path_factory.mktemp("hidden") / "hidden.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def hidden_kit(hidden_rubric, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("hidden-kit")
+    return _unpack(_build(hidden_rubric, out / "kit.zip"), out / "unpacked")
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".npz"}
+
+
+def _kit(folder: Path) -> Kit:
+    return Kit.load(folder / "_kit" / "public.json")
+
+
+# ------------------------------------------------------------------ what it holds
+
+def test_the_kit_holds_the_handout_skeletons_checker_and_engine(kit_dir):
+    names = {p.relative_to(kit_dir).as_posix() for p in kit_dir.rglob("*") if p.is_file()}
+    assert {"README.md", "handout.md", "handout.html", "check.py", "problem1.py", "problem2.py",
+            "problem3.py", "_kit/public.json", "_kit/public.npz",
+            "_kit/grader/kit/check.py", "_kit/grader/compare.py", "_kit/grader/inputs.py",
+            "_kit/grader/feedback.py", "_kit/grader/sandbox/child.py"} <= names
+    # the engine's own modules, byte for byte: one code path with the grader
+    for name in names:
+        if name.startswith("_kit/grader/"):
+            assert (kit_dir / name).read_bytes() == (ROOT / name[len("_kit/"):]).read_bytes()
+    for builder_only in ("rubric.py", "references.py", "pipeline.py", "selftest.py",
+                         "kit/build.py", "kit/public.py", "markdown.py"):
+        assert f"_kit/grader/{builder_only}" not in names
+    handout = (kit_dir / "handout.html").read_text()
+    assert not re.search(r'<script|<link|\bsrc=|href="(?!#)', handout)  # self-contained
+    assert "<math" in handout
+
+
+def test_skeletons_have_every_function_raising_not_implemented(kit_dir, rubric):
+    for module in ("problem1", "problem2", "problem3"):
+        tree = ast.parse((kit_dir / f"{module}.py").read_text())
+        functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+        for item in rubric.items:
+            if item.module != module:
+                continue
+            if item.kind == "constant":
+                assert re.search(rf"^{item.attr} = None", (kit_dir / f"{module}.py").read_text(),
+                                 re.M)
+                continue
+            fn = functions[item.attr]
+            assert [a.arg for a in fn.args.args] == list(item.arg_names)
+            assert ast.get_docstring(fn) and "Args:" in ast.get_docstring(fn)
+            assert isinstance(fn.body[-1], ast.Raise)
+    doc = ast.get_docstring(next(f for f in ast.parse((kit_dir / "problem2.py").read_text()).body
+                                 if isinstance(f, ast.FunctionDef) and f.name == "ugrnn_forward"))
+    assert "x: array of shape [B, d_x]" in doc and "Returns: the tuple (h_next, f, d)." in doc
+
+
+def test_the_kit_is_byte_reproducible(kit_zip, tmp_path):
+    again = _build(RUBRIC, tmp_path / "again.zip")
+    assert again.read_bytes() == kit_zip.read_bytes()
+
+
+def test_no_reference_no_mistake_no_hidden_item_no_rubric_internals(hidden_kit, hidden_rubric):
+    texts = _texts(hidden_kit)
+    everything = "\n".join(texts.values())
+    # reference source: no file of it, and no line of any reference function's body
+    reference = ROOT / "reference"
+    for path in reference.glob("*.py"):
+        assert path.read_text() not in texts.values()
+        tree = ast.parse(path.read_text())
+        for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+            body = fn.body[1:] if ast.get_docstring(fn) else fn.body
+            for stmt in body:
+                line = ast.unparse(stmt).splitlines()[0]
+                if len(line) >= 20:
+                    assert line not in everything, (path.name, fn.name, line)
+            if path.name == "mistakes.py":
+                assert fn.name not in everything  # not even a mistake's name
+    assert "mistakes." not in everything and not any(n.endswith((".yaml", ".yml")) for n in texts)
+    rubric = load_rubric(hidden_rubric)
+    meta = json.loads(texts["_kit/public.json"])
+    # hidden items: no id, no title, no trial, no array
+    for item in rubric.items:
+        if item.visibility != "hidden":
+            continue
+        for secret in (item.id, item.title, to_plain(item.title)):
+            assert secret not in everything, secret
+        assert item.id not in meta["trials"]
+    with np.load(hidden_kit / "_kit" / "public.npz") as npz:
+        keys = npz.files
+    assert keys and not any(k.split("/")[0] in HIDDEN for k in keys)
+    assert meta["hidden"] == len(HIDDEN)
+    # every stored answer under an opaque name; no constant's answer
+    for item in meta["items"]:
+        assert item["expected"] is None
+        names = [item["reference"], *item["alternatives"], *(m["reference"] for m in item["mistakes"])]
+        assert all(re.fullmatch(rf"{item['id']}\.(accepted|mistake)\d+", n) for n in names if n)
+    assert "hidden (graded, never shown here)" in _kit(hidden_kit).coverage()
+    # a function only a hidden item checks keeps its signature, not what the item says of it
+    doc = ast.get_docstring(next(f for f in ast.parse(texts["problem3.py"]).body
+                                 if isinstance(f, ast.FunctionDef) and f.name == "grad_variance"))
+    assert doc.startswith("See the handout.")
+
+
+# ------------------------------------------------------------------ public checks
+
+def _answers(rubric, refs, **replace):
+    answers = {i.id: refs.get(i.reference) for i in rubric.items if i.kind != "constant"}
+    return {**answers, **replace}
+
+
+def test_right_answers_pass_every_public_check(kit_dir, rubric):
+    kit, refs = _kit(kit_dir), References(rubric.reference_dir)
+    items = {i.id: i for i in rubric.items}
+    result = check(EXAMPLES / "alice", kit, TrustedSandbox(_answers(rubric, refs), items))
+    assert [r.item.id for r in result.items if not r.passed] == []
+    for item in rubric.items:  # and each accepted alternative
+        for alternative in item.alternatives:
+            result = check(EXAMPLES / "alice", kit, TrustedSandbox(
+                _answers(rubric, refs, **{item.id: refs.get(alternative)}), items))
+            assert all(r.passed for r in result.items), (item.id, alternative)
+
+
+def test_every_declared_mistake_fails_its_public_check_and_is_named(kit_dir, rubric):
+    kit, refs = _kit(kit_dir), References(rubric.reference_dir)
+    items = {i.id: i for i in rubric.items}
+    for item in rubric.items:
+        for mistake in item.mistakes:
+            result = check(EXAMPLES / "alice", kit, TrustedSandbox(
+                _answers(rubric, refs, **{item.id: refs.get(mistake.reference)}), items))
+            mine = next(r for r in result.items if r.item.id == item.id)
+            assert not mine.passed, mistake.reference
+            if mine.diagnosis is not None:  # a mistake that raises has nothing to name
+                assert mine.diagnosis.message == to_plain(mistake.message), mistake.reference
+
+
+def test_a_replay_draws_the_graded_inputs(kit_dir, rubric):
+    kit = _kit(kit_dir)
+    for item in rubric.items:
+        if item.kind == "constant":
+            continue
+        for seed in (0, 12345, 2**31 - 1):
+            (graded,), _ = checks.plan([item], seed)
+            (replayed,), _ = checks.plan([kit.item(item.id)], seed)
+            assert len(graded.trials) == len(replayed.trials)
+            for g, r in zip(graded.trials, replayed.trials):
+                assert list(g.values) == list(r.values)
+                for name in g.values:
+                    assert np.array_equal(g.values[name], r.values[name]), (item.id, name)
+
+
+def test_the_coverage_says_what_is_and_is_not_checked(kit_dir):
+    text = _kit(kit_dir).coverage()
+    assert text.startswith("Public checks: 12 items, 3 trials each. Your submission is graded "
+                           "on 12 new random trials per item.")
+    assert "RELU_VARIANCE_CHANGE, ACTIVATION_LIMIT_WELL_DEFINED" in text
+
+
+# ------------------------------------------------------------------ as a student runs it
+
+@pytest.fixture(scope="module")
+def numpy_only(tmp_path_factory) -> Path:
+    """A fresh venv holding numpy alone (Python 3.10 when the machine has it)."""
+    pythons = sorted(Path("/root/.pyenv/versions").glob("3.10*/bin/python3.10"))
+    base = str(pythons[0]) if pythons else shutil.which("python3.10") or sys.executable
+    venv = tmp_path_factory.mktemp("venv") / "numpy-only"
+    subprocess.run([base, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "numpy"], check=True,
+                   timeout=600, capture_output=True)
+    python = venv / "bin" / "python"
+    listed = subprocess.run([str(python), "-m", "pip", "list", "--format=json"],
+                            capture_output=True, text=True, check=True).stdout
+    assert {p["name"] for p in json.loads(listed)} <= {"numpy", "pip", "setuptools", "wheel"}
+    return python
+
+
+def _student_kit(kit_zip: Path, tmp_path: Path, files_from: Path) -> Path:
+    """The kit unpacked as a student would, their files written into the skeletons."""
+    folder = _unpack(kit_zip, tmp_path / "student")
+    for path in files_from.iterdir():
+        if path.is_file():
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.mark.slow
+def test_a_student_with_only_numpy_checks_and_replays(kit_zip, numpy_only, tmp_path):
+    alice = _student_kit(kit_zip, tmp_path / "a", EXAMPLES / "alice")
+    run = subprocess.run([str(numpy_only), "check.py"], cwd=alice, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "highways-kit: 14 of 14 items pass the public checks" in run.stdout
+    assert run.stdout.startswith("Public checks: 12 items, 3 trials each.")
+
+    bob = _student_kit(kit_zip, tmp_path / "b", EXAMPLES / "bob")
+    run = subprocess.run([str(numpy_only), "check.py"], cwd=bob, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 1, run.stderr
+    assert re.search(r"FAIL p1a +failed: the return value is wrong \(likely: You returned "
+                     r"the standard deviation\)", run.stdout)
+    assert "Likely mistake: You overwrote the gradient instead of adding to it" in run.stdout
+    # the grader's own feedback for bob names a trial; the kit replays exactly it
+    _, results = run_grade(EXAMPLES / "bob", tmp_path / "graded")
+    output = by_item(results)["p2c_f"]["output"]
+    command = re.search(r"python check\.py --item p2c_f --seed (\d+)", output)
+    assert command, output
+    seed = int(command.group(1))
+    run = subprocess.run([str(numpy_only), "check.py", "--item", "p2c_f", "--seed", str(seed)],
+                         cwd=bob, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "trial 1 of 12 (an edge case):" in run.stdout and "f_grad after the call" in run.stdout
+    rubric = load_rubric(RUBRIC)
+    (plan,), _ = checks.plan([rubric.item("p2c_f")], seed)
+    with np.load(bob / f"replay-p2c_f-{seed}.npz") as saved:
+        for trial in plan.trials:
+            for name, value in trial.values.items():
+                assert np.array_equal(saved[f"trial{trial.index + 1}/{name}"], value)
+            # bob overwrites the grads: what comes back is the increment alone
+            assert saved[f"trial{trial.index + 1}/f_grad_after"].shape == \
+                trial.values["f_grad"].shape
+
+
+@pytest.mark.slow
+def test_the_kit_reports_a_missing_torch_plainly(kit_zip, numpy_only, tmp_path):
+    folder = _student_kit(kit_zip, tmp_path, ROOT / "tests" / "corpus" / "c_torch_add_inplace")
+    run = subprocess.run([str(numpy_only), "check.py"], cwd=folder, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 1
+    assert "No module named 'torch'" in run.stdout
