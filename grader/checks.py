@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
-from grader import compare
+from grader import compare, diagnose
 from grader.compare import Mismatch
 from grader.inputs import Trial, derive_seed, draw_trials
 from grader.outcomes import ItemResult, TrialFailure
@@ -130,10 +130,61 @@ class Judge:
                     self._trial(p.item, t, o, run.imported) for t, o in zip(p.trials, outcomes)]
         failed = [v for v in verdicts if v is not None]
         diagnosis = self._diagnose(p, outcomes, failed) if failed else None
+        explained = self._explain(p, outcomes, verdicts) if failed and diagnosis is None \
+            and not any(f.kind in _MODULE_LEVEL for f in failed) else ()
         return ItemResult(
             item=p.item, seed=p.seed, score=0.0 if failed else p.item.points,
             trials=len(p.trials), failed=len(failed), failure=failed[0] if failed else None,
-            diagnosis=diagnosis, duration=sum(o.duration for o in outcomes))
+            diagnosis=diagnosis, explanations=explained,
+            duration=sum(o.duration for o in outcomes))
+
+    def _explain(self, p: Plan, outcomes: list[CallOutcome],
+                 verdicts: list[Optional[TrialFailure]]) -> tuple[diagnose.Explanation, ...]:
+        """What the generic diagnosis makes of a failure no declared mistake explains."""
+        item = p.item
+        if item.kind == "constant" or item.reference is None:
+            return ()
+        found: tuple[diagnose.Explanation, ...] = ()
+        for name in (item.reference, *item.alternatives):  # against each accepted answer
+            reference = self.refs.get(name)
+            cases = [diagnose.Case(t, v is not None, self._parts(item, t, o, v, reference))
+                     for t, o, v in zip(p.trials, outcomes, verdicts)]
+            again = lambda item, trial, values, ref=reference: run_reference(  # noqa: E731
+                item, Trial(trial.index, values, trial.edge), ref)
+            try:
+                these = diagnose.explain(item, cases, again)
+            except Exception:  # noqa: BLE001 - a diagnosis is a help, never a reason to fail
+                continue
+            if these and these[0].kind != "inputs" and these[0].exact:
+                return these
+            if not found or (these and these[0].kind != "inputs" and found[0].kind == "inputs"):
+                found = these
+        return found
+
+    def _parts(self, item: Item, trial: Trial, outcome: CallOutcome,
+               verdict: Optional[TrialFailure], reference: Callable[..., Any]
+               ) -> Optional[tuple[diagnose.Part, ...]]:
+        """The compared outputs of one trial, expected and got, for the diagnosis."""
+        if outcome.status != "ok" or outcome.judged is not None or (
+                verdict is not None and verdict.kind not in _HAS_OUTPUT):
+            return None
+        try:
+            expected = expected_value(item, trial, reference)
+            if item.kind == "inplace":
+                got = dict(zip(item.arg_names, outcome.args_after or ()))
+                return tuple(diagnose.Part(n, expected[n], _numbers(got.get(n)),
+                                           np.asarray(trial.values[n], dtype=np.float64))
+                             for n in item.compare)
+            if item.outputs:
+                values = outcome.value if isinstance(outcome.value, list) and len(
+                    outcome.value) == len(item.outputs) else None
+                if values is None:
+                    return None
+                return tuple(diagnose.Part(n, e, _numbers(g))
+                             for n, e, g in zip(item.outputs, expected, values))
+            return (diagnose.Part("answer", expected, _numbers(outcome.value)),)
+        except Exception:  # noqa: BLE001 - nothing to look at
+            return None
 
     def _trial(self, item: Item, trial: Trial, outcome: CallOutcome,
                imported: ImportOutcome) -> Optional[TrialFailure]:
@@ -211,6 +262,19 @@ class Judge:
 
 
 _NO_OUTPUT = {"import", "missing_file", "missing", "timeout", "crashed", "not_run", "skipped"}
+_MODULE_LEVEL = {"import", "missing_file", "missing", "not_run", "skipped"}
+_HAS_OUTPUT = {"value", "shape", "nonfinite"}  # failures whose output the diagnosis can use
+
+
+def _numbers(value: Any) -> Optional[np.ndarray]:
+    """A student's output as float64 numbers, or None (a string, None, ragged lists)."""
+    if value is None or isinstance(value, (str, bytes, bool)):
+        return None
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return array
 
 
 def _usable(item: Item, outcome: CallOutcome) -> bool:

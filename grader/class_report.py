@@ -55,13 +55,19 @@ def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
             continue
         failed = [t["extra_data"] for t in tests if t["status"] != "passed"]
         mistakes = collections.Counter(e["mistake"] for e in failed if e.get("mistake"))
+        undeclared = collections.Counter(e["explanation"] for e in failed
+                                         if not e.get("mistake") and e.get("explanation"))
         kinds = collections.Counter(FAILURES.get(e.get("failure_kind") or "", "something else")
-                                    for e in failed if not e.get("mistake"))
+                                    for e in failed if not e.get("mistake")
+                                    and not e.get("explanation"))
         messages = {m.id: first_sentence(m.message) for m in item.mistakes}
+        named = [(messages.get(m, m), m, n) for m, n in mistakes.most_common(5)]
+        named += [(gist, "not declared in the rubric: the grader's own diagnosis", n)
+                  for gist, n in undeclared.most_common(5)]
+        named.sort(key=lambda entry: -entry[2])
         stats.append(ItemStats(item.id, item.title, item.points,
                                sum(t["status"] == "passed" for t in tests), len(tests),
-                               [(messages.get(m, m), m, n) for m, n in mistakes.most_common(5)],
-                               kinds.most_common(5)))
+                               named[:5], kinds.most_common(5)))
     return stats
 
 

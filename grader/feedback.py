@@ -26,6 +26,7 @@ class Feedback:
     failure: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     diagnosis: str = ""
+    explanations: tuple[str, ...] = ()  # the generic diagnosis (grader/diagnose.py)
     traceback: str = ""
     hint: str = ""
     repro: str = ""
@@ -41,6 +42,7 @@ class Feedback:
         parts += list(self.failure)
         if self.diagnosis:
             parts.append(f"Likely mistake: {self.diagnosis}")
+        parts += [f"Diagnosis: {e}" for e in self.explanations]
         if self.traceback:
             parts.append("Traceback (your files only):\n" + self.traceback)
         if self.hint:
@@ -60,6 +62,7 @@ class Feedback:
             parts.append(md_block("\n".join(self.failure)))
         if self.diagnosis:
             parts.append(f"**Likely mistake:** {_gradescope_math(self.diagnosis)}")
+        parts += [f"**Diagnosis:** {_gradescope_math(e)}" for e in self.explanations]
         if self.traceback:
             parts.append("Traceback (your files only):\n\n" + md_block(self.traceback))
         if self.hint:
@@ -107,6 +110,7 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
         params=tuple(f"{k} = {v}" for k, v in failure.params.items())
         if failure and not whole_module else (),
         diagnosis=result.diagnosis.message.strip() if result.diagnosis else "",
+        explanations=tuple(e.text() for e in result.explanations),
         traceback=failure.traceback if failure else "",
         hint=item.hint.strip(),
         repro=kit_command(item.id, sub.seed) if item.kind != "constant" and sub.seed is not None

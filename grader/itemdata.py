@@ -61,6 +61,7 @@ class ItemData:
     timeout: float = 10.0
     mistakes: tuple[MistakeData, ...] = ()
     hint: str = ""
+    diagnose: Any = True  # True, False or {check: setting} (see grader/diagnose.py)
 
     @property
     def module(self) -> str:
@@ -99,5 +100,8 @@ def item_to_data(item: Any, **override: Any) -> dict[str, Any]:
                              if getattr(spec, k) not in (None, False)}
                       for name, spec in item.inputs.items()}
     data["mistakes"] = [{"reference": m.reference, "message": m.message} for m in item.mistakes]
+    if not isinstance(item.diagnose, bool):  # the rubric's model: its fields as data
+        data["diagnose"] = {k: list(v) if isinstance(v, tuple) else v
+                            for k, v in vars(item.diagnose).items()}
     data.update(override)
     return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}

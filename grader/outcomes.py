@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from grader.plaintext import first_sentence
 
 if TYPE_CHECKING:  # the student kit uses these results without the rubric's models
+    from grader.diagnose import Explanation
     from grader.rubric import Item, Mistake, Rubric
 
 
@@ -33,6 +34,7 @@ class ItemResult:
     failed: int
     failure: Optional[TrialFailure] = None
     diagnosis: Optional[Mistake] = None
+    explanations: tuple[Explanation, ...] = ()  # the generic diagnosis, when none declared fits
     duration: float = 0.0
     internal_error: str = ""
 
@@ -48,8 +50,10 @@ class ItemResult:
         if self.passed:
             return "passed" if self.item.kind == "constant" else f"passed {self.trials} trials"
         verdict = f"failed: {self.failure.summary}" if self.failure else "failed"
-        return verdict + (f" (likely: {first_sentence(self.diagnosis.message)})"
-                          if self.diagnosis else "")
+        if self.diagnosis:
+            return verdict + f" (likely: {first_sentence(self.diagnosis.message)})"
+        value = [e for e in self.explanations if e.kind != "inputs"]
+        return verdict + (f" (likely: {first_sentence(value[0].message)})" if value else "")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from grader import __version__
 from grader.feedback import item_feedback, summary_line
-from grader.plaintext import to_plain
+from grader.plaintext import first_sentence, to_plain
 from grader.outcomes import SubmissionResult
 from grader.text import deep_visible, md_code
 
@@ -57,6 +57,8 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
             "failed_trials": r.failed,
             "failure_kind": failure.kind if failure else None,
             "mistake": r.diagnosis.id if r.diagnosis else None,
+            "explained": [e.kind for e in r.explanations],
+            **_explanation(r),
             "duration": round(r.duration, 4),
             **({"internal_error": r.internal_error} if r.internal_error else {}),
         },
@@ -113,3 +115,9 @@ def write_text_atomic(text: str, path: Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _explanation(r: Any) -> dict[str, str]:
+    """The gist of the generic diagnosis's value explanation, for the class page."""
+    value = [e for e in r.explanations if e.kind != "inputs"]
+    return {"explanation": first_sentence(value[0].message)} if value else {}

@@ -73,6 +73,24 @@ class Mistake(_Frozen):
         return self.reference.rsplit(".", 1)[-1]
 
 
+class Diagnose(_Frozen):
+    """Which explanations of undeclared mistakes an item tries (grader/diagnose.py): each
+    on unless set to false; `shift` may list the integer arguments to shift by one."""
+
+    ratio: bool = Field(True, description="a constant factor, named or made of the inputs")
+    offset: bool = Field(True, description="the right answer plus a constant or an input")
+    shift: Union[bool, tuple[str, ...]] = Field(True, description="the right answer for an "
+                                                "integer argument off by one")
+    rearranged: bool = Field(True, description="axes transposed, reversed, summed; outputs "
+                             "swapped; an input returned; only the first row right")
+    activation: bool = Field(True, description="another activation of the right "
+                             "pre-activation")
+    inplace: bool = Field(True, description="grads untouched, overwritten, or with the "
+                          "wrong sign or scale")
+    close: bool = Field(True, description="right to a few significant digits only")
+    inputs: bool = Field(True, description="which inputs fail")
+
+
 class Item(_Frozen):
     """One graded rubric item."""
 
@@ -101,6 +119,8 @@ class Item(_Frozen):
     timeout: float = Field(10.0, gt=0, le=600)
     mistakes: tuple[Mistake, ...] = ()
     hint: str = Field("", description="shown with every failure of this item")
+    diagnose: Union[bool, Diagnose] = Field(True, description="explanations tried when no "
+                                            "declared mistake matches (false: none)")
 
     @property
     def module(self) -> str:
