@@ -40,3 +40,12 @@ def test_worked_example_adds_a_problem_without_engine_code(tmp_path):
                    cwd=tmp_path, capture_output=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     test = json.loads((tmp_path / "out2" / "results.json").read_text())["tests"][0]
     assert test["score"] == 0 and test["extra_data"]["mistake"] == "leaky_relu_swapped"
+    (wrong / "problem4.py").write_text(files["submission/problem4.py"].replace(
+        "return np.maximum(z, 0) + alpha * np.minimum(z, 0)",
+        "return 2 * np.where(z > 0, z, alpha * z)"))
+    subprocess.run([*GRADE, "wrong", "--rubric", "rubrics/leaky.yaml", "--out", "out3"],
+                   cwd=tmp_path, capture_output=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    test = json.loads((tmp_path / "out3" / "results.json").read_text())["tests"][0]
+    assert test["score"] == 0 and test["extra_data"]["mistake"] is None
+    assert "Diagnosis: Your answer is twice the right one: a factor 2 too many. This holds on " \
+        "every failing trial (10 of 10)." in test["output"]
