@@ -224,12 +224,24 @@ def rubric_group() -> None:
 @click.option("--seeds", type=click.IntRange(min=5), default=40, show_default=True,
               help="Seeds each declared mistake is tried on.")
 @click.option("--verbose", "-v", is_flag=True, help="Also list what passed.")
-def rubric_check(file: Path, seeds: int, verbose: bool) -> None:
+@click.option("--mutants", is_flag=True, help="Also mutate every reference and report, per "
+              "item, the mutants killed, diagnosed and surviving.")
+def rubric_check(file: Path, seeds: int, verbose: bool, mutants: bool) -> None:
     """Validate FILE, then self-test it: references score full marks (also in float32),
     every declared mistake loses its item, and few slip through."""
     from grader.rubric_check import check
 
     report = check(file, seeds)
+    if mutants and not report.errors:
+        from grader import mutants as mutation
+        from grader.references import References
+
+        rubric = load_rubric(file)
+        powers = mutation.power(rubric, References(rubric.reference_dir))
+        for line in mutation.summary(powers, verbose):
+            click.echo(line)
+        report.warnings += [f"{file}: {p.item}: a mutant survives: {m.describe()}"
+                            for p in powers for m in p.survived]
     for line in report.errors:
         click.echo(click.style("error: ", fg="red") + line)
     for line in report.warnings:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
@@ -34,8 +34,8 @@ if TYPE_CHECKING:  # the student kit carries this module without the rubric's mo
     from grader.inputs import Trial
     from grader.rubric import Item
 
-CHECKS = ("ratio", "offset", "shift", "rearranged", "activation", "inplace", "close",
-          "inputs")
+CHECKS = ("ratio", "offset", "shift", "substitute", "rearranged", "activation", "inplace",
+          "close", "inputs")
 MAX_ELEMENTS = 1 << 16  # larger outputs are not rearranged (permutations cost a copy each)
 
 
@@ -129,9 +129,13 @@ def _attempts(item: Item, opts: dict[str, Any],
                   for p in _shiftable(item, opts["shift"]) for d in (-1, 1)]
     if opts["offset"] and item.kind != "inplace":
         found.append(("offset", partial(_offset, item)))
+    if opts["substitute"] and reference is not None:
+        found += [("substitute", partial(_substituted, item, reference=reference, change=c))
+                  for c in _substitutions(item)]
     if opts["rearranged"]:
         found += [("rearranged", partial(f, item)) for f in (
-            _swapped_outputs, _permuted, _reversed, _reduced, _an_input, _first_only)]
+            _swapped_outputs, _permuted, _reversed, _reduced, _an_input, _first_only,
+            _complement, _off_by_one_shape, _part_offset)]
     if opts["activation"] and item.kind != "inplace":
         found.append(("activation", partial(_activation, item)))
     if opts["close"]:
@@ -163,6 +167,14 @@ def _candidates(item: Item, cases: list[Case], opts: dict[str, Any],
         yield _ratio(item, cases, increment=True)
     if opts["ratio"] and item.kind != "inplace":
         yield _ratio(item, cases)
+        if item.outputs and len(item.outputs) > 1:  # one part of a tuple off by a factor
+            for name in item.outputs:
+                alone = [replace(c, parts=tuple(p for p in c.parts if p.name == name))
+                         for c in cases if c.parts is not None]
+                found = _ratio(item, alone)
+                if found is not None:
+                    yield replace(found, message=found.message.replace(
+                        "Your answer", f"Your {name}", 1), failing=len(cases))
     for kind, attempt in _attempts(item, opts, reference):
         yield _per_trial(kind, attempt, cases)
     if opts["close"]:
@@ -322,6 +334,8 @@ def _input_factors(trial: Trial) -> Iterator[tuple[str, Callable[[Trial], float]
         yield f"1/({n} - 1)", of(lambda p: 1 / (p - 1), name)
         yield f"({n} + 1)", of(lambda p: p + 1, name)
         yield f"1/({n} + 1)", of(lambda p: 1 / (p + 1), name)
+        yield f"{n}/2", of(lambda p: p / 2, name)
+        yield f"2/{n}", of(lambda p: 2 / p, name)
     for a, b in itertools.combinations(ints, 2):
         na, nb = _math_name(a), _math_name(b)
         yield f"{na} {nb}", of(lambda u, w: u * w, a, b)
@@ -385,10 +399,7 @@ def _shiftable(item: Item, setting: Any) -> list[str]:
     of another shape, not of a formula)."""
     if isinstance(setting, (list, tuple)):
         return [p for p in setting if p in item.inputs]
-    dims: set[str] = set()
-    for spec in item.inputs.values():
-        for d in spec.array or ():
-            dims |= _names_in(d)
+    dims = _dims(item)
     return [name for name, spec in item.inputs.items() if spec.int_ is not None
             and name in item.arg_names and name not in dims]
 
@@ -413,6 +424,85 @@ def _shifted(item: Item, case: Case, *, reference: Callable[..., Any], param: st
     sign = "-" if delta < 0 else "+"
     return (f"Your answer is the right one for ${n} {sign} 1$ in place of ${n}$: an exponent, "
             "a count or a range off by one?")
+
+
+Change = tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]  # (words, new inputs)
+
+
+def _substitutions(item: Item) -> list[Change]:
+    """Inputs changed the way formulas go wrong: a sign, a factor, a reciprocal, a term set
+    to zero (one or two of them), 1 - x or x ± 1 for x, a transpose, two inputs of the same
+    kind swapped, a scalar times a factor made of the integer inputs. Never the arguments
+    an in-place item updates; integers only by sign, factor 2 or zero (shift does ± 1)."""
+    changes: list[Change] = []
+    names = [n for n in item.arg_names if n not in item.mutable and n in item.inputs]
+    dims = _dims(item)
+    floats = [n for n in names if item.inputs[n].int_ is None]
+    ints = [n for n in names if item.inputs[n].int_ is not None and n not in dims]
+
+    def put(name: str, f: Callable[[Any], Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        return lambda values: {**values, name: f(values[name])}
+
+    for n in floats:
+        changes += [(f"`{n}` replaced by `-{n}`", put(n, lambda v: -v)),
+                    (f"`{n}` replaced by `2 * {n}`", put(n, lambda v: 2 * v)),
+                    (f"`{n}` replaced by `{n} / 2`", put(n, lambda v: v / 2)),
+                    (f"`{n}` left out (taken as 0)", put(n, lambda v: v * 0)),
+                    (f"`{n}` replaced by `1 / {n}`", put(n, lambda v: 1 / v)),
+                    (f"`{n}` replaced by `1 - {n}`", put(n, lambda v: 1 - v)),
+                    (f"`{n}` replaced by `{n} - 1`", put(n, lambda v: v - 1)),
+                    (f"`{n}` replaced by `{n} + 1`", put(n, lambda v: v + 1)),
+                    (f"`{n}` replaced by `{n} + 1/2`", put(n, lambda v: v + 0.5)),
+                    (f"`{n}` replaced by `{n} - 1/2`", put(n, lambda v: v - 0.5)),
+                    (f"`{n}` replaced by `{n}` squared", put(n, lambda v: v * v))]
+        if item.inputs[n].array is not None and len(item.inputs[n].array) == 2:
+            changes.append((f"`{n}` transposed", put(n, lambda v: v.T if v.shape[0] ==
+                                                     v.shape[1] else None)))
+    for n in ints:
+        changes += [(f"`{n}` replaced by `-{n}`", put(n, lambda v: -v)),
+                    (f"`{n}` left out (taken as 0)", put(n, lambda v: 0)),
+                    (f"`{n}` replaced by `2 * {n}`", put(n, lambda v: 2 * v))]
+    for a, b in itertools.combinations(floats, 2):
+        changes.append((f"`{a}` and `{b}` left out (taken as 0)",
+                        lambda values, a=a, b=b: {**values, a: values[a] * 0, b: values[b] * 0}))
+        if (item.inputs[a].array is None) == (item.inputs[b].array is None):
+            changes.append((f"`{a}` and `{b}` swapped",
+                            lambda values, a=a, b=b: {**values, a: values[b], b: values[a]}))
+    for n in (f for f in floats if item.inputs[f].array is None):  # sigma_w times N, ...
+        changes += [(f"`{n}` multiplied by ${expression}$",
+                     lambda values, n=n, of=of: {**values, n: values[n] * of(_AsTrial(values))})
+                    for expression, of in _input_factors(_AsTrial(_example(item)))]
+    return changes
+
+
+class _AsTrial:
+    def __init__(self, values: dict[str, Any]):
+        self.values = values
+
+
+def _example(item: Item) -> dict[str, Any]:
+    """Integer inputs with placeholder values: which factors exist, not their values."""
+    return {n: 2 for n, spec in item.inputs.items() if spec.int_ is not None}
+
+
+def _dims(item: Item) -> set[str]:
+    dims: set[str] = set()
+    for spec in item.inputs.values():
+        for d in spec.array or ():
+            dims |= _names_in(d)
+    return dims
+
+
+def _substituted(item: Item, case: Case, *, reference: Callable[..., Any],
+                 change: Change) -> Optional[str]:
+    words, make = change
+    values = make(dict(case.trial.values))
+    if any(v is None for v in values.values()):
+        return None
+    want = _parts_of(item, reference(item, case.trial, values), case)
+    if want is None or not _all_close(item, case, lambda p: want.get(p.name)):
+        return None
+    return f"Your answer is what the right formula gives with {words}"
 
 
 def _parts_of(item: Item, value: Any, case: Case) -> Optional[dict[str, np.ndarray]]:
@@ -529,6 +619,51 @@ def _an_input(item: Item, case: Case) -> Optional[str]:
     return None
 
 
+def _off_by_one_shape(item: Item, case: Case) -> Optional[str]:
+    """A part one longer or shorter than the right one along a single axis."""
+    assert case.parts is not None
+    for part in case.parts:
+        g, e = part.got.shape, part.expected.shape
+        if len(g) != len(e) or g == e:
+            continue
+        diff = [k for k in range(len(g)) if g[k] != e[k]]
+        if len(diff) == 1 and abs(g[diff[0]] - e[diff[0]]) == 1:
+            k = diff[0]
+            longer = "one longer" if g[k] > e[k] else "one shorter"
+            what = f"Your {part.name}" if item.outputs else "Your answer"
+            return (f"{what} is {longer} along axis {k} than the right one: a slice or a range "
+                    "off by one?")
+    return None
+
+
+def _part_offset(item: Item, case: Case) -> Optional[str]:
+    """One part of a tuple that is the right one plus a constant (1/2, 1/4, 1)."""
+    assert case.parts is not None
+    if len(case.parts) < 2:
+        return None
+    for part in case.parts:
+        g, e = part.got, part.expected
+        if g.shape != e.shape or _close_to(g, e, item):
+            continue
+        for k in (0.5, -0.5, 0.25, -0.25, 1.0, -1.0):
+            if _close_to(g, e + k, item):
+                words = f"plus {k:g}" if k > 0 else f"minus {-k:g}"
+                return f"Your {part.name} is the right one {words}: a term too many or missing?"
+    return None
+
+
+def _complement(item: Item, case: Case) -> Optional[str]:
+    """A part that is 1 minus the right one (a gate the wrong way round)."""
+    assert case.parts is not None
+    for part in case.parts:
+        if part.got.shape == part.expected.shape and _close_to(part.got, 1 - part.expected,
+                                                               item) \
+                and not _close_to(part.got, part.expected, item):
+            what = f"Your {part.name}" if item.outputs else "Your answer"
+            return f"{what} is 1 minus the right one: a gate or a probability the wrong way round?"
+    return None
+
+
 def _first_only(item: Item, case: Case) -> Optional[str]:
     """Right exactly where some axis has index 0 (the first example of a batch)."""
     assert case.parts is not None
@@ -563,6 +698,10 @@ ACTIVATIONS: tuple[tuple[str, Callable[[np.ndarray], np.ndarray]], ...] = (
 )
 
 
+SCALES = ((2.0, "twice"), (0.5, "half"), (3.0, "3 times"), (-1.0, "minus"), (4.0, "4 times"),
+          (0.25, "a quarter of"))
+
+
 def _activation(item: Item, case: Case) -> Optional[str]:
     """A part that is another activation of the right pre-activation (which the right
     answer, a sigmoid's or a tanh's output, gives back)."""
@@ -576,10 +715,13 @@ def _activation(item: Item, case: Case) -> Optional[str]:
             inverses.append(("a tanh", np.arctanh(e)))
         if np.all((e > 1e-6) & (e < 1 - 1e-6)):
             inverses.append(("a sigmoid", np.log(e / (1 - e))))
-        found = [f"{f'Your {part.name}' if item.outputs else 'Your answer'} looks like "
-                 f"{name} applied where {right} belongs"
+        what = f"Your {part.name}" if item.outputs else "Your answer"
+        found = [f"{what} looks like {name} applied where {right} belongs"
                  for right, z in inverses for name, act in ACTIVATIONS
                  if name != right and _close_to(g, act(z), item)]
+        found += [f"{what} is {right} of {words} the right pre-activation"
+                  for right, z in inverses for k, words in SCALES
+                  if _close_to(g, dict(ACTIVATIONS)[right](k * z), item)]
         if found:
             return found
     return []

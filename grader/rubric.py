@@ -81,6 +81,8 @@ class Diagnose(_Frozen):
     offset: bool = Field(True, description="the right answer plus a constant or an input")
     shift: Union[bool, tuple[str, ...]] = Field(True, description="the right answer for an "
                                                 "integer argument off by one")
+    substitute: bool = Field(True, description="the right answer for an input changed "
+                             "(a sign, a factor 2, left out, 1 - x, swapped with another)")
     rearranged: bool = Field(True, description="axes transposed, reversed, summed; outputs "
                              "swapped; an input returned; only the first row right")
     activation: bool = Field(True, description="another activation of the right "
@@ -121,6 +123,9 @@ class Item(_Frozen):
     hint: str = Field("", description="shown with every failure of this item")
     diagnose: Union[bool, Diagnose] = Field(True, description="explanations tried when no "
                                             "declared mistake matches (false: none)")
+    equivalent_mutants: tuple[str, ...] = Field((), description="ids of mutants of the "
+                                                "reference (grade rubric check --mutants) "
+                                                "that are the same function")
 
     @property
     def module(self) -> str:
