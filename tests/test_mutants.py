@@ -54,6 +54,8 @@ def _weak(tmp_path, equivalent=()):
     item["mistakes"] = []
     if equivalent:
         item["equivalent_mutants"] = list(equivalent)
+    data["items"] = [item]  # the rest of the rubric is checked above
+    data["total_points"] = item["points"]
     path = tmp_path / "weak.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
