@@ -16,7 +16,6 @@ import os
 import signal
 import statistics
 import sys
-import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -306,10 +305,15 @@ def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str
 
 
 def _worker_context() -> Any:
-    """Fork workers from this process, which has imported the grader already and has no
-    thread yet (forking with threads is unsafe); else start them as fresh interpreters."""
-    if sys.platform == "linux" and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
+    """Workers come from a fork server: a fresh, single-threaded interpreter that has
+    imported the grader once and forks each worker, the first ones and those pebble starts
+    again after one dies. (Forking this process instead would copy whatever lock one of
+    its threads held at that moment, an import lock for one: the new worker hangs.)
+    Elsewhere, fresh interpreters."""
+    if sys.platform == "linux":
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["grader.classroom", "grader.pipeline", "numpy"])
+        return context
     return multiprocessing.get_context("spawn")
 
 

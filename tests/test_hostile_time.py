@@ -90,18 +90,22 @@ def test_sixty_detached_spinners_take_one_share_of_the_cpu(fast_rubric, tmp_path
     assert leftovers() == []
 
 
-def _workers(grader: int) -> list[int]:
-    """The class's worker processes: the grader's children that are not zygotes."""
-    found = []
+def _parents() -> dict[int, tuple[int, bytes]]:
+    found = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            found[int(pid)] = (ppid, Path(f"/proc/{pid}/cmdline").read_bytes())
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == grader and b"zygote.py" not in cmdline:
-            found.append(int(pid))
     return found
+
+
+def _workers(grader: int) -> list[int]:
+    """The class's worker processes: the children of the grader's fork server."""
+    table = _parents()
+    servers = {pid for pid, (ppid, cmd) in table.items() if ppid == grader and b"forkserver" in cmd}
+    return [pid for pid, (ppid, cmd) in table.items() if ppid in servers]
 
 
 def test_a_class_survives_its_workers_being_killed(fast_rubric, tmp_path):
