@@ -115,3 +115,30 @@ def test_diagnose_switches_checks_off(rubric, tmp_path):
     sandbox = TrustedSandbox({item.id: fn}, {item.id: off})
     result = checks.judge_in(sandbox, References(rubric.reference_dir), [off], 1)["p1a"]
     assert result.explanations == ()
+
+
+def test_diagnose_is_read_from_the_rubric_yaml(tmp_path):
+    import yaml
+
+    from conftest import ROOT, RUBRIC
+    from grader.rubric import load_rubric
+
+    data = yaml.safe_load(RUBRIC.read_text())
+    data["reference"] = str(ROOT / "reference")
+    data.pop("handout")
+    p1a = next(i for i in data["items"] if i["id"] == "p1a")
+    p1a["diagnose"] = {"ratio": False, "shift": ["d_x"]}
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    rubric = load_rubric(path)
+    from grader import diagnose
+
+    opts = diagnose.options(rubric.item("p1a"))
+    assert opts["ratio"] is False and tuple(opts["shift"]) == ("d_x",) and opts["close"] is True
+    fn = _function(tmp_path, "problem1", "return 1.0 / d_x", "return 0.5 / d_x", "init_variance")
+    result = _judge(rubric, "p1a", fn, 1)
+    assert not result.passed and not [e for e in result.explanations if e.kind == "ratio"]
+    p1a["diagnose"] = {"ratio": "yes please"}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(Exception, match="diagnose"):
+        load_rubric(path)
