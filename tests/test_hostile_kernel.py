@@ -158,6 +158,23 @@ def test_a_quota_covers_everything_a_sandbox_writes(fast_rubric, tmp_path):
         assert not os.path.exists(os.path.join(place, "hwg-escape"))
 
 
+def _in_use(folder: Path) -> bool:
+    """Whether a live process holds the folder's lock (grader/workspace.py)."""
+    import fcntl
+
+    try:
+        fd = os.open(folder / ".owner", os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="sandbox users exist only when root")
 def test_another_sandbox_cannot_read_a_private_copy_even_without_landlock(tmp_path):
     """Permissions keep a live copy (root:<its uid>, 0750/0640) from other sandbox uids,
@@ -217,6 +234,7 @@ def test_scratch_folders_of_dead_graders_are_swept_and_live_ones_kept(fast_rubri
         live_proc.wait()
     assert Path(live) in workspace.sweep()
     left = [p for p in workspace.root().glob("hwg-*") if p.is_dir() and p.name != "hwg-uids"
+            and not _in_use(p)  # a live grader's folder (this run's other worker) is no leftover
             and any(ours(f.stat().st_uid) for f in p.rglob("*") if not f.is_symlink())]
     assert left == []
     shutil.rmtree(tmp_path / "sub")
