@@ -5,13 +5,18 @@ trials are looked at together: the student's outputs, the reference's and the in
 A catalogue of explanations is tried in order, each of which says what the student's
 output *is* (not what it is not):
 
-- ratio:      a constant factor, named where it can be (-1, 2, 1/2, π, ln 2, log10 e) or
-              made of the inputs (B, 1/B, N², ...);
-- shift:      the right answer for an integer parameter off by one (ℓ - 1, L + 1, ...);
-- rearranged: axes transposed or reversed, an axis summed or not, the outputs of a tuple
-              swapped, an input handed back, only the first row right;
 - inplace:    grads untouched (rebinding), holding the increment alone (overwriting), or
               an increment with the wrong sign or scale;
+- ratio:      a constant factor, named where it can be (-1, 2, 1/2, π, ln 2, log10 e) or
+              made of the inputs (B, 1/B, N², ...), of the answer or of one output;
+- shift:      the right answer for an integer parameter off by one (ℓ - 1, L + 1, ...);
+- offset:     the right answer plus a constant or plus/minus an input;
+- substitute: the right answer for an input changed the way formulas go wrong (a sign,
+              a factor, left out, 1 - x, x ± 1, a reciprocal, transposed, two swapped);
+- rearranged: axes transposed or reversed, an axis summed or not, the outputs of a tuple
+              swapped, an input handed back, only the first row right, 1 - the right
+              one, a shape one longer, one output off by a constant;
+- activation: another activation of the right pre-activation, or of a scaled one;
 - close:      right to a few significant digits only (float16, a rounded constant);
 - inputs:     which inputs fail: a feature of the inputs that separates the failing
               trials from the passing ones ("passes all 4 with N ≤ 3, fails all 8 with N ≥ 5").
