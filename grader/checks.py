@@ -172,7 +172,7 @@ class Judge:
             expected = expected_value(item, trial, reference)
             if item.kind == "inplace":
                 got = dict(zip(item.arg_names, outcome.args_after or ()))
-                return tuple(diagnose.Part(n, expected[n], _numbers(got.get(n)),
+                return tuple(diagnose.Part(n, expected[n], diagnose.numbers(got.get(n)),
                                            np.asarray(trial.values[n], dtype=np.float64))
                              for n in item.compare)
             if item.outputs:
@@ -180,9 +180,9 @@ class Judge:
                     outcome.value) == len(item.outputs) else None
                 if values is None:
                     return None
-                return tuple(diagnose.Part(n, e, _numbers(g))
+                return tuple(diagnose.Part(n, e, diagnose.numbers(g))
                              for n, e, g in zip(item.outputs, expected, values))
-            return (diagnose.Part("answer", expected, _numbers(outcome.value)),)
+            return (diagnose.Part("answer", expected, diagnose.numbers(outcome.value)),)
         except Exception:  # noqa: BLE001 - nothing to look at
             return None
 
@@ -264,17 +264,6 @@ class Judge:
 _NO_OUTPUT = {"import", "missing_file", "missing", "timeout", "crashed", "not_run", "skipped"}
 _MODULE_LEVEL = {"import", "missing_file", "missing", "not_run", "skipped"}
 _HAS_OUTPUT = {"value", "shape", "nonfinite"}  # failures whose output the diagnosis can use
-
-
-def _numbers(value: Any) -> Optional[np.ndarray]:
-    """A student's output as float64 numbers, or None (a string, None, ragged lists)."""
-    if value is None or isinstance(value, (str, bytes, bool)):
-        return None
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return array
 
 
 def _usable(item: Item, outcome: CallOutcome) -> bool:

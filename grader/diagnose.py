@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from grader.plaintext import counted
+
 if TYPE_CHECKING:  # the student kit carries this module without the rubric's models
     from grader.inputs import Trial
     from grader.rubric import Item
@@ -374,7 +376,7 @@ def _offset(item: Item, case: Case) -> list[str]:
     tol = 10 * (item.atol + item.rtol * np.maximum(np.abs(g), np.abs(e)))
     found = []
     for name, value in case.trial.values.items():
-        v = _numbers_of(value)
+        v = numbers(value)
         if v is None or not np.any(v != 0) or (v.shape != d.shape and v.ndim):
             continue
         for sign, words in ((1, "plus"), (-1, "minus")):
@@ -388,12 +390,14 @@ def _offset(item: Item, case: Case) -> list[str]:
     return found
 
 
-def _numbers_of(value: Any) -> Optional[np.ndarray]:
-    if isinstance(value, (bool, str)):
+def numbers(value: Any) -> Optional[np.ndarray]:
+    """A value (a student's output, an input) as float64 numbers, or None (a string, None,
+    a boolean, ragged lists)."""
+    if value is None or isinstance(value, (str, bytes, bool)):
         return None
     try:
         return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -611,17 +615,17 @@ def _an_input(item: Item, case: Case) -> Optional[str]:
         if part.before is not None:
             continue  # in-place: handled by _untouched
         for name, value in case.trial.values.items():
-            if isinstance(value, (bool, str)):
-                continue
-            try:
-                v = _array(value)
-            except (TypeError, ValueError):
-                continue
-            if v.shape == part.got.shape and _close_to(part.got, v, item) \
+            v = numbers(value)
+            if v is not None and v.shape == part.got.shape and _close_to(part.got, v, item) \
                     and not _close_to(part.got, part.expected, item):
                 what = f"Your {part.name} is" if item.outputs else "Your function returns"
                 return f"{what} the input `{name}` unchanged"
     return None
+
+
+def _your(item: Item, part: Part) -> str:
+    """How a message names the output it is about: the part of a tuple, or the answer."""
+    return f"Your {part.name}" if item.outputs else "Your answer"
 
 
 def _off_by_one_shape(item: Item, case: Case) -> Optional[str]:
@@ -635,8 +639,7 @@ def _off_by_one_shape(item: Item, case: Case) -> Optional[str]:
         if len(diff) == 1 and abs(g[diff[0]] - e[diff[0]]) == 1:
             k = diff[0]
             longer = "one longer" if g[k] > e[k] else "one shorter"
-            what = f"Your {part.name}" if item.outputs else "Your answer"
-            return (f"{what} is {longer} along axis {k} than the right one: a slice or a range "
+            return (f"{_your(item, part)} is {longer} along axis {k} than the right one: a slice or a range "
                     "off by one?")
     return None
 
@@ -653,7 +656,7 @@ def _part_offset(item: Item, case: Case) -> Optional[str]:
         for k in (0.5, -0.5, 0.25, -0.25, 1.0, -1.0):
             if _close_to(g, e + k, item):
                 words = f"plus {k:g}" if k > 0 else f"minus {-k:g}"
-                return f"Your {part.name} is the right one {words}: a term too many or missing?"
+                return f"{_your(item, part)} is the right one {words}: a term too many or missing?"
     return None
 
 
@@ -664,8 +667,7 @@ def _complement(item: Item, case: Case) -> Optional[str]:
         if part.got.shape == part.expected.shape and _close_to(part.got, 1 - part.expected,
                                                                item) \
                 and not _close_to(part.got, part.expected, item):
-            what = f"Your {part.name}" if item.outputs else "Your answer"
-            return f"{what} is 1 minus the right one: a gate or a probability the wrong way round?"
+            return f"{_your(item, part)} is 1 minus the right one: a gate or a probability the wrong way round?"
     return None
 
 
@@ -720,7 +722,7 @@ def _activation(item: Item, case: Case) -> Optional[str]:
             inverses.append(("a tanh", np.arctanh(e)))
         if np.all((e > 1e-6) & (e < 1 - 1e-6)):
             inverses.append(("a sigmoid", np.log(e / (1 - e))))
-        what = f"Your {part.name}" if item.outputs else "Your answer"
+        what = _your(item, part)
         found = [f"{what} looks like {name} applied where {right} belongs"
                  for right, z in inverses for name, act in ACTIVATIONS
                  if name != right and _close_to(g, act(z), item)]
@@ -895,4 +897,4 @@ def _range(values: set) -> str:
 
 
 def _n(group: Sequence[Case]) -> str:
-    return f"{len(group)} trial{'s' if len(group) != 1 else ''}"
+    return counted(len(group), "trial")

@@ -6,12 +6,12 @@ from typing import Optional
 
 from grader.checks import item_seed
 from grader.inputs import draw_trials
-from grader.plaintext import to_plain
+from grader.plaintext import counted, to_plain
 from grader.rubric import InputSpec, Item, Rubric
 
 
 def explain_item(rubric: Rubric, item: Item, seed: Optional[int] = None) -> str:
-    points = f"{item.points:g} point" + ("" if item.points == 1 else "s")
+    points = counted(item.points, "point")
     lines = [f"{item.id}: {to_plain(item.title)}  ({points}, {item.visibility})",
              textwrap.fill(" ".join(item.description.split()), 90) if item.description else "",
              "", f"student defines  {item.student}  ({_kind(item)})"]

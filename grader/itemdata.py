@@ -36,8 +36,28 @@ class MistakeData:
         return self.reference.rsplit(".", 1)[-1]
 
 
+class StudentNames:
+    """What an item's `student` and `args` name, for the rubric's Item and for ItemData."""
+
+    student: str
+    args: Optional[tuple[str, ...]]
+    inputs: dict[str, Any]
+
+    @property
+    def module(self) -> str:
+        return self.student.split(".")[0]
+
+    @property
+    def attr(self) -> str:
+        return self.student.split(".")[1]
+
+    @property
+    def arg_names(self) -> tuple[str, ...]:
+        return self.args if self.args is not None else tuple(self.inputs)
+
+
 @dataclass(frozen=True)
-class ItemData:
+class ItemData(StudentNames):
     id: str
     title: str
     student: str
@@ -62,18 +82,6 @@ class ItemData:
     mistakes: tuple[MistakeData, ...] = ()
     hint: str = ""
     diagnose: Any = True  # True, False or {check: setting} (see grader/diagnose.py)
-
-    @property
-    def module(self) -> str:
-        return self.student.split(".")[0]
-
-    @property
-    def attr(self) -> str:
-        return self.student.split(".")[1]
-
-    @property
-    def arg_names(self) -> tuple[str, ...]:
-        return self.args if self.args is not None else tuple(self.inputs)
 
 
 _TUPLES = ("alternatives", "normalize", "args", "outputs", "mutable", "compare", "edge_cases")

@@ -25,3 +25,8 @@ def first_sentence(text: str) -> str:
     """The gist of a rubric message, in plain text, for a summary line or a table."""
     plain = to_plain(" ".join(text.split())).replace("`", "")
     return re.split(r"(?<=[.!?]) |: |; ", plain, maxsplit=1)[0].rstrip(".")
+
+
+def counted(n: float, noun: str) -> str:
+    """"1 trial", "3 trials", "1.5 points": a number and its noun, plural unless one."""
+    return f"{n:g} {noun}{'' if n == 1 else 's'}"

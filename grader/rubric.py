@@ -10,6 +10,7 @@ from typing import Any, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from grader.itemdata import StudentNames
 from grader import expr
 
 Expr = Union[int, float, str]
@@ -93,7 +94,7 @@ class Diagnose(_Frozen):
     inputs: bool = Field(True, description="which inputs fail")
 
 
-class Item(_Frozen):
+class Item(_Frozen, StudentNames):
     """One graded rubric item."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -126,18 +127,6 @@ class Item(_Frozen):
     equivalent_mutants: tuple[str, ...] = Field((), description="ids of mutants of the "
                                                 "reference (grade rubric check --mutants) "
                                                 "that are the same function")
-
-    @property
-    def module(self) -> str:
-        return self.student.split(".")[0]
-
-    @property
-    def attr(self) -> str:
-        return self.student.split(".")[1]
-
-    @property
-    def arg_names(self) -> tuple[str, ...]:
-        return self.args if self.args is not None else tuple(self.inputs)
 
     @field_validator("inputs")
     @classmethod

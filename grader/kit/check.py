@@ -34,6 +34,7 @@ from grader.outcomes import SubmissionResult
 from grader.sandbox import Limits
 from grader.sandbox.launch import SpawnLauncher
 from grader.sandbox.process import SubprocessSandbox
+from grader.plaintext import counted
 from grader.text import terminal
 
 DATA = Path(__file__).resolve().parents[2] / "public.json"
@@ -75,17 +76,13 @@ class Kit:
         graded = "/".join(map(str, sorted({i.trials for i in checked})))
         lines = [f"Public checks: {len(checked)} items, {each} trials each. Your submission "
                  f"is graded on {graded} new random trials per item"
-                 + (f", and {_count(self.hidden, 'item')} {'is' if self.hidden == 1 else 'are'}"
+                 + (f", and {counted(self.hidden, 'item')} {'is' if self.hidden == 1 else 'are'}"
                     " hidden (graded, never shown here)." if self.hidden else ".")]
         constants = [i.attr for i in self.items if i.kind == "constant"]
         if constants:
             lines.append(f"Constants ({', '.join(constants)}) are checked here only for being "
                          "set; the grader checks their values.")
         return "\n".join(lines)
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _settle(value: Any, arrays: dict[str, np.ndarray]) -> Any:
@@ -261,7 +258,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     result = check(args.folder, kit)
     print(terminal(kit.coverage()) + "\n")
     passed = sum(r.passed for r in result.items)
-    summary = f"{result.name}: {passed} of {_count(len(result.items), 'item')} pass the public checks"
+    summary = f"{result.name}: {passed} of {counted(len(result.items), 'item')} pass the public checks"
     for line in feedback.table(result, summary=summary, points=False):
         print(line)
     for r in result.items:
