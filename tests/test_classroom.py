@@ -60,7 +60,10 @@ def test_grades_csv_and_summary(klass, tmp_path):
     by = {r["student"]: r for r in rows}
     assert by["alice"]["total"] == "18" and by["bob"]["total"] == "10" and by["empty"]["total"] == "0"
     assert by["bob"]["p1a"] == "0" and by["bob"]["p3e"] == "0" and by["bob"]["p2a"] == "1"
-    assert "score: mean" in proc.stdout and "slowest: hangs" in proc.stdout
+    assert "score: mean" in proc.stdout
+    # the hanging student is among the slowest three; torch's import may outrun it under load
+    slow_line = next(line for line in proc.stdout.splitlines() if line.startswith("slowest: "))
+    assert "hangs (" in slow_line, slow_line
     html = (out / "index.html").read_text()
     assert "<svg" in html and 'href="alice/report.html"' in html and "p1a_std" in html
     assert "You returned the standard deviation</span> × 1" in html and "timed out × 1" in html
