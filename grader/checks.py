@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
-from grader import compare, diagnose
+from grader import compare, diagnose, expr
 from grader.compare import Mismatch
 from grader.inputs import Trial, derive_seed, draw_trials
 from grader.outcomes import ItemResult, TrialFailure
@@ -42,6 +42,8 @@ def plan(items: list[Item], base_seed: int,
     number the calls they need."""
     plans, calls = [], []
     for item in items:
+        if item.kind == "manual":  # TAs grade it: no call
+            continue
         seed = item_seed(base_seed, item)
         trials = stored(item) if stored is not None else _TRIALS.get((id(item), seed), lambda: (
             tuple(draw_trials(item, seed)) if item.kind != "constant" else (Trial(0, {}),)),
@@ -52,15 +54,27 @@ def plan(items: list[Item], base_seed: int,
             calls.append(Call(
                 id=len(calls), item=item.id, attr=item.attr,
                 kind="get" if item.kind == "constant" else "call",
-                args=tuple(trial.args(item)), report_args=item.kind == "inplace",
-                timeout=item.timeout))
+                args=tuple(trial.args(item)), report_args=item.mode == "inplace",
+                timeout=item.timeout, spec=written_spec(item, trial)))
         plans.append(Plan(item, seed, trials, tuple(ids)))
     return plans, calls
 
 
+def written_spec(item: Item, trial: Trial) -> Optional[dict[str, Any]]:
+    """What the sandbox makes a written answer's function of (grader/sandbox/written.py):
+    None for code."""
+    if item.kind not in ("expression", "index"):
+        return None
+    return {"kind": item.kind, "section": item.section, "params": list(item.arg_names),
+            "symbols": sorted([k, v] for k, v in getattr(item, "symbols", {}).items()),
+            "targets": list(getattr(item, "targets", ())), "inplace": item.mode == "inplace",
+            "shapes": {name: [int(expr.evaluate(e, trial.values)) for e in shape]
+                       for name, shape in getattr(item, "shapes", {}).items()}}
+
+
 def calls_by_module(items: list[Item], calls: list[Call]) -> dict[str, tuple[Call, ...]]:
     """The planned calls, grouped by the student module that answers them."""
-    module_of = {i.id: i.module for i in items}
+    module_of = {i.id: i.module for i in items if i.kind != "manual"}
     return {m: tuple(c for c in calls if module_of[c.item] == m)
             for m in sorted(set(module_of.values()))}
 
@@ -170,7 +184,7 @@ class Judge:
             return None
         try:
             expected = expected_value(item, trial, reference)
-            if item.kind == "inplace":
+            if item.mode == "inplace":
                 got = dict(zip(item.arg_names, outcome.args_after or ()))
                 return tuple(diagnose.Part(n, expected[n], diagnose.numbers(got.get(n)),
                                            np.asarray(trial.values[n], dtype=np.float64))
@@ -207,7 +221,7 @@ class Judge:
             if mismatch is None:
                 return None
             first = first or mismatch
-        if item.kind == "inplace" and first.kind == "value":
+        if item.mode == "inplace" and first.kind == "value":
             changed = compare.unchanged_inputs(
                 item, dict(zip(item.arg_names, outcome.args_after or ())), trial.values)
             first = changed or first
@@ -216,7 +230,7 @@ class Judge:
     def _against(self, item: Item, trial: Trial, outcome: CallOutcome,
                  fn: Callable[..., Any]) -> Optional[Mismatch]:
         expected = expected_value(item, trial, fn)
-        if item.kind == "inplace":
+        if item.mode == "inplace":
             return compare.compare_inplace(item, outcome.args_after, trial.values, expected)
         return compare.compare_output(item, outcome.value, expected)
 
@@ -255,19 +269,19 @@ class Judge:
         return self._matches(item, trial, outcome, expected)
 
     def _matches(self, item: Item, trial: Trial, outcome: CallOutcome, expected: Any) -> bool:
-        if item.kind == "inplace":  # a mistake may change what the item must not
+        if item.mode == "inplace":  # a mistake may change what the item must not
             return compare.compare_inplace(item, outcome.args_after, trial.values, expected,
                                            mutable=item.arg_names) is None
         return compare.compare_output(item, outcome.value, expected) is None
 
 
-_NO_OUTPUT = {"import", "missing_file", "missing", "timeout", "crashed", "not_run", "skipped"}
-_MODULE_LEVEL = {"import", "missing_file", "missing", "not_run", "skipped"}
+_NO_OUTPUT = {"import", "missing_file", "missing", "unreadable", "timeout", "crashed", "not_run", "skipped"}
+_MODULE_LEVEL = {"import", "missing_file", "missing", "unreadable", "not_run", "skipped"}
 _HAS_OUTPUT = {"value", "shape", "nonfinite"}  # failures whose output the diagnosis can use
 
 
 def _usable(item: Item, outcome: CallOutcome) -> bool:
-    return outcome.value is not None or item.kind == "inplace"
+    return outcome.value is not None or item.mode == "inplace"
 
 
 class _Memo:
@@ -310,7 +324,7 @@ def run_reference(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:
     trial's inputs; not memoised."""
     args = [_fresh(a) for a in trial.args(item)]
     result = fn(*args)
-    if item.kind == "inplace":
+    if item.mode == "inplace":
         return {name: np.asarray(a, dtype=np.float64) for name, a in zip(item.arg_names, args)}
     if item.outputs:
         return [np.asarray(r, dtype=np.float64) for r in result]
@@ -325,7 +339,7 @@ def _fresh(value: Any) -> Any:
 
 
 def _import_failure(item: Item, imported: ImportOutcome) -> tuple[str, str, tuple[str, ...], str]:
-    module = f"{item.module}.py"
+    module = f"{item.module}.md" if getattr(item, "section", None) else f"{item.module}.py"
     if imported.status == "missing":
         return "missing_file", imported.detail or f"{module} was not found in the submission", \
             (), ""
@@ -344,6 +358,15 @@ def _import_failure(item: Item, imported: ImportOutcome) -> tuple[str, str, tupl
 def _call_failure(item: Item, outcome: CallOutcome,
                   limits: Limits) -> tuple[str, str, tuple[str, ...], str]:
     name = item.student
+    section = getattr(item, "section", None)
+    if section:  # a written answer: what it says is about the student's text
+        name = f"the answer in `## {section}` of answers.md"
+        if outcome.status == "raised" and outcome.error and outcome.error.type == "AnswerError":
+            message = outcome.error.message
+            if message.endswith(" was not found in the submission") or \
+                    message.startswith("answers.md has no section"):
+                return "missing", message, (), ""
+            return "unreadable", f"`## {section}` of answers.md: {message}", (), ""
     if outcome.status == "missing":
         what = "define" if item.kind == "constant" else "define a function"
         return "missing", f"{item.module}.py does not {what} {item.attr!r}", (), ""

@@ -134,7 +134,7 @@ def _attempts(item: Item, opts: dict[str, Any],
     if opts["shift"] and reference is not None:
         found += [("shift", partial(_shifted, item, reference=reference, param=p, delta=d))
                   for p in _shiftable(item, opts["shift"]) for d in (-1, 1)]
-    if opts["offset"] and item.kind != "inplace":
+    if opts["offset"] and item.mode != "inplace":
         found.append(("offset", partial(_offset, item)))
     if opts["substitute"] and reference is not None:
         found += [("substitute", partial(_substituted, item, reference=reference, change=c))
@@ -143,7 +143,7 @@ def _attempts(item: Item, opts: dict[str, Any],
         found += [("rearranged", partial(f, item)) for f in (
             _swapped_outputs, _permuted, _reversed, _reduced, _an_input, _first_only,
             _complement, _off_by_one_shape, _part_offset)]
-    if opts["activation"] and item.kind != "inplace":
+    if opts["activation"] and item.mode != "inplace":
         found.append(("activation", partial(_activation, item)))
     if opts["close"]:
         found.append(("close", partial(_half, item)))
@@ -168,11 +168,11 @@ def _value_explanation(item: Item, cases: list[Case], opts: dict[str, Any],
 
 def _candidates(item: Item, cases: list[Case], opts: dict[str, Any],
                 reference: Optional[Callable[..., Any]]) -> Iterator[Optional[Explanation]]:
-    if item.kind == "inplace" and opts["inplace"]:
+    if item.mode == "inplace" and opts["inplace"]:
         yield _per_trial("inplace", _untouched, cases)
         yield _per_trial("inplace", partial(_overwritten, item), cases)
         yield _ratio(item, cases, increment=True)
-    if opts["ratio"] and item.kind != "inplace":
+    if opts["ratio"] and item.mode != "inplace":
         yield _ratio(item, cases)
         if item.outputs and len(item.outputs) > 1:  # one part of a tuple off by a factor
             for name in item.outputs:
@@ -517,7 +517,7 @@ def _substituted(item: Item, case: Case, *, reference: Callable[..., Any],
 def _parts_of(item: Item, value: Any, case: Case) -> Optional[dict[str, np.ndarray]]:
     """The reference's answer for other inputs, by part name."""
     assert case.parts is not None
-    if item.kind == "inplace":
+    if item.mode == "inplace":
         return {p.name: _array(value[p.name]) for p in case.parts}
     if item.outputs:
         return {name: _array(v) for name, v in zip(item.outputs, value)}

@@ -25,7 +25,7 @@ def explain_item(rubric: Rubric, item: Item, seed: Optional[int] = None) -> str:
                  f"|expected| everywhere, on all {item.trials} trials (shapes must match; "
                  "NaN and inf fail)")
     lines.append(f"time limit       {item.timeout:g} s per call")
-    if item.kind == "inplace":
+    if item.mode == "inplace":
         lines.append(f"checks           {', '.join(item.compare)} after the call (pre-filled "
                      f"with random values); may change: {', '.join(item.mutable)}; every other"
                      " input must come back unchanged")

@@ -10,7 +10,7 @@ from grader import text
 from grader.text import md_block, md_code
 
 
-MODULE_LEVEL = {"import", "missing_file", "missing", "not_run"}  # no trial explains these
+MODULE_LEVEL = {"import", "missing_file", "missing", "not_run", "unreadable"}  # no trial explains these
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Feedback:
     traceback: str = ""
     hint: str = ""
     repro: str = ""
+    criteria: tuple[str, ...] = ()  # manual items: what the TAs applied, with points
+    comment: str = ""  # manual items: the TAs' words
 
     @property
     def headline(self) -> str:
@@ -43,6 +45,9 @@ class Feedback:
         if self.diagnosis:
             parts.append(f"Likely mistake: {self.diagnosis}")
         parts += [f"Diagnosis: {e}" for e in self.explanations]
+        parts += list(self.criteria)
+        if self.comment:
+            parts.append(f"TA's comment: {self.comment}")
         if self.traceback:
             parts.append("Traceback (your files only):\n" + self.traceback)
         if self.hint:
@@ -63,6 +68,9 @@ class Feedback:
         if self.diagnosis:
             parts.append(f"**Likely mistake:** {_gradescope_math(self.diagnosis)}")
         parts += [f"**Diagnosis:** {_gradescope_math(e)}" for e in self.explanations]
+        parts += [_gradescope_math(c) for c in self.criteria]
+        if self.comment:
+            parts.append(f"**TA's comment:** {md_code(self.comment)}")
         if self.traceback:
             parts.append("Traceback (your files only):\n\n" + md_block(self.traceback))
         if self.hint:
@@ -84,10 +92,14 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
     if result.internal_error:
         return Feedback("Not graded: the grader itself failed on this item; your instructor "
                         "has been told.", "")
+    if result.manual is not None:
+        return _manual_feedback(result)
+    section = getattr(item, "section", None)
+    what = f"your answer in `## {section}` of answers.md" if section else item.student
     if item.kind == "constant":
         checked = f"Checked the value of {item.student}."
     else:
-        checked = (f"Checked {item.student} on {result.trials} trials with random inputs "
+        checked = (f"Checked {what} on {result.trials} trials with random inputs "
                    f"(edge cases first); {result.trials - result.failed} passed.")
     if result.passed:
         return Feedback("Passed.", checked)
@@ -114,8 +126,22 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
         traceback=failure.traceback if failure else "",
         hint=item.hint.strip(),
         repro=kit_command(item.id, sub.seed) if item.kind != "constant" and sub.seed is not None
-        else "",
+        and not section else "",
     )
+
+
+def _manual_feedback(result: ItemResult) -> Feedback:
+    item, grade = result.item, result.manual
+    where = f"your answer in `## {item.section}` of answers.md"
+    if grade.pending:
+        return Feedback("Waits for a TA.", f"A TA grades {where}; these points are not in "
+                        "your score yet.")
+    applied = tuple(f"{'+' if p >= 0 else '−'}{abs(p):g}: {text.strip()}"
+                    for text, p in grade.applied)
+    return Feedback(f"Graded by a TA: {result.score:g} of {item.points:g} points.",
+                    f"A TA graded {where}" + (", applying:" if applied else
+                                              "; no rubric line applied."),
+                    criteria=applied, comment=grade.comment.strip())
 
 
 def kit_command(item_id: str, seed: int) -> str:
@@ -134,7 +160,7 @@ def table(result: SubmissionResult, mark: Any = None, summary: str = "",
     lines = [text.terminal(line) for line in (summary or summary_line(result), *result.notes)]
     for r in result.items:
         score = f"  {f'{r.score:g}/{r.item.points:g}':>7}" if points else ""
-        lines.append(f"  {mark(r.passed)} {r.item.id:<{width}}{score}  "
+        lines.append(f"  {'TA  ' if r.pending else mark(r.passed)} {r.item.id:<{width}}{score}  "
                      f"{text.terminal(r.verdict)}")
     return lines
 

@@ -52,6 +52,15 @@ class StudentNames:
         return self.student.split(".")[1]
 
     @property
+    def mode(self) -> str:
+        """How the engine calls and judges it: function, inplace or constant (expression
+        and index items are written answers called like functions)."""
+        kind = getattr(self, "kind", "function")
+        if kind == "index":
+            return "inplace" if getattr(self, "mutable", ()) else "function"
+        return "function" if kind == "expression" else kind
+
+    @property
     def arg_names(self) -> tuple[str, ...]:
         return self.args if self.args is not None else tuple(self.inputs)
 

@@ -43,6 +43,7 @@ def run_modules(sub: submission.Submission, calls: dict[str, tuple[Call, ...]],
 
 
 def missing(module: str, calls: tuple[Call, ...], sub: submission.Submission) -> ModuleRun:
-    why = f"{module}.py was not found in the submission ({submission.found_files(sub)})"
+    why = f"{submission.file_name(module)} was not found in the submission " \
+        f"({submission.found_files(sub)})"
     return ModuleRun(module, ImportOutcome("missing", detail=why),
                      {c.id: CallOutcome("not_run", detail=why) for c in calls})

@@ -26,6 +26,17 @@ class TrialFailure:
 
 
 @dataclass(frozen=True)
+class ManualGrade:
+    """What TAs gave a manual item: the criteria they applied (text, points), comments,
+    who; `pending` while no TA has graded it."""
+
+    pending: bool = True
+    applied: tuple[tuple[str, float], ...] = ()
+    comment: str = ""
+    graders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ItemResult:
     item: Item
     seed: int
@@ -37,16 +48,25 @@ class ItemResult:
     explanations: tuple[Explanation, ...] = ()  # the generic diagnosis, when none declared fits
     duration: float = 0.0
     internal_error: str = ""
+    manual: Optional[ManualGrade] = None  # manual items: what the TAs gave
 
     @property
     def passed(self) -> bool:
         return self.score >= self.item.points
 
     @property
+    def pending(self) -> bool:
+        """A manual item no TA has graded yet."""
+        return self.manual is not None and self.manual.pending
+
+    @property
     def verdict(self) -> str:
         """One line for the terminal table and the report's summary."""
         if self.internal_error:
             return "not graded: the grader failed on this item"
+        if self.manual is not None:
+            return "waits for a TA" if self.manual.pending else \
+                f"graded by a TA: {self.score:g} of {self.item.points:g}"
         if self.passed:
             return "passed" if self.item.kind == "constant" else f"passed {self.trials} trials"
         verdict = f"failed: {self.failure.summary}" if self.failure else "failed"
@@ -90,3 +110,8 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return sum(r.item.points for r in self.items)
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """The ids of manual items that still wait for a TA."""
+        return tuple(r.item.id for r in self.items if r.pending)

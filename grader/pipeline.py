@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
-from grader import checks, submission
+import shutil
+
+from grader import checks, manual, record, submission
 from grader.modules import Schedule, run_modules
 from grader.inputs import derive_seed
 from grader.outcomes import ItemResult, ModuleSummary, SubmissionResult
@@ -35,6 +37,7 @@ class Request:
     extra: dict[str, str] = field(default_factory=dict)  # recorded in results.json's extra_data
     deadline: Optional[float] = None  # time.monotonic() after which nothing more is run
     parallel: bool = True  # modules side by side; off where memory is tight (Gradescope)
+    manual: bool = True  # manual items too (Gradescope grades them itself)
 
 
 def seed_of(rubric: Rubric, path: Path, seed: Optional[int] = None) -> int:
@@ -49,7 +52,8 @@ def replay_folder(out: Path, items: tuple[str, ...], seed: int) -> Path:
 
 
 def _base(req: Request) -> tuple[list[Item], SubmissionResult]:
-    items = [i for i in req.rubric.items if not req.only or i.id in req.only]
+    items = [i for i in req.rubric.items if (not req.only or i.id in req.only)
+             and (req.manual or i.kind != "manual")]
     name = req.path.resolve().name
     return items, SubmissionResult(name=name, rubric=req.rubric,
                                    seed=seed_of(req.rubric, req.path, req.seed), items=(),
@@ -96,6 +100,8 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
            sandbox: Sandbox, start: float) -> SubmissionResult:
     modules = {i.module for i in items}
     sub = submission.locate(req.path, modules)
+    if any(i.written for i in items):
+        _keep_written(sub, req.out)
     plans, calls = checks.plan(items, base.seed)
     refs = References(req.rubric.reference_dir)
     limits = req.rubric.model.limits.model_dump(exclude={"submission_seconds"})
@@ -104,11 +110,56 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     deadline, note = _deadline(req, start)
     schedule = Schedule(sandbox_limits, deadline, note, judge.receiver(plans), req.parallel)
     runs, copy = run_modules(sub, checks.calls_by_module(items, calls), sandbox, schedule)
-    results = tuple(_judge_safely(judge, p, runs[p.item.module]) for p in plans)
+    judged = {p.item.id: _judge_safely(judge, p, runs[p.item.module]) for p in plans}
+    grades = _manual_grades(req)
+    results = tuple(judged[i.id] if i.id in judged else
+                    manual.item_result(i, checks.item_seed(base.seed, i), grades.get(i.id))
+                    for i in items)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,
                    modules=tuple(_summary(runs[m]) for m in sorted(runs)),
                    layers=_layers(runs.values()), notes=_left_out(copy))
+
+
+WRITTEN_DIR = "written"  # answers.md and PDFs, kept beside the report for the TAs
+MAX_PDFS, MAX_PDF_BYTES = 5, 32 << 20
+
+
+def _keep_written(sub: submission.Submission, out: Path) -> None:
+    """What TAs read: answers.md and the PDFs of handwritten work (not parsed), copied
+    from the student's folder through grader.files (no link followed, bounded)."""
+    from grader import files
+
+    dest = out / WRITTEN_DIR
+    shutil.rmtree(dest, ignore_errors=True)
+    wanted = [e for e in files.entries(sub.root) if files.regular(e) and (
+        e.name.lower() == "answers.md" or e.name.lower().endswith(".pdf"))]
+    pdfs = 0
+    for entry in sorted(wanted, key=lambda e: e.name):
+        is_pdf = entry.name.lower().endswith(".pdf")
+        if is_pdf and pdfs >= MAX_PDFS:
+            continue
+        dest.mkdir(parents=True, exist_ok=True)
+        name = "answers.md" if not is_pdf else _safe_name(entry.name)
+        try:
+            files.copy(Path(entry.path), dest / name, MAX_PDF_BYTES if is_pdf else 4 << 20)
+        except OSError:
+            continue
+        pdfs += is_pdf
+
+
+def _safe_name(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "work.pdf"
+
+
+def _manual_grades(req: Request) -> dict:
+    """TAs' grades of this student's manual items, if the reports have a store."""
+    from grader.manual.store import Store, find
+
+    path = find(req.out)
+    return Store(path).manual_grades(req.rubric, req.out.name) if path else {}
 
 
 def _left_out(copy: submission.Copy) -> tuple[str, ...]:
@@ -157,3 +208,4 @@ def write_outputs(result: SubmissionResult, out: Path) -> None:
     """results.json first (it must exist whatever happens next), then the HTML report."""
     write_json_atomic(to_results(result), out / "results.json")
     write_text_atomic(render_report(result), out / "report.html")
+    write_json_atomic(record.to_record(result), out / record.RECORD)

@@ -46,7 +46,7 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
         "number": r.item.id,
         "score": r.score,
         "max_score": r.item.points,
-        "status": "passed" if r.passed else "failed",
+        "status": "passed" if r.passed else "failed",  # pending manual items: failed, 0 points
         "output": item_feedback(r, sub).text(),
         "visibility": r.item.visibility,
         "extra_data": {
@@ -60,6 +60,7 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
             "explained": [e.kind for e in r.explanations],
             **_explanation(r),
             "duration": round(r.duration, 4),
+            **({"manual": "pending" if r.pending else "graded"} if r.manual else {}),
             **({"internal_error": r.internal_error} if r.internal_error else {}),
         },
     }
@@ -67,6 +68,8 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
 
 def overall_output(sub: SubmissionResult) -> str:
     lines = [summary_line(sub)]
+    if sub.pending:
+        lines.append(f"Waiting for a TA: {', '.join(sub.pending)} (not in the score yet).")
     if sub.internal_error:
         lines.append("The grader itself failed while grading this submission; your instructor "
                      "has been told. Items not graded score 0 for now.")
@@ -83,6 +86,8 @@ def overall_markdown(sub: SubmissionResult) -> str:
     """`overall_output` for Gradescope's Markdown: what the student's files or code said
     (folder and file names, error messages) is code, not Markdown."""
     lines = [md_code(summary_line(sub))]
+    if sub.pending:
+        lines.append(f"Waiting for a TA: {', '.join(sub.pending)} (not in the score yet).")
     if sub.internal_error:
         lines.append("**The grader itself failed while grading this submission; your "
                      "instructor has been told.** Items not graded score 0 for now.")

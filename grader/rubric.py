@@ -15,7 +15,9 @@ from grader import expr
 
 Expr = Union[int, float, str]
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
-Kind = Literal["function", "inplace", "constant"]
+Kind = Literal["function", "inplace", "constant", "expression", "index", "manual"]
+WRITTEN = ("expression", "index", "manual")  # kinds answered in answers.md, not in code
+ANSWERS = "answers"  # the module name written items stand for (answers.md)
 
 
 class _Frozen(BaseModel):
@@ -94,6 +96,16 @@ class Diagnose(_Frozen):
     inputs: bool = Field(True, description="which inputs fail")
 
 
+class Criterion(_Frozen):
+    """One line of a manual item's rubric, as on Gradescope: points it adds (or, negative,
+    takes away) when a TA applies it."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="stable name: TAs' "
+                    "grades refer to it, so renaming it drops them")
+    text: str = Field(description="what the TA checks, Markdown and $math$")
+    points: float = Field(description="added when applied (negative: deducted)")
+
+
 class Item(_Frozen, StudentNames):
     """One graded rubric item."""
 
@@ -103,7 +115,8 @@ class Item(_Frozen, StudentNames):
     points: float = Field(gt=0)
     visibility: Visibility = "visible"
     student: str = Field(pattern=r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$",
-                         description="module.attribute the student defines")
+                         description="module.attribute the student defines (written items: "
+                         "answers.<id>, set for them)")
     kind: Kind = "function"
     reference: Optional[str] = Field(None, pattern=r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
     alternatives: tuple[str, ...] = Field((), description="other references also accepted")
@@ -127,6 +140,34 @@ class Item(_Frozen, StudentNames):
     equivalent_mutants: tuple[str, ...] = Field((), description="ids of mutants of the "
                                                 "reference (grade rubric check --mutants) "
                                                 "that are the same function")
+    section: Optional[str] = Field(None, pattern=r"^\d+[a-z]$", description="written "
+                                   "items: the part of answers.md (`## 1a`) that answers it")
+    symbols: dict[str, str] = Field(default_factory=dict, description="expression: the "
+                                    "LaTeX symbol (or power of one) each argument is written "
+                                    "as, e.g. '\\sigma_W': sigma_w, '\\sigma^2_\\ell': var_prev")
+    targets: tuple[str, ...] = Field((), description="index: the arrays the equations "
+                                     "define, returned in this order")
+    shapes: dict[str, tuple[Expr, ...]] = Field(default_factory=dict, description="index: "
+                                                "the shape of a target no input's axis gives")
+    criteria: tuple[Criterion, ...] = Field((), description="manual: what TAs apply")
+    scoring: Literal["positive", "negative"] = Field("positive", description="manual: start "
+                                                     "at 0 and add (positive), or at the "
+                                                     "points and deduct (negative)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _written_student(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind") in WRITTEN and "student" not in data \
+                and isinstance(data.get("id"), str):
+            data = {**data, "student": f"{ANSWERS}.{data['id']}"}
+        if isinstance(data, dict) and data.get("kind") == "manual":
+            data = {k: v for k, v in data.items()  # defaults for code make no sense here
+                    if k not in ("trials", "rtol", "atol", "timeout")}
+        return data
+
+    @property
+    def written(self) -> bool:
+        return self.kind in WRITTEN
 
     @field_validator("inputs")
     @classmethod
@@ -154,14 +195,44 @@ class Item(_Frozen, StudentNames):
                                  ", not among the inputs")
         if len(self.edge_cases) > self.trials:
             raise ValueError(f"{len(self.edge_cases)} edge cases but only {self.trials} trials")
+        self._written_fields()
+        if self.kind == "manual":
+            return self
         if self.kind == "constant":
             if self.expected is None or self.inputs:
                 raise ValueError("a constant item needs expected and takes no inputs")
         elif self.reference is None:
             raise ValueError(f"a {self.kind} item needs a reference")
-        if self.kind == "inplace" and (not self.compare or set(self.compare) - set(self.mutable)):
+        if self.mode == "inplace" and (not self.compare or set(self.compare) - set(self.mutable)):
             raise ValueError("an inplace item needs compare, a subset of mutable")
         return self
+
+    def _written_fields(self) -> None:
+        if self.written != (self.section is not None):
+            raise ValueError("section goes with (and only with) the written kinds "
+                             "expression, index and manual")
+        if self.written and self.module != ANSWERS:
+            raise ValueError(f"a written item's student is {ANSWERS}.<id> (answers.md)")
+        for field, kind in (("symbols", "expression"), ("targets", "index"),
+                            ("shapes", "index"), ("criteria", "manual")):
+            if getattr(self, field) and self.kind != kind:
+                raise ValueError(f"{field} goes with kind: {kind}")
+        if self.kind == "manual" and (self.inputs or self.reference or self.mistakes):
+            raise ValueError("a manual item has no inputs, reference or mistakes: TAs grade it")
+        if self.kind == "expression":
+            unknown = sorted(set(self.symbols.values()) - set(self.arg_names))
+            if unknown:
+                raise ValueError(f"symbols name {', '.join(unknown)}, not among the arguments")
+            if self.outputs:
+                raise ValueError("an expression item's answer is one number: no outputs")
+        if self.kind == "index":
+            if bool(self.targets) == bool(self.mutable):
+                raise ValueError("an index item either defines targets (returned) or "
+                                 "updates mutable arguments in place")
+            if set(self.shapes) - set(self.targets):
+                raise ValueError("shapes names arrays that are not targets")
+            if self.outputs and len(self.outputs) != len(self.targets):
+                raise ValueError("outputs and targets differ in length")
 
 
 class Defaults(_Frozen):
@@ -316,6 +387,7 @@ def _describe(path: Path, node: yaml.Node | None, err: dict[str, Any]) -> str:
 
 def _suggest(word: str, parent: list[Any]) -> str:
     fields = {"items": Item, "defaults": Defaults, "limits": Limits, "mistakes": Mistake,
+              "criteria": Criterion,
               "inputs": InputSpec, "gradescope": GradescopeOptions}
     model = RubricModel
     for part in parent:

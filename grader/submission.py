@@ -11,6 +11,7 @@ from pathlib import Path
 
 from grader import files, text
 from grader.files import IGNORED_DIRS
+from grader.sandbox import WRITTEN_MODULE
 
 __all__ = ["IGNORED_DIRS", "Submission", "locate", "private_copy", "found_files", "digest_files"]
 
@@ -57,13 +58,18 @@ def _neg(d: Path) -> tuple[int, ...]:
     return tuple(-ord(c) for c in d.name)  # alphabetical order wins ties
 
 
+def file_name(module: str) -> str:
+    """The file a module stands for: `problem1.py`, and `answers.md` for written answers."""
+    return f"{module}.md" if module == WRITTEN_MODULE else f"{module}.py"
+
+
 def _present(folder: Path, modules: set[str]) -> dict[str, str]:
     """Modules whose file is here: a regular file (`Problem1.py` counts as problem1) of a
     size a source file can have."""
     names = {e.name.lower(): e for e in files.entries(folder) if files.regular(e)}
     present = {}
     for m in modules:
-        entry = names.get(f"{m.lower()}.py")
+        entry = names.get(file_name(m).lower())
         if entry is not None and _size(entry) <= MAX_SOURCE:
             present[m] = entry.name
     return present
@@ -113,7 +119,7 @@ def private_copy(sub: Submission, modules: set[str], dest: Path) -> Copy:
     dest.mkdir(parents=True, exist_ok=True)
     taken = set()
     for module, filename in sorted(sub.files.items()):
-        for name in {f"{module}.py", filename}:  # a helper may import it by either name
+        for name in {file_name(module), filename}:  # a helper may import it by either name
             files.copy(sub.root / filename, dest / name, MAX_SOURCE)
         taken.add(filename)
     count, size, left_out, dropped = 0, 0, [], 0

@@ -178,7 +178,7 @@ def _docstring(item: Item, visible: list[Item]) -> str:
     body += ["Args:", *shapes]
     if item.outputs:
         body += ["", f"Returns: the tuple ({', '.join(item.outputs)})."]
-    if item.kind == "inplace":
+    if item.mode == "inplace":
         body += ["", f"Updates {', '.join(item.mutable)} in place; returns nothing."]
     text = "\n".join(("    " + line).rstrip() for line in body).replace('"""', "'''")
     return f'    """{text.strip()}\n    """'.replace("\\", "\\\\")

@@ -128,7 +128,7 @@ def _answer(item: ItemData, trials: tuple[Trial, ...], answers: list[Any]) -> Ca
             raise LookupError("no stored trial has these inputs")
         if answer is _RAISES:
             raise ValueError("the stored answer does not apply to these inputs")
-        if item.kind == "inplace":
+        if item.mode == "inplace":
             for name, arg in zip(item.arg_names, args):
                 if name in answer:
                     arg[...] = answer[name]
@@ -211,7 +211,7 @@ def _outcome_lines(item: ItemData, outcome: Any, saved: dict[str, np.ndarray],
         if outcome.error:
             return ["-> raised an exception:", *outcome.error.format_traceback().splitlines()]
         return [f"-> {outcome.detail or outcome.status}"]
-    if item.kind == "inplace":
+    if item.mode == "inplace":
         lines = []
         for name, value in zip(item.arg_names, outcome.args_after or ()):
             if name in item.mutable:

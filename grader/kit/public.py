@@ -91,7 +91,7 @@ def _shows(item: Item, trial: Trial, reference: Callable[..., Any],
     except Exception:  # the mistake raises here: the student's code would too
         return True
     expected = run_reference(item, trial, reference)
-    if item.kind == "inplace":
+    if item.mode == "inplace":
         after = [got[n] for n in item.arg_names]
         return compare.compare_inplace(item, after, trial.values, expected) is not None
     return compare.compare_output(item, got, expected) is not None

@@ -25,6 +25,10 @@ class Call:
     args: tuple[Any, ...] = ()
     report_args: bool = False
     timeout: float = 10.0
+    spec: Optional[dict[str, Any]] = None  # written answers: what the function is made of
+
+
+WRITTEN_MODULE = "answers"  # answers.md: its items are functions the child makes from the text
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def _load(name: str) -> Any:
 
 wire = _load("wire")
 confine = _load("confine")
+written = _load("written")
 
 
 class OutputError(Exception):
@@ -55,11 +56,12 @@ def main(argv: list[str], started: str = FRESH) -> None:
     sys.path.insert(0, root)
     sys.argv = [os.path.join(root, request["module"] + ".py")]
     try:
-        module = importlib.import_module(request["module"])
+        module = written.WrittenAnswers(root) if request.get("written") else \
+            importlib.import_module(request["module"])
     except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are student errors too
         send({"event": "imported", "ok": False, "error": _error(exc, root)})
         _finish(send)
-    torch = _backend(module)
+    torch = None if request.get("written") else _backend(module)
     _flush()  # what the import printed reaches the grader before the answers
     send({"event": "imported", "ok": True,
           "backend": "torch" if torch is not None else "numpy"})
@@ -193,13 +195,15 @@ def _backend(module: Any) -> Any:
 def _run_call(module: Any, call: dict[str, Any], torch: Any, root: str) -> dict[str, Any]:
     result: dict[str, Any] = {"event": "result", "call": call["id"]}
     try:
-        target = getattr(module, call["attr"])
+        target = getattr(module, call["attr"]) if call.get("spec") is None else None
     except AttributeError:
         result.update(status="missing")
         return result
     args = [_to_student(a, torch) for a in call.get("args", [])]
     phase = "call"
     try:
+        if target is None:  # a written answer: made into a function here, under the limits
+            target = module.function(call["spec"])
         value = target(*args) if call["kind"] == "call" else target
         phase = "output"
         result["value"] = _to_wire(value)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from grader.sandbox import (Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
+from grader.sandbox import (WRITTEN_MODULE, Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
                             StudentError)
 from grader import files, workspace
 from grader.sandbox import users, wire
@@ -131,8 +131,9 @@ class SubprocessSandbox:
                 fh.write(wire.encode({  # read by the harness before it drops its user
                     "root": str(job.root), "module": job.module,
                     "confine": self._confinement(job, calls, work, slot),
+                    "written": job.module == WRITTEN_MODULE,
                     "calls": [{"id": c.id, "attr": c.attr, "kind": c.kind, "args": list(c.args),
-                               "report_args": c.report_args} for c in calls]}))
+                               "report_args": c.report_args, "spec": c.spec} for c in calls]}))
             return self._watch(job, calls, request, work, slot)
 
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
