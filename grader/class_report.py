@@ -44,6 +44,9 @@ def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path, resume: str = 
         write_text_atomic(gradebook.EXPORTS[lms](run, rubric, roster), out / f"{lms}.csv")
     write_text_atomic(changes_csv(run.changes), out / "changes.csv")
     write_text_atomic(render_index(run, rubric, resume, roster), out / "index.html")
+    from grader.manual.merge import save_class_options  # for the TAs' app's merges
+
+    save_class_options(out, roster, export)
 
 
 def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:

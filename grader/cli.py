@@ -288,5 +288,55 @@ def kit(rubric_path: Optional[Path], out: Path) -> None:
                "_kit/ (public checks, the grader's modules check.py uses)")
 
 
+@main.command("manual")
+@click.argument("reports", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--rubric", "rubric_path", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on (0.0.0.0: every TA on the network).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--export", "export_to", type=click.Path(path_type=Path),
+              help="Write the manual grades as CSV to this file, and stop.")
+@click.option("--import", "import_from", type=click.Path(path_type=Path, exists=True),
+              help="Read manual grades from this CSV (the --export format), merge, and stop.")
+def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
+               export_to: Optional[Path], import_from: Optional[Path]) -> None:
+    """The TAs' web app for the manual items of the reports in REPORTS (a class's --out
+    folder, or one student's): grade question by question, with the state in
+    REPORTS/manual-grades.sqlite, merged into every report, grades.csv and index.html."""
+    from grader.manual import merge
+    from grader.manual.store import DB_NAME, Store, manual_items
+    from grader.results_json import write_text_atomic
+
+    rubric = _rubric(rubric_path)
+    if not manual_items(rubric):
+        _fail(ExitCode.USAGE_ERROR, f"the rubric {rubric.path} has no manual items")
+    if not merge.report_folders(reports):
+        _fail(ExitCode.USAGE_ERROR, f"{reports} holds no reports (folders with results.json): "
+              "grade the class into it first")
+    store = Store(reports.resolve() / DB_NAME)
+    store.ensure(rubric)
+    if export_to or import_from:
+        if import_from:
+            try:
+                count = store.import_csv(import_from.read_text(encoding="utf-8-sig"), "import")
+            except ValueError as exc:
+                _fail(ExitCode.USAGE_ERROR, f"{import_from}: {exc}")
+            folders = merge.report_folders(reports)
+            problems = [f"{name}: {why}" for name, folder in folders.items()
+                        for why in [merge.refresh_student(folder, rubric, store)] if why]
+            merge.refresh_class(reports, rubric)
+            click.echo(f"imported {count} grades from {import_from}; merged into {reports}")
+            for line in problems:
+                click.echo(f"not merged: {line}", err=True)
+        if export_to:
+            write_text_atomic(store.export_csv(), export_to)
+            click.echo(f"wrote {export_to}")
+        return
+    from grader.manual.app import serve
+
+    click.echo(f"manual grading of {reports} at http://{host}:{port}/ (Ctrl-C stops)")
+    serve(reports, rubric, host, port)
+
+
 if __name__ == "__main__":
     main()

@@ -27,6 +27,12 @@ def scores(results: dict[str, Any]) -> dict[str, float]:
     return {t["extra_data"]["item"]: t["score"] for t in results["tests"]}
 
 
+def pending(results: dict[str, Any]) -> list[str]:
+    """Manual items of these results that wait for a TA."""
+    return [t["extra_data"]["item"] for t in results["tests"]
+            if t["extra_data"].get("manual") == "pending"]
+
+
 def cell(text: str) -> str:
     """Text as a spreadsheet shows it: visible, and never read as a formula."""
     text = visible(text)
@@ -54,15 +60,16 @@ def grades_csv(run: ClassRun, rubric: Rubric, roster: Optional[Roster] = None) -
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["student", *(WHO if roster else ()), "total", "max", *ids,
-                     "grader_error", "status", *(("roster",) if roster else ())])
+                     "grader_error", "status", "waiting_for_ta", *(("roster",) if roster else ())])
     for name, results, status in _rows(run, roster):
         entry = roster.get(name) if roster else None
         who = [cell(getattr(entry, c)) if entry else "" for c in WHO] if roster else []
+        waiting = pending(results) if results is not None else []
         if results is not None:
             got = scores(results)
             total = [f"{results['score']:g}",
                      f"{sum(t['max_score'] for t in results['tests']):g}",
-                     *(f"{got[i]:g}" if i in got else "" for i in ids)]
+                     *(f"{got[i]:g}" if i in got and i not in waiting else "" for i in ids)]
         elif status == "no submission":
             total = ["0", f"{top:g}", *("0" for _ in ids)]
         else:
@@ -70,7 +77,8 @@ def grades_csv(run: ClassRun, rubric: Rubric, roster: Optional[Roster] = None) -
         known = [] if roster is None else ["" if entry or status == "no submission"
                                            else "not in the roster"]
         writer.writerow([cell(name), *who, *total,
-                         "yes" if status == "grader failed" else "", status, *known])
+                         "yes" if status == "grader failed" else "", status, " ".join(waiting),
+                         *known])
     return buf.getvalue()
 
 

@@ -41,3 +41,19 @@ def to_inline_html(text: str) -> str:
     """One line of rubric Markdown (a title) as inline HTML: no paragraph around it."""
     return _renderer().renderInline(text)
 
+
+
+@functools.lru_cache(maxsize=None)
+def _student_renderer() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).use(
+        dollarmath_plugin, allow_space=True, double_inline=True).disable("image")
+    md.add_render_rule("math_inline", _math("inline"))
+    md.add_render_rule("math_inline_double", _math("block"))
+    md.add_render_rule("math_block", _math("block"))
+    return md
+
+
+def student_html(text: str) -> str:
+    """A student's Markdown (answers.md) for a TA to read: as `to_html`, but images are not
+    fetched (they would load from anywhere the student points)."""
+    return _student_renderer().render(text)

@@ -10,6 +10,9 @@ from grader.sandbox import child  # the child's own conversion, so values look a
 from grader.sandbox.wire import decode_frame, encode
 
 
+_WRITTEN: dict[str, Any] = {}  # answers.md text -> its functions, made once
+
+
 class InProcessSandbox:
     """Calls plain Python objects standing for student modules: {"problem1": namespace}."""
 
@@ -27,14 +30,25 @@ class InProcessSandbox:
                          {c.id: self._call(module, c) for c in job.calls}, processes=0)
 
     def _call(self, module: Any, call: Any) -> CallOutcome:
-        if not hasattr(module, call.attr):
+        if call.spec is not None:  # written answers: the text of answers.md
+            from grader.sandbox.written import AnswerError, WrittenAnswers
+
+            try:
+                made = _WRITTEN.setdefault(module, WrittenAnswers(".", module))
+                target = made.function(call.spec)
+            except AnswerError as exc:
+                return CallOutcome("raised", error=StudentError("AnswerError", str(exc)))
+        elif not hasattr(module, call.attr):
             return CallOutcome("missing")
-        target = getattr(module, call.attr)
+        else:
+            target = getattr(module, call.attr)
         args = [child._to_student(a, None) for a in call.args]
         start = time.perf_counter()
         try:
             value = target(*args) if call.kind == "call" else target
         except Exception as exc:
+            if type(exc).__name__ == "AnswerError":
+                return CallOutcome("raised", error=StudentError("AnswerError", str(exc)))
             return CallOutcome("raised", error=StudentError(type(exc).__name__, str(exc)))
         message = {"value": child._to_wire(value)}
         if call.report_args:

@@ -186,9 +186,8 @@ class Store:
             grade = self.grade(item.id, student)
             if grade is None:
                 continue
-            by_id = {c.id: c for c in self.criteria(item.id)}
-            applied = tuple((by_id[c].text, by_id[c].points) for c in grade.applied
-                            if c in by_id)
+            applied = tuple((c.text, c.points) for c in self.criteria(item.id)
+                            if c.id in grade.applied)  # in the rubric's order
             out[item.id] = ManualGrade(False, applied, grade.comment, (grade.grader,))
         return out
 

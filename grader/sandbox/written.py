@@ -61,8 +61,8 @@ def sections(text: str) -> dict[str, Section]:
 
     def close() -> None:
         if current is not None and current[0] not in found:
-            found[current[0]] = Section(current[0], current[1], "\n".join(lines).strip("\n"),
-                                        current[2])
+            found[current[0]] = Section(current[0], current[1], "\n".join(lines).rstrip(),
+                                        current[2])  # body line k is line `line + k`
 
     for number, line in enumerate(text.splitlines(), 1):
         opened = _FENCE.match(line)
@@ -80,14 +80,17 @@ def sections(text: str) -> dict[str, Section]:
     return found
 
 
-def read_section(root: str, part: str) -> Section:
+def read_answers(root: str) -> str:
     import os
 
     path = os.path.join(root, ANSWERS_FILE)
     if not os.path.exists(path):
         raise AnswerError(f"{ANSWERS_FILE} was not found in the submission")
     with open(path, encoding="utf-8", errors="replace") as fh:
-        text = fh.read(4 << 20)
+        return fh.read(4 << 20)
+
+
+def find_section(text: str, part: str) -> Section:
     found = sections(text)
     if part not in found:
         raise AnswerError(f"{ANSWERS_FILE} has no section `## {part}`"
@@ -362,10 +365,11 @@ def parse_equations(code: str, first_line: int = 1) -> list[Equation]:
         line = (exc.lineno or 1)
         text = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
         col = max(0, (exc.offset or 1) - 1)
-        raise AnswerError(f"could not read line {line + first_line - 1} of the equations, "
+        raise AnswerError(f"could not read line {line + first_line - 1} of answers.md, "
                           f"`{_short(text.strip())}`: {exc.msg}, near "
                           f"`{_short(text[max(0, col - 10):col + 10].strip(), 30)}`"
-                          " (multiplication needs `*`)") from None
+                          + (" (multiplication needs `*`)" if "invalid syntax" in exc.msg
+                             or "comma" in exc.msg else "")) from None
     lines = source.splitlines()
     equations = []
     for stmt in tree.body:
@@ -440,6 +444,8 @@ def index_function(equations: list[Equation], params: list[str], targets: list[s
 def _apply(eq: Equation, env: dict[str, Any], shapes: dict[str, list[int]],
            inputs: set[str]) -> None:
     where = f"line {eq.line}, `{_short(eq.text)}`"
+    eq = Equation(eq.target, eq.indices, eq.op, _Fresh(where).visit(_copy(eq.value)), eq.line,
+                  eq.text)
     bound = _bound_indices(eq.value, where)
     names = list(eq.indices) + [b for b in bound if b not in eq.indices]
     if len(names) != len(set(eq.indices)) + len(set(bound) - set(eq.indices)) or \
@@ -482,6 +488,37 @@ def _apply(eq: Equation, env: dict[str, Any], shapes: dict[str, list[int]],
         np.add(target, result, out=target)
     else:
         np.subtract(target, result, out=target)
+
+
+def _copy(node: ast.expr) -> ast.expr:
+    import copy
+
+    return copy.deepcopy(node)
+
+
+class _Fresh(ast.NodeTransformer):
+    """Each sum's indices renamed apart (`j` becomes `j#1`, `j#2`, ...), so that two sums
+    over `j` may run over different axes: `sum[j](Wfx[i, j] * x[b, j]) + sum[j](...)`."""
+
+    def __init__(self, where: str):
+        self.where, self.count = where, 0
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if not _is_sum(node):
+            return self.generic_visit(node)
+        names = _index_names(node.func.slice, self.where)
+        inner = [n.id for s in ast.walk(node.args[0] if node.args else node) if _is_sum(s)
+                 for n in (s.func.slice.elts if isinstance(s.func.slice, ast.Tuple)
+                           else [s.func.slice]) if isinstance(n, ast.Name)]
+        if set(names) & set(inner):
+            raise AnswerError(f"{self.where}: a sum inside a sum over the same index")
+        self.generic_visit(node)
+        self.count += 1
+        rename = {n: f"{n}#{self.count}" for n in names}
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id in rename:
+                sub.id = rename[sub.id]
+        return node
 
 
 def _bound_indices(node: ast.AST, where: str) -> list[str]:
@@ -529,14 +566,18 @@ def _sizes(eq: Equation, names: list[str], env: dict[str, Any],
     sizes = {}
     for n, uses in seen.items():
         if not uses:
-            raise AnswerError(f"{where}: cannot tell what `{n}` runs over: use it alone as "
+            raise AnswerError(f"{where}: cannot tell what `{_shown(n)}` runs over: use it alone as "
                               f"an index of an input array somewhere in the equation")
         if len({u[0] for u in uses}) > 1:
             a, b = uses[0], next(u for u in uses if u[0] != uses[0][0])
-            raise AnswerError(f"{where}: `{n}` runs over {a[0]} values as {a[1]} but over "
+            raise AnswerError(f"{where}: `{_shown(n)}` runs over {a[0]} values as {a[1]} but over "
                               f"{b[0]} as {b[1]}")
         sizes[n] = uses[0][0]
     return sizes
+
+
+def _shown(index: str) -> str:
+    return index.split("#")[0]
 
 
 def _is_sum_head(node: ast.AST, root: ast.AST) -> bool:
@@ -577,7 +618,9 @@ def _eval(node: ast.AST, env: dict[str, Any], space: _Space, where: str) -> Any:
         for a in axes:
             full[a] = space.sizes[space.names[a]]
         return np.broadcast_to(value, full).sum(axis=axes, keepdims=True)
-    if isinstance(node, ast.Call) and not isinstance(node.func, ast.Name):
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Subscript, ast.Constant)) \
+            or isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id in env:
         raise AnswerError(f"{where}: `{_short(ast.unparse(node.func), 30)}` is followed by "
                           "parentheses: multiplication needs `*`")
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -627,8 +670,9 @@ class WrittenAnswers:
     """What the child runs in place of an imported module: each call's `spec` (the item's
     kind, section, symbols, arguments) makes the function that call is made on."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, text: Optional[str] = None):
         self.root = root
+        self.text = text  # the answers themselves, for tests that need no files
         self._made: dict[str, Any] = {}
 
     def function(self, spec: dict[str, Any]) -> Callable[..., Any]:
@@ -646,7 +690,9 @@ class WrittenAnswers:
         return made
 
     def _make(self, spec: dict[str, Any]) -> Callable[..., Any]:
-        section = read_section(self.root, spec["section"])
+        if self.text is None:
+            self.text = read_answers(self.root)
+        section = find_section(self.text, spec["section"])
         if spec["kind"] == "expression":
             expression = parse_latex(final_math(section.body))
             return expression_function(expression, [tuple(s) for s in spec["symbols"]],

@@ -1,0 +1,234 @@
+"""`grade manual REPORTS`: the TAs' web app for manual items (Flask, state in SQLite).
+
+TAs grade question by question: each sees the students' answers to one item in a stable
+pseudo-random order (the same for every TA, skipping answers another TA has open), the
+answer's section of answers.md rendered offline (Markdown, math as MathML), the PDFs the
+student handed in, and the item's criteria to tick, with a comment. Every save is merged
+at once into that student's results.json and report.html, and into the class's
+grades.csv and index.html. Changing a criterion's points recomputes every student it was
+applied to. Grades go out and come back in as CSV.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any, Optional
+
+from flask import Flask, abort, make_response, redirect, render_template, request, send_file, url_for
+from markupsafe import Markup
+
+from grader.manual import merge
+from grader.manual.store import DB_NAME, Conflict, Store, manual_items, score
+from grader.markdown import student_html, to_html, to_inline_html
+from grader.rubric import Item, Rubric
+from grader.sandbox.written import Section, sections
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "manual"
+MAX_ANSWERS_BYTES = 4 << 20
+
+
+def order(item: Item, students: list[str]) -> list[str]:
+    """The order every TA sees an item's answers in: pseudo-random (so no student is always
+    graded first, by a fresh TA, or last, by a tired one), and stable across restarts."""
+    return sorted(students, key=lambda s: hashlib.sha256(f"{item.id}\0{s}".encode()).hexdigest())
+
+
+def create_app(reports: Path, rubric: Rubric) -> Flask:
+    reports = reports.resolve()
+    store = Store(reports / DB_NAME)
+    store.ensure(rubric)
+    items = {i.id: i for i in manual_items(rubric)}
+    token = secrets.token_urlsafe(16)  # forms carry it: another site cannot post for a TA
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.config["MAX_CONTENT_LENGTH"] = 8 << 20
+    env = app.jinja_env
+    env.autoescape = True  # Flask escapes only *.html templates by itself; these are *.j2
+    env.undefined = __import__("jinja2").StrictUndefined
+    env.filters["markdown"] = lambda text: Markup(to_html(text))
+    env.filters["student_markdown"] = lambda text: Markup(student_html(text))
+    env.filters["inline_markdown"] = lambda text: Markup(to_inline_html(text))
+    env.filters["points"] = lambda x: f"{x:g}"
+    env.globals.update(rubric=rubric, token=token)
+
+    def folders() -> dict[str, Path]:
+        return merge.report_folders(reports)
+
+    def ta() -> Optional[str]:
+        name = (request.cookies.get("ta") or "").strip()
+        return name[:80] or None
+
+    @app.context_processor
+    def who() -> dict[str, Any]:
+        return {"ta": ta()}
+
+    def check_token() -> None:
+        if request.form.get("token") != token:
+            abort(403, "this form is from another session of the app: reload the page")
+
+    def item_or_404(item_id: str) -> Item:
+        if item_id not in items:
+            abort(404, f"no manual item {item_id}")
+        return items[item_id]
+
+    def merged(students: list[str]) -> list[str]:
+        """Merge these students' grades into their outputs and the class's; the problems."""
+        problems = []
+        all_folders = folders()
+        for s in students:
+            if s in all_folders:
+                why = merge.refresh_student(all_folders[s], rubric, store)
+                if why:
+                    problems.append(f"{s}: {why}")
+        merge.refresh_class(reports, rubric)
+        return problems
+
+    @app.get("/")
+    def index() -> Any:
+        if ta() is None:
+            return render_template("login.html.j2")
+        students = list(folders())
+        progress = []
+        for item in items.values():
+            graded = {g.student for g in store.grades(item.id)} & set(students)
+            progress.append((item, len(graded), len(students)))
+        return render_template("index.html.j2", ta=ta(), progress=progress, reports=reports)
+
+    @app.post("/login")
+    def login() -> Any:
+        check_token()
+        response = make_response(redirect(url_for("index")))
+        name = " ".join(request.form.get("ta", "").split())[:80]
+        if name:
+            response.set_cookie("ta", name, samesite="Strict", httponly=True)
+        return response
+
+    @app.get("/item/<item_id>")
+    def next_answer(item_id: str) -> Any:
+        item = item_or_404(item_id)
+        if ta() is None:
+            return redirect(url_for("index"))
+        students = order(item, list(folders()))
+        graded = {g.student: g for g in store.grades(item.id)}
+        busy = store.claimed(item.id, ta())
+        for s in students:
+            if s not in graded and s not in busy:
+                return redirect(url_for("answer", item_id=item.id, student=s))
+        rows = [(s, graded.get(s), s in busy) for s in students]
+        by_id = {c.id: c for c in store.criteria(item.id)}
+        return render_template("done.html.j2", item=item, rows=rows, ta=ta(),
+                               points=lambda g: score(item, tuple(
+                                   (by_id[c].text, by_id[c].points) for c in g.applied
+                                   if c in by_id)))
+
+    @app.route("/item/<item_id>/<student>", methods=["GET", "POST"])
+    def answer(item_id: str, student: str) -> Any:
+        item = item_or_404(item_id)
+        if ta() is None:
+            return redirect(url_for("index"))
+        all_folders = folders()
+        if student not in all_folders:
+            abort(404, f"no report folder {student}")
+        conflict, problems = None, []
+        if request.method == "POST":
+            check_token()
+            applied = request.form.getlist("criterion")
+            version = int(request.form.get("version") or 0)
+            try:
+                store.save(item.id, student, applied, request.form.get("comment", "")[:20000],
+                           ta(), version)
+            except Conflict as exc:
+                conflict = str(exc)
+            except ValueError as exc:
+                abort(400, str(exc))
+            else:
+                problems = merged([student])
+                if not problems:
+                    return redirect(url_for("next_answer", item_id=item.id))
+        holder = store.claim(item.id, student, ta())
+        students = order(item, list(all_folders))
+        grade = store.grade(item.id, student)
+        section, note = _section(all_folders[student], item)
+        pdfs = sorted(p.name for p in (all_folders[student] / "written").glob("*.pdf")) \
+            if (all_folders[student] / "written").is_dir() else []
+        return render_template(
+            "answer.html.j2", item=item, student=student, section=section, note=note,
+            pdfs=pdfs, criteria=store.criteria(item.id), grade=grade, holder=holder,
+            conflict=conflict, problems=problems, ta=ta(),
+            position=students.index(student) + 1, count=len(students),
+            applied=set(grade.applied) if grade else set())
+
+    @app.get("/file/<student>/<name>")
+    def pdf(student: str, name: str) -> Any:
+        folder = folders().get(student)
+        if folder is None or not name.lower().endswith(".pdf") or "/" in name or \
+                name.startswith("."):
+            abort(404)
+        path = folder / "written" / name
+        if not path.is_file() or path.is_symlink():
+            abort(404)
+        return send_file(path, mimetype="application/pdf")
+
+    @app.route("/item/<item_id>/criteria", methods=["GET", "POST"])
+    def criteria(item_id: str) -> Any:
+        item = item_or_404(item_id)
+        if request.method == "POST":
+            check_token()
+            cid = request.form.get("id", "").strip().lower()
+            text = request.form.get("text", "").strip()
+            try:
+                points = float(request.form.get("points", ""))
+            except ValueError:
+                abort(400, "points must be a number")
+            if not cid or not text:
+                abort(400, "a criterion needs an id and a text")
+            store.set_criterion(item.id, cid, text, points)
+            affected = [g.student for g in store.grades(item.id) if cid in g.applied]
+            merged(affected)
+            return redirect(url_for("criteria", item_id=item.id))
+        uses = {}
+        for g in store.grades(item.id):
+            for c in g.applied:
+                uses[c] = uses.get(c, 0) + 1
+        return render_template("criteria.html.j2", item=item, criteria=store.criteria(item.id),
+                               uses=uses, ta=ta())
+
+    @app.get("/export.csv")
+    def export() -> Any:
+        response = make_response(store.export_csv())
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+        response.headers["Content-Disposition"] = "attachment; filename=manual-grades.csv"
+        return response
+
+    @app.post("/import")
+    def import_csv() -> Any:
+        check_token()
+        upload = request.files.get("file")
+        if upload is None:
+            abort(400, "no file")
+        try:
+            count = store.import_csv(upload.read().decode("utf-8-sig"), ta() or "import")
+        except (ValueError, UnicodeDecodeError) as exc:
+            abort(400, f"cannot import: {exc}")
+        merged(sorted({g.student for g in store.grades()}))
+        return redirect(url_for("index", imported=count))
+
+    return app
+
+
+def _section(folder: Path, item: Item) -> tuple[Optional[Section], str]:
+    path = folder / "written" / "answers.md"
+    if not path.is_file():
+        return None, "This student handed in no answers.md."
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        text = fh.read(MAX_ANSWERS_BYTES)
+    found = sections(text)
+    if item.section not in found:
+        return None, f"answers.md has no section `## {item.section}`" + (
+            f" (it has {', '.join(sorted(found))})." if found else ".")
+    return found[item.section], ""
+
+
+def serve(reports: Path, rubric: Rubric, host: str, port: int) -> None:
+    app = create_app(reports, rubric)
+    app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
