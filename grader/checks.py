@@ -209,6 +209,9 @@ class Judge:
         if outcome.status != "ok":
             return fail(*_call_failure(item, outcome, self.limits))
         mismatch = self.check(item, trial, outcome)
+        if mismatch and getattr(item, "section", None):  # a written answer returns nothing
+            mismatch = replace(mismatch, summary=mismatch.summary.replace(
+                "the return value", "the value of your answer"))
         return fail(mismatch.kind, mismatch.summary, mismatch.lines) if mismatch else None
 
     def check(self, item: Item, trial: Trial, outcome: CallOutcome) -> Optional[Mismatch]:

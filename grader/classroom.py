@@ -129,6 +129,10 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
         _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress)
     except KeyboardInterrupt:  # Ctrl-C: what was graded stands, the rest waits for a rerun
         run.interrupted = True
+    except RuntimeError as exc:  # Ctrl-C inside a lock's release: Python then raises this
+        if not isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        run.interrupted = True
     run.changes = [c for name, old in sorted(run.previous.items()) if name in run.results
                    for c in [changes.between(name, old, run.results[name])] if c]
     run.seconds = time.monotonic() - start

@@ -51,6 +51,7 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
         "visibility": r.item.visibility,
         "extra_data": {
             "item": r.item.id,
+            "kind": r.item.kind,
             "seed": sub.seed,
             "item_seed": r.seed,
             "trials": r.trials,

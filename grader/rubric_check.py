@@ -88,6 +88,13 @@ def _check_handout(rubric: Rubric, report: Report, at: Any) -> None:
         return
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))  # whole names, not substrings
     for i, item in enumerate(rubric.items):
+        if item.written:  # answered in answers.md, under the part's heading
+            missing = [w for w in ("answers.md", item.section) if w not in text]
+            if missing:
+                report.errors.append(at("items", i, "section") + f"items[{i}].section: "
+                                     f"{' and '.join(missing)} not named in {handout.name}, "
+                                     "so students cannot know where to answer")
+            continue
         for name, what in ((f"{item.module}", f"the module {item.module}.py"),
                            (item.attr, item.attr)):
             if name not in words:

@@ -21,8 +21,10 @@ from grader.sandbox import CallOutcome, ImportOutcome, ModuleJob, ModuleRun
 class TrustedSandbox:
     """Calls trusted functions in-process; `answers` maps item id to the function to use."""
 
-    def __init__(self, answers: dict[str, Callable[..., Any]], items: dict[str, Item]):
+    def __init__(self, answers: dict[str, Callable[..., Any]], items: dict[str, Item],
+                 written: Any = None):
         self.answers, self.items = answers, items
+        self.written = written  # the reference's answers.md, for written items
 
     def run(self, job: ModuleJob) -> ModuleRun:
         return ModuleRun(job.module, ImportOutcome("ok"), {c.id: self._call(c) for c in job.calls})
@@ -33,7 +35,11 @@ class TrustedSandbox:
         if item.kind == "constant":
             return CallOutcome("ok", value=item.expected)
         try:
-            value = self.answers[call.item](*args)
+            if call.item in self.answers:
+                value = self.answers[call.item](*args)
+            else:  # a written item: the reference's own answers.md, read as a student's
+                value = self.written.function(call.spec)(*args)
+                args = [_plain(a) for a in args]
         except Exception as exc:  # a mistake that does not apply to these shapes
             from grader.sandbox import StudentError
 
@@ -85,19 +91,33 @@ class MistakePower:
 
 
 def grade_trusted(refs: References, answers: dict[str, Callable[..., Any]],
-                  items: list[Item], seed: int) -> dict[str, Any]:
-    return checks.judge_in(TrustedSandbox(answers, {i.id: i for i in items}), refs, items, seed)
+                  items: list[Item], seed: int, written: Any = None) -> dict[str, Any]:
+    return checks.judge_in(TrustedSandbox(answers, {i.id: i for i in items}, written), refs,
+                           items, seed)
+
+
+def reference_answers(rubric: Rubric) -> Any:
+    """The reference's answers.md (beside its modules) as the sandbox reads a student's;
+    None when it has none."""
+    from grader.sandbox.written import ANSWERS_FILE, WrittenAnswers
+
+    path = rubric.reference_dir / ANSWERS_FILE
+    return WrittenAnswers(str(rubric.reference_dir), path.read_text(encoding="utf-8")) \
+        if path.is_file() else None
 
 
 def reference_failures(rubric: Rubric, refs: References, seeds: range,
                        port: bool = False) -> list[str]:
-    """Items the reference (or its float32 port) fails, with the first failure."""
-    items = list(rubric.items)
+    """Items the reference (or its float32 port) fails, with the first failure. Written
+    items are answered by the reference's answers.md when there is one (never in float32:
+    the grader evaluates a student's math itself)."""
+    written = reference_answers(rubric)
+    items = [i for i in rubric.items if i.kind != "manual" and not (port and i.written)]
     answers = {i.id: (float32_port(refs.get(i.reference), i) if port else refs.get(i.reference))
-               for i in items if i.kind != "constant"}
+               for i in items if i.kind != "constant" and not (i.written and written)}
     problems = []
     for seed in seeds:
-        for item_id, result in grade_trusted(refs, answers, items, seed).items():
+        for item_id, result in grade_trusted(refs, answers, items, seed, written).items():
             if not result.passed:
                 summary = result.failure.summary if result.failure else result.internal_error
                 problems.append(f"{item_id} (seed {seed}): {summary}")
@@ -140,7 +160,7 @@ def float32_loss(rubric: Rubric, refs: References, seeds: range) -> list[Float32
     """For each function item: the relative error a float32 port of the reference makes."""
     losses = []
     for item in rubric.items:
-        if item.kind == "constant":
+        if item.kind == "constant" or item.written:  # the grader evaluates written math
             continue
         fn = refs.get(item.reference)
         port = float32_port(fn, item)

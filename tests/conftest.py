@@ -86,6 +86,11 @@ def feedback(results: dict[str, Any]) -> list[tuple[str, Any, str]]:
     return [(t["extra_data"]["item"], t["score"], t["output"]) for t in results["tests"]]
 
 
-def short_items(results: dict[str, Any]) -> set[str]:
-    """Items that scored below their maximum."""
-    return {i for i, t in by_item(results).items() if float(t["score"]) < float(t["max_score"])}
+WRITTEN = {"expression", "index", "manual"}  # answered in answers.md (tests/test_written.py)
+
+
+def short_items(results: dict[str, Any], written: bool = False) -> set[str]:
+    """Items that scored below their maximum: code items, and with `written` also those
+    answered in answers.md."""
+    return {i for i, t in by_item(results).items() if float(t["score"]) < float(t["max_score"])
+            and (written or t["extra_data"].get("kind") not in WRITTEN)}

@@ -51,7 +51,7 @@ def test_report_loads_clean_and_shows_every_item(browser, reports, rubric, name)
     assert problems == []
     for item in rubric.items:
         assert page.locator(f"#item-{item.id}").is_visible()
-    assert page.locator("#total").inner_text().endswith("/ 18 points")
+    assert page.locator("#total").inner_text().endswith("/ 32 points")
     assert page.locator("math").count() > 10  # MathML rendered natively
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"report-{name}.png"), full_page=True)
@@ -119,7 +119,7 @@ def test_class_table_sorts_and_links_to_reports(browser, class_summary):
     page.click("#students a:text('bob')")
     page.wait_for_load_state()
     assert page.url.endswith("/bob/report.html")
-    assert page.locator("#total").inner_text() == "10 / 18 points"
+    assert page.locator("#total").inner_text() == "14 / 32 points"
     assert problems == []
     page.close()
 

@@ -75,7 +75,7 @@ def test_a_right_answer_gets_no_explanation(name, module, old, new, rubric, tmp_
 def test_every_reference_passes_unexplained(rubric):
     refs = References(rubric.reference_dir)
     for item in rubric.items:
-        if item.kind == "constant":
+        if item.kind in ("constant", "manual"):
             continue
         for reference in (item.reference, *item.alternatives):
             result = _judge(rubric, item.id, refs.get(reference), 7)

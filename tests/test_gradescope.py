@@ -39,8 +39,8 @@ def test_zip_is_reproducible_small_and_complete(autograder_zip, tmp_path):
 
 
 @pytest.mark.parametrize("name, source, score", [
-    ("correct", EXAMPLES / "alice", 18),
-    ("wrong", EXAMPLES / "bob", 10),
+    ("correct", EXAMPLES / "alice", 28),  # code and written answers; no manual items
+    ("wrong", EXAMPLES / "bob", 14),
     ("hostile", ROOT.parent / "shared" / "corpus" / "h_function_hangs", 17),
     ("empty", None, 0),
 ])
@@ -50,6 +50,9 @@ def test_run_autograder_grades_into_results_json(autograder_zip, tmp_path, name,
         score = 8
     results = _run(_autograder_root(tmp_path, autograder_zip, source))
     assert results["score"] == score
+    # manual items stay with Gradescope's own manual grading; written answers are graded
+    assert not [t for t in results["tests"] if t["extra_data"]["kind"] == "manual"]
+    assert {"p1a_answer", "p3e_equation"} <= {t["extra_data"]["item"] for t in results["tests"]}
     assert results["stdout_visibility"] == "hidden" and results["visibility"] == "visible"
     assert {t["extra_data"]["item"] for t in results["tests"]} >= {"p1a", "p3e_activation"}
     for test in results["tests"]:
@@ -143,4 +146,4 @@ def test_setup_sh_installs_into_a_fresh_python(autograder_zip, tmp_path):
     if os.geteuid() == 0:
         assert oct((root / "source" / "reference").stat().st_mode)[-3:] == "700"
     results = _run(root, path=f"{venv}/bin:/usr/bin:/bin")
-    assert results["score"] == 18
+    assert results["score"] == 28

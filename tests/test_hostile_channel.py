@@ -24,7 +24,7 @@ def _grade(files: dict, tmp_path: Path, rubric: Path) -> tuple[dict, int]:
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert "internal_error" not in results["extra_data"], results["extra_data"]
-    assert len(results["tests"]) == 14
+    assert len(results["tests"]) == 25
     assert leftovers() == []
     return results, peak
 

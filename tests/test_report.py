@@ -34,7 +34,7 @@ def test_report_shows_titles_math_scores_feedback_and_version(bob_report, rubric
         assert f'id="item-{item.id}"' in html
     assert "<math" in html  # descriptions' LaTeX rendered as MathML, no network needed
     assert "1a: variance of the initial weights" in html
-    assert "10 / 18 points" in html
+    assert "14 / 32 points" in html
     assert "standard deviation" in html  # a diagnosis
     assert f"--seed {results['extra_data']['seed']}" in html
     assert __version__ in html and results["extra_data"]["rubric_sha256"][:12] in html
@@ -51,4 +51,4 @@ def test_student_text_is_escaped(tmp_path):
     html = (tmp_path / "out" / "report.html").read_text()
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert" in html
-    assert results["score"] < 18
+    assert results["score"] < 28

@@ -25,7 +25,10 @@ items:
 def test_the_shipped_rubric_is_valid(rubric):
     assert [i.id for i in rubric.items] == [
         "p1a", "p1b", "p1b_exact", "p2a", "p2b", "p2c_f", "p2c_h", "p2c_d",
-        "p3a", "p3b", "p3c", "p3d", "p3e", "p3e_activation"]
+        "p3a", "p3b", "p3c", "p3d", "p3e", "p3e_activation",
+        "p1a_answer", "p1a_derivation", "p1b_explanation", "p2b_equations", "p2c_equations",
+        "p3a_answer", "p3b_answer", "p3c_answer", "p3d_answer", "p3e_equation",
+        "p3e_explanation"]
     assert sum(i.points for i in rubric.items) == rubric.model.total_points
     assert len(rubric.sha256) == 64
 

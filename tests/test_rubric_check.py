@@ -65,15 +65,15 @@ CASES = [
      "problem9.init_variance", "the module problem9.py is not named in handout.md", "error"),
     ("student: problem1.init_variance", "student: problem1.init_var",
      "problem1.init_var", "init_var is not named in handout.md", "error"),
-    ("total_points: 18", "total_points: 17", "total_points: 17",
-     "total_points: the items add up to 18 points, total_points says 17", "error"),
+    ("total_points: 32", "total_points: 17", "total_points: 17",
+     "total_points: the items add up to 32 points, total_points says 17", "error"),
     ("  timeout: 5         # seconds per call", "  timeout: -5", "timeout: -5",
      "defaults.timeout: -5: Input should be greater than 0", "error"),
     ("  visibility: visible\n", "  visibility: [visible\n", "visibility: [visible",
      "not valid YAML", "error"),
-    ("      d_x: {int: [1, 100000], log: true}\n    edge_cases:\n      - {d_x: 1}\n"
+    ("      d_x: {int: [1, 100000], log: true}\n    edge_cases: &p1a_edges\n      - {d_x: 1}\n"
      "      - {d_x: 2}\n      - {d_x: 100000}\n",
-     "      d_x: {int: [1, 3]}\n    trials: 2\n    edge_cases:\n      - {d_x: 1}\n",
+     "      d_x: {int: [1, 3]}\n    trials: 2\n    edge_cases: &p1a_edges\n      - {d_x: 1}\n",
      "reference: mistakes.p1a_std", "p1a_std: passes p1a on", "warning"),
 ]
 

@@ -54,7 +54,8 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
         result = grade(Request(submission, out, rubric, seed,
                                extra={"submission_id": _submission_id(root)},
                                deadline=start + options.time_budget,
-                               parallel=False),  # one sandbox at a time fits 768 MB
+                               parallel=False,  # one sandbox at a time fits 768 MB
+                               manual=False),  # Gradescope's own manual grading has them
                        SubprocessSandbox.ready_for(torch=mentions_torch(submission))())
     data = to_results(result)
     data.update(visibility=options.visibility, stdout_visibility=options.stdout_visibility,

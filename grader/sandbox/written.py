@@ -674,6 +674,10 @@ class WrittenAnswers:
         self.root = root
         self.text = text  # the answers themselves, for tests that need no files
         self._made: dict[str, Any] = {}
+        try:  # the parser's import (about a second) counts against the import's time
+            import latex2sympy2_extended.latex2sympy2  # noqa: F401
+        except ImportError:  # said when an expression item needs it
+            pass
 
     def function(self, spec: dict[str, Any]) -> Callable[..., Any]:
         key = repr(sorted((k, repr(v)) for k, v in spec.items() if k != "shapes"))
