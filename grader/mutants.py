@@ -243,7 +243,8 @@ def power(rubric: Rubric, refs: References, seeds: tuple[int, ...] = SEEDS,
     survives only if every one of them lets it through."""
     groups: dict[str, list[Item]] = {}
     for item in rubric.items:
-        if item.kind == "constant" or item.reference is None or (only and item.id not in only):
+        if item.kind == "constant" or item.reference is None or item.written or (
+                only and item.id not in only):  # written items share the code items' references
             continue
         groups.setdefault(item.reference, []).append(item)
     found = []

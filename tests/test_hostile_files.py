@@ -95,7 +95,7 @@ def test_files_left_out_are_named_and_problem_files_still_copied(fast_rubric, tm
     _many_before(sub)
     proc, _ = grade_with_peak(sub, tmp_path / "out", "--rubric", str(fast_rubric))
     results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert results["score"] == 18
+    assert results["score"] == 28
     assert "Not copied for grading" in results["output"]
     assert "Not copied for grading" in (tmp_path / "out" / "report.html").read_text()
     assert "Not copied for grading" in proc.stdout
@@ -135,7 +135,7 @@ def test_a_class_with_odd_names_writes_every_output(fast_rubric, tmp_path):
     assert (out / "index.html.student" / "results.json").is_file()
     assert (out / "grades.csv.student" / "results.json").is_file()
     rows = (out / "grades.csv").read_text().splitlines()
-    assert len(rows) == 5 and any(r.startswith("caf\\xe9 \\xff,18,") for r in rows)
+    assert len(rows) == 5 and any(r.startswith("caf\\xe9 \\xff,28,") for r in rows)
     page = (out / "index.html").read_text()
     assert 'href="index.html.student/report.html"' in page
     assert 'href="caf%E9%20%FF/report.html"' in page

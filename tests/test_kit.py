@@ -101,6 +101,20 @@ def test_the_kit_holds_the_handout_skeletons_checker_and_engine(kit_dir):
     assert "<math" in handout
 
 
+def test_the_kit_has_an_answers_template_with_every_written_part_and_no_answer(kit_dir, rubric):
+    from grader.sandbox.written import sections
+
+    template = (kit_dir / "answers.md").read_text()
+    parts = sections(template)
+    assert list(parts) == list(dict.fromkeys(i.section for i in rubric.items if i.written))
+    assert "W_grad[...] = ..." in parts["3e"].body and "f_grad[...] += ..." in parts["2c"].body
+    assert "graded by a TA" in parts["1b"].body
+    reference = (ROOT / "reference" / "answers.md").read_text()
+    assert "frac{1}{d_x}" not in template and "sum[b, i, j]" not in template
+    assert "sum[" not in template.replace(reference, "")
+    assert "`answers.md`" in (kit_dir / "README.md").read_text()
+
+
 def test_skeletons_have_every_function_raising_not_implemented(kit_dir, rubric):
     for module in ("problem1", "problem2", "problem3"):
         tree = ast.parse((kit_dir / f"{module}.py").read_text())
@@ -171,7 +185,8 @@ def test_no_reference_no_mistake_no_hidden_item_no_rubric_internals(hidden_kit, 
 # ------------------------------------------------------------------ public checks
 
 def _answers(rubric, refs, **replace):
-    answers = {i.id: refs.get(i.reference) for i in rubric.items if i.kind != "constant"}
+    answers = {i.id: refs.get(i.reference) for i in rubric.items
+               if i.kind != "constant" and not i.written}
     return {**answers, **replace}
 
 
@@ -181,7 +196,7 @@ def test_right_answers_pass_every_public_check(kit_dir, rubric):
     result = check(EXAMPLES / "alice", kit, TrustedSandbox(_answers(rubric, refs), items))
     assert [r.item.id for r in result.items if not r.passed] == []
     for item in rubric.items:  # and each accepted alternative
-        for alternative in item.alternatives:
+        for alternative in (item.alternatives if not item.written else ()):
             result = check(EXAMPLES / "alice", kit, TrustedSandbox(
                 _answers(rubric, refs, **{item.id: refs.get(alternative)}), items))
             assert all(r.passed for r in result.items), (item.id, alternative)
@@ -191,6 +206,8 @@ def test_every_declared_mistake_fails_its_public_check_and_is_named(kit_dir, rub
     kit, refs = _kit(kit_dir), References(rubric.reference_dir)
     items = {i.id: i for i in rubric.items}
     for item in rubric.items:
+        if item.written:  # the kit does not check answers.md
+            continue
         for mistake in item.mistakes:
             result = check(EXAMPLES / "alice", kit, TrustedSandbox(
                 _answers(rubric, refs, **{item.id: refs.get(mistake.reference)}), items))
@@ -203,7 +220,7 @@ def test_every_declared_mistake_fails_its_public_check_and_is_named(kit_dir, rub
 def test_a_replay_draws_the_graded_inputs(kit_dir, rubric):
     kit = _kit(kit_dir)
     for item in rubric.items:
-        if item.kind == "constant":
+        if item.kind == "constant" or item.written:
             continue
         for seed in (0, 12345, 2**31 - 1):
             (graded,), _ = checks.plan([item], seed)

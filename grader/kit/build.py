@@ -66,6 +66,8 @@ def build_kit(rubric_path: Path, out: Path) -> list[str]:
                                           0o644)
     for module, text in skeletons(rubric).items():
         entries[f"{top}/{module}.py"] = (text.encode(), 0o644)
+    if any(i.written for i in rubric.items):
+        entries[f"{top}/answers.md"] = (answers_template(rubric).encode(), 0o644)
     for module in engine_modules():
         path = _source(module)
         entries[f"{top}/_kit/{path.relative_to(PACKAGE.parent).as_posix()}"] = (
@@ -142,8 +144,36 @@ def skeletons(rubric: Rubric) -> dict[str, str]:
     names them, each documented by its visible items (a hidden one adds nothing)."""
     by_module: dict[str, dict[str, list[Item]]] = {}
     for item in rubric.items:
-        by_module.setdefault(item.module, {}).setdefault(item.attr, []).append(item)
+        if not item.written:  # answered in answers.md (answers_template)
+            by_module.setdefault(item.module, {}).setdefault(item.attr, []).append(item)
     return {module: _skeleton(module, attrs) for module, attrs in sorted(by_module.items())}
+
+
+def answers_template(rubric: Rubric) -> str:
+    """answers.md to fill in: a section per part the rubric's written items answer, each
+    saying what of it is checked automatically and what a TA grades."""
+    parts: dict[str, list[Item]] = {}
+    for item in rubric.items:
+        if item.written and item.visibility != "hidden":
+            parts.setdefault(item.section, []).append(item)
+    lines = [f"# {to_plain(rubric.model.title)}: written answers", "",
+             "<!-- One section per part, under its heading. Math in LaTeX between dollar "
+             "signs; handout.md says what is checked and how. -->"]
+    for part, items in parts.items():
+        lines += ["", f"## {part}", ""]
+        for item in items:
+            if item.kind == "manual":
+                lines.append(f"<!-- {to_plain(item.title)}: graded by a TA. -->")
+                lines.append("")
+            elif item.kind == "expression":
+                lines += [f"<!-- {to_plain(item.title)}: checked automatically; the last "
+                          "display math is the answer. -->", "$$", "$$", ""]
+            else:
+                op = "+=" if item.mode == "inplace" else "="
+                names = item.compare if item.mode == "inplace" else item.targets
+                lines += [f"<!-- {to_plain(item.title)}: checked automatically. -->", "```",
+                          *(f"{n}[...] {op} ..." for n in names), "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def _skeleton(module: str, attrs: dict[str, list[Item]]) -> str:
@@ -229,10 +259,20 @@ h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.25rem; margin-top: 1.6rem; }}
 """
 
 
+def _written_note(rubric: Rubric) -> str:
+    if not any(i.written for i in rubric.items):
+        return ""
+    return ("\nYour written answers go in `answers.md` (a template is here; the handout's "
+            "section\n\"Written answers\" says how to write them). The kit does not check "
+            "them: the grader\nchecks final answers and index equations, and TAs grade "
+            "derivations and explanations.\n")
+
+
 def readme(rubric: Rubric, public: PublicData, top: str) -> str:
     checked = [i for i in public.items if i["id"] in public.trials]
-    modules = sorted({i.module for i in rubric.items})
-    files = ", ".join(f"`{m}.py`" for m in modules)
+    modules = sorted({i.module for i in rubric.items if not i.written})
+    files = ", ".join([f"`{m}.py`" for m in modules]
+                      + (["`answers.md`"] if any(i.written for i in rubric.items) else []))
     return f"""# {to_plain(rubric.model.title)}: student kit
 
 This folder holds the handout (`handout.md`, or `handout.html` for a browser), a
@@ -254,7 +294,7 @@ what failed the inputs, the values expected and yours.
 Passing every public check is a good sign, not a grade: the grader calls your
 functions on new random trials, more of them, and checks the constants' values,
 which the kit does not know.
-
+{_written_note(rubric)}
 ## Replay a trial from your feedback
 
 Every failed item in your feedback ends with a command such as
