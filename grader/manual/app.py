@@ -111,8 +111,8 @@ def create_app(reports: Path, rubric: Rubric) -> Flask:
         students = order(item, list(folders()))
         graded = {g.student: g for g in store.grades(item.id)}
         busy = store.claimed(item.id, ta())
-        for s in students:
-            if s not in graded and s not in busy:
+        for s in students:  # claimed here, so that two TAs asking at once differ
+            if s not in graded and s not in busy and store.claim(item.id, s, ta()) is None:
                 return redirect(url_for("answer", item_id=item.id, student=s))
         rows = [(s, graded.get(s), s in busy) for s in students]
         by_id = {c.id: c for c in store.criteria(item.id)}
@@ -153,6 +153,7 @@ def create_app(reports: Path, rubric: Rubric) -> Flask:
             if (all_folders[student] / "written").is_dir() else []
         return render_template(
             "answer.html.j2", item=item, student=student, section=section, note=note,
+            checked=_checked(all_folders[student], rubric, item),
             pdfs=pdfs, criteria=store.criteria(item.id), grade=grade, holder=holder,
             conflict=conflict, problems=problems, ta=ta(),
             position=students.index(student) + 1, count=len(students),
@@ -227,6 +228,20 @@ def _section(folder: Path, item: Item) -> tuple[Optional[Section], str]:
         return None, f"answers.md has no section `## {item.section}`" + (
             f" (it has {', '.join(sorted(found))})." if found else ".")
     return found[item.section], ""
+
+
+def _checked(folder: Path, rubric: Rubric, item: Item) -> list[tuple[str, str, str]]:
+    """What the grader found of the same part's automatic items: (id, points, verdict)."""
+    import json
+
+    try:
+        tests = json.loads((folder / "results.json").read_text(encoding="utf-8"))["tests"]
+    except (OSError, ValueError, KeyError):
+        return []
+    same = {i.id for i in rubric.items if i.section == item.section and i.kind != "manual"}
+    return [(t["extra_data"]["item"], f"{t['score']:g} / {t['max_score']:g}",
+             t["output"].split("\n", 1)[0]) for t in tests
+            if isinstance(t, dict) and t.get("extra_data", {}).get("item") in same]
 
 
 def serve(reports: Path, rubric: Rubric, host: str, port: int) -> None:

@@ -1,0 +1,296 @@
+"""Manual items: the SQLite store, the TAs' web app (two TAs in Chromium at once) and the
+merge of their grades into reports, results.json, grades.csv and index.html."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, GRADE, ROOT
+
+STUDENTS = ("alice", "bob", "carol")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> Path:
+    """A class graded once; each test works on its own copy of the reports."""
+    root = tmp_path_factory.mktemp("class")
+    for name in STUDENTS:
+        shutil.copytree(EXAMPLES / name, root / "submissions" / name)
+    proc = subprocess.run([*GRADE, str(root / "submissions"), "--out", str(root / "reports"),
+                           "--jobs", "2"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+@pytest.fixture
+def reports(graded, tmp_path) -> Path:
+    shutil.copytree(graded / "reports", tmp_path / "reports")
+    return tmp_path / "reports"
+
+
+def _results(reports: Path, student: str) -> dict:
+    return json.loads((reports / student / "results.json").read_text())
+
+
+def _test(reports: Path, student: str, item: str) -> dict:
+    return next(t for t in _results(reports, student)["tests"] if t["extra_data"]["item"] == item)
+
+
+# ---------------------------------------------------------------- the store
+
+def test_saves_conflicts_and_criteria_points(rubric, tmp_path):
+    from grader.manual.store import Conflict, Store
+
+    store = Store(tmp_path / "manual-grades.sqlite")
+    store.ensure(rubric)
+    first = store.save("p1a_derivation", "alice", ["independence"], "ok", "Ann", 0)
+    assert first.version == 1
+    with pytest.raises(Conflict, match="Ann saved a grade"):
+        store.save("p1a_derivation", "alice", ["conclusion"], "", "Ben", 0)  # opened before
+    store.save("p1a_derivation", "alice", ["independence", "conclusion"], "ok", "Ben", 1)
+    with pytest.raises(ValueError, match="unknown criteria"):
+        store.save("p1a_derivation", "bob", ["made-up"], "", "Ann", 0)
+    grades = store.manual_grades(rubric, "alice")["p1a_derivation"]
+    assert [p for _, p in grades.applied] == [1.0, 0.5] and grades.graders == ("Ben",)
+    store.set_criterion("p1a_derivation", "conclusion", "Concludes", 1.0)
+    assert [p for _, p in store.manual_grades(rubric, "alice")["p1a_derivation"].applied] == [1, 1]
+    store.ensure(rubric)  # a restart keeps the changed points
+    assert store.criteria("p1a_derivation")[-1].points == 1.0
+
+
+def test_scores_as_on_gradescope_positive_and_negative(rubric):
+    from grader.manual.store import score
+
+    item = rubric.item("p1a_derivation")
+    assert score(item, (("a", 1.0), ("b", 0.5))) == 1.5
+    assert score(item, (("a", 5.0),)) == 2.0  # never above the points
+    negative = item.model_copy(update={"scoring": "negative"})
+    assert score(negative, ()) == 2.0 and score(negative, (("x", -0.5),)) == 1.5
+    assert score(negative, (("x", -5.0),)) == 0.0  # never below 0
+
+
+def test_two_writers_at_once_lose_nothing(rubric, tmp_path):
+    from grader.manual.store import Store
+
+    store = Store(tmp_path / "manual-grades.sqlite")
+    store.ensure(rubric)
+
+    def grade(ta: str) -> None:
+        for k in range(40):
+            Store(store.path).save("p1b_explanation", f"{ta}-{k}", ["halves"], "", ta, 0)
+
+    threads = [threading.Thread(target=grade, args=(ta,)) for ta in ("ann", "ben")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.grades("p1b_explanation")) == 80
+
+
+def test_export_and_import_round_trip(rubric, tmp_path):
+    from grader.manual.store import Store
+
+    a = Store(tmp_path / "a.sqlite")
+    a.ensure(rubric)
+    a.save("p1a_derivation", "alice", ["independence", "product"], 'said "why", =1+1', "Ann", 0)
+    a.save("p3e_explanation", "bob", [], "", "Ben", 0)
+    text = a.export_csv()
+    rows = list(csv.DictReader(text.splitlines()))
+    assert rows[0]["criteria"] == "independence;product" and rows[0]["points"] == "1.5"
+    b = Store(tmp_path / "b.sqlite")
+    b.ensure(rubric)
+    assert b.import_csv(text, "someone") == 2
+    assert [(g.item, g.student, g.applied, g.comment, g.grader) for g in b.grades()] == \
+        [(g.item, g.student, g.applied, g.comment, g.grader) for g in a.grades()]
+    with pytest.raises(ValueError, match="line 2: unknown criteria"):
+        b.import_csv("item,student,criteria\np1a_derivation,alice,nope\n", "x")
+
+
+# ---------------------------------------------------------------- merge and regrade
+
+def test_cli_import_merges_into_every_output_and_a_regrade_keeps_it(graded, reports, tmp_path):
+    sheet = tmp_path / "grades.csv"
+    sheet.write_text("item,student,criteria,comment\n"
+                     "p1a_derivation,alice,independence;product;conclusion,Clear steps.\n"
+                     "p1b_explanation,bob,halves,Why does it increase?\n")
+    proc = subprocess.run([*GRADE, "manual", str(reports), "--import", str(sheet)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    alice = _test(reports, "alice", "p1a_derivation")
+    assert alice["score"] == 2 and alice["extra_data"]["manual"] == "graded"
+    assert "TA's comment: Clear steps." in alice["output"]
+    assert _results(reports, "alice")["score"] == 30
+    rows = {r["student"]: r for r in csv.DictReader((reports / "grades.csv").open())}
+    assert rows["alice"]["p1a_derivation"] == "2" and rows["alice"]["total"] == "30"
+    assert rows["alice"]["waiting_for_ta"] == "p1b_explanation p3e_explanation"
+    assert rows["bob"]["p1b_explanation"] == "0.5"
+    report = (reports / "bob" / "report.html").read_text()
+    assert "Why does it increase?" in report and "Waiting for a TA: p1a_derivation" in report
+    assert "p1b_explanation" in (reports / "index.html").read_text()
+    # a regrade of the whole class reads the TAs' grades from the store beside the reports
+    proc = subprocess.run([*GRADE, str(graded / "submissions"), "--out", str(reports),
+                           "--force", "--jobs", "2"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert _test(reports, "alice", "p1a_derivation")["score"] == 2
+    out = tmp_path / "export.csv"
+    subprocess.run([*GRADE, "manual", str(reports), "--export", str(out)], check=True,
+                   cwd=ROOT, timeout=120, capture_output=True)
+    assert out.read_text().count("\n") == 3
+
+
+# ---------------------------------------------------------------- the app, in Chromium
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app(reports):
+    port = _free_port()
+    proc = subprocess.Popen([*GRADE, "manual", str(reports), "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(proc.stderr.read())
+            time.sleep(0.1)
+    yield url, proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from test_browser import CHROMIUM, FLAGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def _ta(browser, url: str, name: str):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    page.fill("#ta-name", name)
+    page.click("text=Start grading")
+    assert page.locator("#who").inner_text() == f"grading as {name}"
+    return context, page
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_two_tas_grade_at_once_in_chromium(browser, app, reports, rubric):
+    url, server = app
+    ann_ctx, ann = _ta(browser, url, "Ann")
+    ben_ctx, ben = _ta(browser, url, "Ben")
+    row = ann.locator('#questions tr[data-item="p1a_derivation"]')
+    assert row.locator(".count").inner_text() == "0 / 3"
+    # both open the same question: each gets a different student (the other's is held)
+    ann.goto(f"{url}/item/p1a_derivation")
+    ben.goto(f"{url}/item/p1a_derivation")
+    first, second = ann.locator("#student").inner_text(), ben.locator("#student").inner_text()
+    assert first != second and {first, second} <= set(STUDENTS)
+    if first == "alice":  # the answer is rendered: prose, and math as MathML, offline
+        assert ann.locator("#answer math").count() > 0
+    # the order is stable: a restart, or another TA, sees the same sequence
+    from grader.manual.app import order
+
+    expected = order(rubric.item("p1a_derivation"), list(STUDENTS))
+    assert expected[0] == first and expected[1] == second
+    ann.check("input[value=independence]")
+    ann.check("input[value=conclusion]")
+    ann.fill("#comment", "Good, but say why the terms are independent.")
+    ben.check("input[value=independence]")
+    ben.fill("#comment", "Only the first step.")
+    ben.click("#save")  # Ben saves first, then Ann: neither loses anything
+    ann.click("#save")
+    assert _test(reports, first, "p1a_derivation")["score"] == 1.5
+    assert _test(reports, second, "p1a_derivation")["score"] == 1
+    assert "Good, but say why" in (reports / first / "report.html").read_text()
+    # Ben, who saved first, was sent on to the last answer; Ann finds it held by him
+    third = ben.locator("#student").inner_text()
+    assert third not in (first, second)
+    assert "some are open with other TAs" in ann.locator("#done").inner_text()
+    ben.click("#save")
+    assert "No answer is left" in ben.locator("#done").inner_text()
+    # a regrade of one answer while another TA has it open: the second save is refused
+    ben.goto(f"{url}/item/p1a_derivation/{first}")
+    ann.goto(f"{url}/item/p1a_derivation/{first}")
+    assert "Ben opened this answer" in ann.locator("#holder").inner_text()
+    ann.check("input[value=product]")
+    ann.click("#save")
+    ben.uncheck("input[value=conclusion]")
+    ben.click("#save")
+    assert "Ann saved a grade for this answer after you opened it" in \
+        ben.locator("#conflict").inner_text()
+    assert _test(reports, first, "p1a_derivation")["score"] == 2
+    # changing a criterion's points recomputes every student it was applied to
+    ben.goto(f"{url}/item/p1a_derivation/criteria")
+    row = ben.locator('#criteria tr[data-criterion="independence"]')
+    assert row.locator(".uses").inner_text() == "2"  # Ben gave the third answer nothing
+    row.locator("input.points").fill("0.75")
+    row.locator("button").click()
+    assert _test(reports, first, "p1a_derivation")["score"] == 1.75
+    assert _test(reports, second, "p1a_derivation")["score"] == 0.75
+    rows = {r["student"]: r for r in csv.DictReader((reports / "grades.csv").open())}
+    assert rows[second]["p1a_derivation"] == "0.75"
+    # the merged report in the browser: TA's points and comment, what still waits
+    page = ann_ctx.new_page()
+    page.goto((reports / first / "report.html").as_uri())
+    assert "Graded by a TA: 1.75 of 2 points" in page.locator("#item-p1a_derivation").inner_text()
+    assert "Waiting for a TA: p1b_explanation, p3e_explanation" in page.locator("#pending").inner_text()
+    # export from the app
+    with ann.expect_download() as download:
+        ann.goto(url)
+        ann.click("#export")
+    exported = Path(download.value.path()).read_text()
+    assert exported.count("\n") == 4 and "Ann" in exported and "Ben" in exported
+    ARTIFACTS = ROOT / "test-artifacts"
+    ARTIFACTS.mkdir(exist_ok=True)
+    ben.goto(f"{url}/item/p1a_derivation/{third}")
+    ben.screenshot(path=str(ARTIFACTS / "manual-grading.png"), full_page=True)
+    ann_ctx.close()
+    ben_ctx.close()
+    # Ctrl-C stops the app
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=10) in (0, 1, -signal.SIGINT, 130)
+
+
+def test_a_student_answer_cannot_inject_markup_into_the_app(reports):
+    from grader.manual.app import create_app
+    from grader.rubric import load_rubric
+
+    (reports / "bob" / "written" / "answers.md").write_text(
+        "## 1b\n<script>alert(1)</script> ![x](http://evil.test/t.png) "
+        "[link](javascript:alert(1)) $\\unknowncommand{$\n")
+    app = create_app(reports, load_rubric(ROOT / "rubrics" / "highways.yaml"))
+    client = app.test_client()
+    client.set_cookie("ta", "Ann")
+    page = client.get("/item/p1b_explanation/bob").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "evil.test/t.png" not in page.replace("![x](http://evil.test/t.png)", "") or \
+        "<img" not in page
+    assert 'href="javascript' not in page
+    token_missing = client.post("/item/p1b_explanation/bob", data={"criterion": ["halves"]})
+    assert token_missing.status_code == 403  # a form from elsewhere cannot grade
