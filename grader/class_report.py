@@ -60,9 +60,10 @@ def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
         mistakes = collections.Counter(e["mistake"] for e in failed if e.get("mistake"))
         undeclared = collections.Counter(e["explanation"] for e in failed
                                          if not e.get("mistake") and e.get("explanation"))
-        kinds = collections.Counter(FAILURES.get(e.get("failure_kind") or "", "something else")
-                                    for e in failed if not e.get("mistake")
-                                    and not e.get("explanation"))
+        kinds = collections.Counter(
+            "waiting for a TA" if e.get("manual") == "pending" else
+            FAILURES.get(e.get("failure_kind") or "", "something else")
+            for e in failed if not e.get("mistake") and not e.get("explanation"))
         messages = {m.id: first_sentence(m.message) for m in item.mistakes}
         named = [(messages.get(m, m), m, n) for m, n in mistakes.most_common(5)]
         named += [(gist, "not declared in the rubric: the grader's own diagnosis", n)
@@ -81,6 +82,7 @@ FAILURES = {  # TrialFailure.kind, as an instructor reads it
     "raised": "raised an exception", "timeout": "timed out", "crashed": "crashed",
     "missing": "function missing", "missing_file": "file missing",
     "import": "could not be imported", "not_run": "not run (time budget)",
+    "unreadable": "answer could not be read",
     "skipped": "stopped after an earlier trial", "oversize": "answer too large",
 }
 

@@ -294,3 +294,27 @@ def test_a_student_answer_cannot_inject_markup_into_the_app(reports):
     assert 'href="javascript' not in page
     token_missing = client.post("/item/p1b_explanation/bob", data={"criterion": ["halves"]})
     assert token_missing.status_code == 403  # a form from elsewhere cannot grade
+
+
+def test_handwritten_pdfs_reach_the_tas_unparsed_and_links_are_not_followed(rubric, tmp_path):
+    """The PDF beside answers.md is copied with the report and linked in the app; a link
+    posing as a PDF is not copied, and the app serves nothing outside the copies."""
+    from grader.manual.app import create_app
+
+    sub = tmp_path / "dora"
+    shutil.copytree(EXAMPLES / "alice", sub)
+    (sub / "Work 1a.pdf").write_bytes(b"%PDF-1.4 handwritten")
+    (sub / "secret.pdf").symlink_to("/etc/passwd")
+    out = tmp_path / "reports" / "dora"
+    proc = subprocess.run([*GRADE, str(sub), "--out", str(out)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (out / "written").iterdir()) == ["Work_1a.pdf", "answers.md"]
+    client = create_app(tmp_path / "reports", rubric).test_client()
+    client.set_cookie("ta", "Ann")
+    page = client.get("/item/p1a_derivation/dora").get_data(as_text=True)
+    assert "/file/dora/Work_1a.pdf" in page and "Checked automatically in this part" in page
+    pdf = client.get("/file/dora/Work_1a.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    for bad in ("/file/dora/..%2Fresults.json", "/file/dora/answers.md", "/file/nobody/x.pdf"):
+        assert client.get(bad).status_code == 404
