@@ -13,6 +13,7 @@ from urllib.parse import quote
 from grader import __version__, gradebook
 from grader.changes import changes_csv
 from grader.classroom import ClassRun, output_folder, slowest
+from grader.similarity import read_summary
 from grader.plaintext import first_sentence
 from grader.report import environment
 from grader.results_json import write_text_atomic
@@ -36,17 +37,19 @@ class ItemStats:
 
 
 def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path, resume: str = "",
-                        roster: Optional[Roster] = None, export: tuple[str, ...] = ()) -> None:
+                        roster: Optional[Roster] = None, export: tuple[str, ...] = (),
+                        submissions: Optional[Path] = None) -> None:
     """grades.csv, changes.csv and index.html (and an LMS's import file per `export`);
     after an interrupted run they say so and `resume` is the command that grades the rest."""
     write_text_atomic(gradebook.grades_csv(run, rubric, roster), out / "grades.csv")
     for lms in export:
         write_text_atomic(gradebook.EXPORTS[lms](run, rubric, roster), out / f"{lms}.csv")
     write_text_atomic(changes_csv(run.changes), out / "changes.csv")
-    write_text_atomic(render_index(run, rubric, resume, roster), out / "index.html")
+    write_text_atomic(render_index(run, rubric, resume, roster, read_summary(out)),
+                      out / "index.html")
     from grader.manual.merge import save_class_options  # for the TAs' app's merges
 
-    save_class_options(out, roster, export)
+    save_class_options(out, roster, export, submissions)
 
 
 def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
@@ -104,7 +107,7 @@ def histogram(totals: list[float], top: float, bins: int = 10) -> list[tuple[str
 
 
 def render_index(run: ClassRun, rubric: Rubric, resume: str = "",
-                 roster: Optional[Roster] = None) -> str:
+                 roster: Optional[Roster] = None, similar: Optional[dict] = None) -> str:
     env = environment()
     totals = [r["score"] for r in run.results.values()]
     top = max((sum(t["max_score"] for t in r["tests"]) for r in run.results.values()), default=0)
@@ -128,4 +131,5 @@ def render_index(run: ClassRun, rubric: Rubric, resume: str = "",
         median=statistics.median(totals) if totals else 0.0,
         failed=sorted(run.failed), interrupted=run.interrupted, resume=resume,
         not_graded=len(run.not_graded),
-        changes=sorted(run.changes, key=lambda c: (-abs(c.delta), c.name)))
+        changes=sorted(run.changes, key=lambda c: (-abs(c.delta), c.name)),
+        similar=similar)

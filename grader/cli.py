@@ -69,9 +69,13 @@ def main() -> None:
               help="Class: a CSV naming each submission folder's student (docs/gradebook.md).")
 @click.option("--export", "exports", multiple=True, type=click.Choice(["canvas"]),
               help="Class: also write OUT/<lms>.csv in that LMS's gradebook import format.")
+@click.option("--similarity", is_flag=True,
+              help="Class: also compare every pair of students (OUT/similarity.html, "
+              "instructors only).")
 def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Optional[int],
          jobs: Optional[int], items: tuple[str, ...], force: bool, as_class: bool,
-         dry_run: bool, roster_path: Optional[Path], exports: tuple[str, ...]) -> None:
+         dry_run: bool, roster_path: Optional[Path], exports: tuple[str, ...],
+         similarity: bool = False) -> None:
     """Grade PATH: one submission (files in it or one folder down), or a class (one folder
     per student). Writes results.json and report.html per submission; for a class also
     index.html and grades.csv."""
@@ -91,11 +95,11 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     roster = _roster(roster_path, exports)
     if as_class or is_class(path, {i.module for i in rubric.items}):
         _grade_class(path, out, rubric, SubprocessSandbox, seed, items,
-                     jobs or os.cpu_count() or 1, force, dry_run, roster, exports)
+                     jobs or os.cpu_count() or 1, force, dry_run, roster, exports, similarity)
         return
-    if dry_run or roster or exports:
-        _fail(ExitCode.USAGE_ERROR, "--dry-run, --roster and --export are for a class "
-              "(a folder of student folders)")
+    if dry_run or roster or exports or similarity:
+        _fail(ExitCode.USAGE_ERROR, "--dry-run, --roster, --export and --similarity are for "
+              "a class (a folder of student folders)")
     from grader.pipeline import Request, grade, replay_folder, seed_of
 
     if items:  # a replay: never over the full grading's outputs
@@ -133,7 +137,7 @@ def _roster(path: Optional[Path], exports: tuple[str, ...]) -> Any:
 
 def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Optional[int],
                  items: tuple[str, ...], jobs: int, force: bool, dry_run: bool = False, roster: Any = None,
-                 exports: tuple[str, ...] = ()) -> None:
+                 exports: tuple[str, ...] = (), similarity: bool = False) -> None:
     import tempfile
 
     from grader import changes
@@ -151,9 +155,11 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
     if items:  # replays: grades.csv and index.html change on full gradings only
         click.echo(terminal(f"replays: {written}/<student>/replay/{'-'.join(items)}-<seed>/"))
     else:
+        if similarity and not run.interrupted:
+            _similarity(written, path, rubric)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a moment: never half written
         try:
-            write_class_outputs(run, rubric, written, resume, roster, exports)
+            write_class_outputs(run, rubric, written, resume, roster, exports, path)
         finally:
             signal.signal(signal.SIGINT, previous)
         if dry_run:
@@ -171,6 +177,41 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
         click.echo(terminal(f"interrupted: {len(run.not_graded)} students not graded; "
                             f"resume with: {resume}"), err=True)
         sys.exit(ExitCode.INTERRUPTED)
+
+
+def _similarity(reports: Path, submissions: Path, rubric: Rubric) -> dict:
+    from grader import similarity
+
+    summary = similarity.run(reports, submissions, rubric)
+    click.echo(f"similarity: {summary['flagged']} of {summary['pairs']} pairs flagged "
+               f"(in {summary['seconds']:.1f} s): {reports / similarity.REPORT} "
+               "(instructors only)")
+    return summary
+
+
+@main.command("similarity")
+@click.argument("reports", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--submissions", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="The class's submission folders (default: those the class run graded).")
+@click.option("--rubric", "rubric_path", type=click.Path(path_type=Path))
+def similarity_command(reports: Path, submissions: Optional[Path],
+                       rubric_path: Optional[Path]) -> None:
+    """Compare every pair of students of the class graded into REPORTS: similarity.html
+    (pairs above the threshold, matching code side by side) and the top pairs in
+    index.html, for instructors only; no score or student report changes."""
+    from grader.manual.merge import class_options, refresh_class, report_folders
+
+    rubric = _rubric(rubric_path)
+    if not report_folders(reports) or (reports / "results.json").is_file():
+        _fail(ExitCode.USAGE_ERROR, f"{reports} is not a class's reports (grade the class "
+              "into it first)")
+    source = submissions or (Path(class_options(reports)["submissions"])
+                             if class_options(reports).get("submissions") else None)
+    if source is None or not source.is_dir():
+        _fail(ExitCode.USAGE_ERROR, "where are the submissions? give --submissions (the "
+              "class run that wrote these reports did not record them)")
+    _similarity(reports, source, rubric)
+    refresh_class(reports, rubric)  # index.html shows the top pairs
 
 
 def _roster_lines(roster: Any, folders: set[str]) -> list[str]:

@@ -272,6 +272,18 @@ class GradescopeOptions(_Frozen):
     visibility: Visibility = Field("visible", description="the whole result's visibility")
 
 
+class SimilarityOptions(_Frozen):
+    """How `grade similarity` weighs and flags pairs (grader/similarity.py)."""
+
+    threshold: float = Field(0.6, gt=0, le=1, description="flag pairs whose weighted "
+                             "share of matching code is at least this")
+    min_chars: int = Field(200, ge=0, description="and whose matching code is at least "
+                           "this long (more than a shared formula)")
+    weights: dict[str, float] = Field(default_factory=dict, description="function name -> "
+                                      "weight (default: 1, the rubric's one-line formulas "
+                                      "0.1)")
+
+
 class RubricModel(_Frozen):
     name: str
     title: str
@@ -282,6 +294,7 @@ class RubricModel(_Frozen):
     defaults: Defaults = Defaults()
     limits: Limits = Limits()
     gradescope: GradescopeOptions = GradescopeOptions()
+    similarity: SimilarityOptions = SimilarityOptions()
     items: tuple[Item, ...]
 
     @model_validator(mode="after")
@@ -387,7 +400,7 @@ def _describe(path: Path, node: yaml.Node | None, err: dict[str, Any]) -> str:
 
 def _suggest(word: str, parent: list[Any]) -> str:
     fields = {"items": Item, "defaults": Defaults, "limits": Limits, "mistakes": Mistake,
-              "criteria": Criterion,
+              "criteria": Criterion, "similarity": SimilarityOptions,
               "inputs": InputSpec, "gradescope": GradescopeOptions}
     model = RubricModel
     for part in parent:

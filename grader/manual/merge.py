@@ -70,7 +70,10 @@ def refresh_class(reports: Path, rubric: Rubric) -> None:
     for lms in options.get("exports") or ():
         if lms in gradebook.EXPORTS and roster is not None:
             write_text_atomic(gradebook.EXPORTS[lms](run, rubric, roster), reports / f"{lms}.csv")
-    write_text_atomic(render_index(run, rubric, "", roster), reports / "index.html")
+    from grader.similarity import read_summary
+
+    write_text_atomic(render_index(run, rubric, "", roster, read_summary(reports)),
+                      reports / "index.html")
 
 
 def _options(reports: Path) -> dict[str, Any]:
@@ -81,8 +84,15 @@ def _options(reports: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def save_class_options(out: Path, roster: Any, exports: tuple[str, ...]) -> None:
+def save_class_options(out: Path, roster: Any, exports: tuple[str, ...],
+                       submissions: Optional[Path] = None) -> None:
     from grader.results_json import write_json_atomic
 
     write_json_atomic({"roster": str(roster.path.resolve()) if roster is not None else None,
-                       "exports": list(exports)}, out / CLASS_OPTIONS)
+                       "exports": list(exports),
+                       "submissions": str(submissions.resolve()) if submissions else None},
+                      out / CLASS_OPTIONS)
+
+
+def class_options(reports: Path) -> dict[str, Any]:
+    return _options(reports)
