@@ -49,7 +49,7 @@ def test_grading_runs_on_a_real_python_3_10(tmp_path):
     assert install.returncode == 0, install.stderr[-2000:]
     assert subprocess.run([str(python), "-c", "import sys; print(sys.version_info[:2])"],
                           capture_output=True, text=True).stdout.strip() == "(3, 10)"
-    for name, score in (("bob", 10), ("carol", 8)):
+    for name, score in (("bob", 14), ("carol", 8)):  # bob: code and answers.md
         proc = subprocess.run([str(python), "-m", "grader.cli", str(EXAMPLES / name), "--out",
                                str(tmp_path / name)], cwd=ROOT, capture_output=True, text=True,
                               env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)
