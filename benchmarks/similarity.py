@@ -41,23 +41,46 @@ def _rename(text: str, rng: random.Random) -> str:
     return text
 
 
+def _vary(text: str, rng: random.Random) -> str:
+    """Make a student of their own from a source: a no-op statement of their own here and
+    there inside functions, so that two students from one source share stretches of code
+    only, as independent students who learnt the same idioms do."""
+    out = []
+    for line in text.splitlines():
+        out.append(line)
+        indent = len(line) - len(line.lstrip())
+        if indent and line.rstrip().endswith((")", "]")) and not line.lstrip().startswith(
+                ("return", "@")) and rng.random() < 0.5:
+            out.append(" " * indent + f"check_{rng.randrange(10**6)} = {rng.randrange(99)} * "
+                       f"{rng.choice(WORDS)}_{rng.randrange(99)} if False else None")
+    return "\n".join(out) + "\n"
+
+
 def build(folder: Path, students: int, copies: int, seed: int = 0) -> list[tuple[str, str]]:
+    """Each student takes each problem file from a random correct submission, varied;
+    the last `copies` students copy an earlier one, renamed and recommented."""
     rng = random.Random(seed)
-    bases = sorted(p for p in (ROOT / "tests" / "corpus").glob("c_*") if p.is_dir())
+    bases = sorted(p for p in (ROOT / "tests" / "corpus").glob("c_*") if p.is_dir()
+                   and all((p / f"problem{k}.py").is_file() for k in (1, 2, 3)))
     planted = []
     for k in range(students):
         dst = folder / f"s{k:04d}"
         if k >= students - copies:  # a disguised copy of an earlier student
             src = folder / f"s{rng.randrange(students - copies):04d}"
             planted.append((src.name, dst.name))
-        else:
-            src = rng.choice(bases)
-        shutil.copytree(src, dst)
-        for path in dst.rglob("*.py"):
-            text = _rename(path.read_text(encoding="utf-8", errors="replace"), rng)
-            if k >= students - copies:
-                text = re.sub(r"#.*", "# mine", text)
-            path.write_text(text, encoding="utf-8")
+            shutil.copytree(src, dst)
+            for path in dst.glob("*.py"):
+                text = _rename(path.read_text(encoding="utf-8"), rng)
+                path.write_text(re.sub(r"#.*", "# mine", text), encoding="utf-8")
+            continue
+        dst.mkdir()
+        for module in ("problem1.py", "problem2.py", "problem3.py"):
+            base = rng.choice(bases)
+            text = (base / module).read_text(encoding="utf-8", errors="replace")
+            (dst / module).write_text(_vary(_rename(text, rng), rng), encoding="utf-8")
+            for helper in base.glob("*.py"):  # what the file imports from its folder
+                if not helper.name.startswith("problem") and not (dst / helper.name).exists():
+                    shutil.copy(helper, dst / helper.name)
     return planted
 
 
@@ -82,8 +105,8 @@ def main() -> None:
     print(f"{len(docs)} students, {len(docs) * (len(docs) - 1) // 2:,} pairs, "
           f"{len(pairs):,} compared: {total:.1f} s ({read:.1f} s reading)")
     print(f"planted copies flagged: {found} of {len(planted)}; other pairs flagged: "
-          f"{len(flagged) - found} (students started from {19} shared sources, so "
-          "students who started from the same one are alike)")
+          f"{len(flagged) - found} (the synthetic students share few sources: those who drew "
+          "the same files are alike)")
 
 
 if __name__ == "__main__":

@@ -190,11 +190,19 @@ def _check_braces(latex: str) -> None:
 
 
 def _normalise(latex: str) -> str:
+    latex = re.sub(r"\\text\s*\{[^{}]*\}", " ", latex)  # words beside the math
     latex = latex.strip().rstrip(".,;").strip()
     latex = re.sub(r"\\[,;:!]|\\quad|\\qquad|~", " ", latex)
-    latex = re.sub(r"\\(?:displaystyle|textstyle)\b", " ", latex)
-    latex = re.sub(r"\\[td]frac\b", r"\\frac", latex)
+    latex = re.sub(r"\\(?:displaystyle|textstyle|scriptstyle)\b", " ", latex)
+    latex = re.sub(r"\\(?:[bB]ig{1,2}|[bB]igg)[lr]?(?=[()\[\]|.]|\\[{}])", "", latex)
+    latex = re.sub(r"\\(?:mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\s*\{([A-Za-z]+)\}",
+                   lambda m: m.group(0) if m.group(1) in ("e", "exp", "ln") else m.group(1),
+                   latex)
+    latex = re.sub(r"\\[tdc]frac\b", r"\\frac", latex)
     latex = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", latex)
+    latex = re.sub(r"\\frac\s*(\d)\s*\{", r"\\frac{\1}{", latex)
+    latex = re.sub(r"\\log_\{?e\}?", r"\\ln", latex)
+    latex = _over(latex)
     latex = re.sub(r"\\log(?![_a-zA-Z])", r"\\ln", latex)  # natural, as in the handout
     latex = re.sub(r"\\ln\s*\{\s*(\d+(?:\.\d+)?)\s*\}", r"\\ln(\1)", latex)
     latex = re.sub(r"\\ln\s*(\d+(?:\.\d+)?)", r"\\ln(\1)", latex)  # \ln 2 / x: ln(2) / x
@@ -203,12 +211,52 @@ def _normalise(latex: str) -> str:
     return latex
 
 
+def _closing(latex: str, start: int) -> int:
+    """Where the brace opened at `start` closes (-1: never)."""
+    depth = 0
+    for i in range(start, len(latex)):
+        if latex[i] in "{}" and (i == 0 or latex[i - 1] != "\\"):
+            depth += 1 if latex[i] == "{" else -1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _over(latex: str) -> str:
+    """TeX's `a \\over b` (the whole group over the whole group) as `\\frac{a}{b}`."""
+    depth, groups = 0, [0]
+    for i, ch in enumerate(latex):
+        if ch in "{}" and (i == 0 or latex[i - 1] != "\\"):
+            if ch == "{":
+                depth += 1
+                groups.append(i + 1)
+            else:
+                start = groups.pop() if len(groups) > 1 else 0
+                inner = latex[start:i]
+                if re.search(r"\\over\b", inner) and depth > 0:
+                    return _over(latex[:start] + _over(inner) + latex[i:])
+                depth -= 1
+    m = None
+    depth = 0
+    for i, ch in enumerate(latex):
+        if ch in "{}" and (i == 0 or latex[i - 1] != "\\"):
+            depth += 1 if ch == "{" else -1
+        elif depth == 0 and latex.startswith("\\over", i) and not latex[i + 5:i + 6].isalpha():
+            m = i
+            break
+    if m is None:
+        return latex
+    return "\\frac{" + latex[:m].strip() + "}{" + latex[m + 5:].strip() + "}"
+
+
 def parse_latex(latex: str) -> Any:
     """A sympy expression, or an AnswerError that points at the place."""
     if not latex.strip():
         raise AnswerError("the answer is empty")
     _check_braces(latex)
     side = last_side(_normalise(latex))
+    while side.startswith("{") and _closing(side, 0) == len(side) - 1:  # {a} is a, not a set
+        side = side[1:-1].strip()
     if not side:
         raise AnswerError(f"could not read `{_short(latex)}`: nothing after the last `=`")
     from latex2sympy2_extended import latex2sympy
