@@ -32,7 +32,10 @@ from grader.sandbox.process import mentions_torch
 from grader.submission import IGNORED_DIRS, digest_files, locate
 
 FINGERPRINT = "fingerprint"
-CLASS_OUTPUTS = {"index.html", "grades.csv", "changes.csv"}  # the class's own files in --out
+CLASS_OUTPUTS = {"index.html", "grades.csv", "changes.csv", "canvas.csv", "similarity.html",
+                 "similarity.json", ".class-options.json", "manual-grades.sqlite",
+                 "manual-grades.sqlite-wal", "manual-grades.sqlite-shm",
+                 "manual-grades.sqlite-journal"}  # the class's own files in --out
 
 
 @dataclass(frozen=True)

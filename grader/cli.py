@@ -335,12 +335,16 @@ def kit(rubric_path: Optional[Path], out: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on (0.0.0.0: every TA on the network).")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--allow-host", "hosts", multiple=True,
+              help="Another host name TAs reach the app by (loopback, any IP address and this "
+              "machine's own names are allowed).")
 @click.option("--export", "export_to", type=click.Path(path_type=Path),
               help="Write the manual grades as CSV to this file, and stop.")
 @click.option("--import", "import_from", type=click.Path(path_type=Path, exists=True),
               help="Read manual grades from this CSV (the --export format), merge, and stop.")
 def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
-               export_to: Optional[Path], import_from: Optional[Path]) -> None:
+               hosts: tuple[str, ...], export_to: Optional[Path],
+               import_from: Optional[Path]) -> None:
     """The TAs' web app for the manual items of the reports in REPORTS (a class's --out
     folder, or one student's): grade question by question, with the state in
     REPORTS/manual-grades.sqlite, merged into every report, grades.csv and index.html."""
@@ -376,7 +380,7 @@ def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
     from grader.manual.app import serve
 
     click.echo(f"manual grading of {reports} at http://{host}:{port}/ (Ctrl-C stops)")
-    serve(reports, rubric, host, port)
+    serve(reports, rubric, host, port, hosts)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,33 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 
+MATHML_TAGS = {"math", "mi", "mn", "mo", "ms", "mtext", "mrow", "msup", "msub", "msubsup",
+               "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr",
+               "mtd", "mspace", "mstyle", "mpadded", "mphantom", "menclose", "merror"}
+MATHML_ATTRIBUTES = {"*": {
+    "xmlns", "display", "mathvariant", "mathsize", "stretchy", "fence", "separator", "lspace",
+    "rspace", "linethickness", "columnalign", "rowalign", "columnlines", "rowlines",
+    "rowspacing", "columnspacing", "frame", "align", "displaystyle", "scriptlevel", "accent",
+    "accentunder", "movablelimits", "form", "largeop", "symmetric", "minsize", "maxsize",
+    "width", "height", "depth", "notation", "open", "close"}}
+
+
+def safe_mathml(latex: str, display: str) -> str:
+    """MathML of `latex`, cleaned by an allow-list (nh3): latex2mathml copies `\\text{}`
+    verbatim and turns `\\style`, `\\class`, `\\href` into attributes, so whatever a
+    student writes as math could otherwise be markup and script."""
+    import nh3
+
+    return nh3.clean(latex2mathml.converter.convert(latex, display=display),
+                     tags=MATHML_TAGS, attributes=MATHML_ATTRIBUTES, link_rel=None,
+                     strip_comments=True)
+
+
 def _math(display: str):  # noqa: ANN202 - a markdown-it render rule
     def render(self, tokens, idx, options, env):  # noqa: ANN001
         latex = tokens[idx].content
         try:
-            return latex2mathml.converter.convert(latex, display=display)
+            return safe_mathml(latex, display)
         except Exception:  # show the source rather than fail the whole report
             return f'<code class="math-error">{html.escape(latex)}</code>'
     return render

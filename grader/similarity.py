@@ -196,6 +196,8 @@ def compare_class(docs: list[Document], given: list[str], opts: Options) -> list
             for s, e in zip(*slices):
                 doc.given[int(s):int(e)] = True
     weights = [_char_weights(d, opts) for d in docs]
+    sums = [(np.concatenate([[0.0], np.cumsum(w)]), np.concatenate([[0], np.cumsum(w > 0)]))
+            for w in weights]  # prefix sums: a share costs two lookups a slice
     index: dict[int, list[int]] = {}  # hash -> documents: only pairs sharing one compare
     for k, doc in enumerate(docs):
         for h in doc.fingerprint.hashes:
@@ -209,17 +211,27 @@ def compare_class(docs: list[Document], given: list[str], opts: Options) -> list
         if not overlap:
             continue
         slices_a, slices_b = _spans(sa), _spans(sb)
-        share_a, fa = _share(docs[a], weights[a], slices_a)
-        share_b, fb = _share(docs[b], weights[b], slices_b)
-        matched = min(_own(docs[a], weights[a], slices_a), _own(docs[b], weights[b], slices_b))
-        pairs.append(Pair(docs[a].student, docs[b].student, max(share_a, share_b), share_a,
-                          share_b, matched, fa, fb, slices_a, slices_b))
+        (share_a, own_a), (share_b, own_b) = _quick(sums[a], slices_a), _quick(sums[b], slices_b)
+        score = max(share_a, share_b)
+        fa = fb = {}
+        if score >= opts.threshold:  # the breakdown by function, for the report only
+            fa, fb = _share(docs[a], weights[a], slices_a), _share(docs[b], weights[b], slices_b)
+        pairs.append(Pair(docs[a].student, docs[b].student, score, share_a, share_b,
+                          min(own_a, own_b), fa, fb, slices_a, slices_b))
     return sorted(pairs, key=lambda p: (-p.score, p.a, p.b))
 
 
-def _own(doc: Document, weights: np.ndarray, slices: list[tuple[int, int]]) -> int:
-    """Matched characters that count: not blank, not given, in weighed code."""
-    return int(sum((weights[s:e] > 0).sum() for s, e in slices))
+def _quick(sums: tuple[np.ndarray, np.ndarray], slices: list[tuple[int, int]]
+           ) -> tuple[float, int]:
+    """The weighted share the slices cover, and the characters that count in them (not
+    blank, not given, in weighed code)."""
+    weight, counted = sums
+    if not slices or weight[-1] <= 0:
+        return 0.0, 0
+    starts = np.array([s for s, _ in slices])
+    ends = np.minimum(np.array([e for _, e in slices]), len(weight) - 1)
+    return float((weight[ends] - weight[starts]).sum() / weight[-1]), \
+        int((counted[ends] - counted[starts]).sum())
 
 
 def _spans(slices: Any) -> list[tuple[int, int]]:
@@ -246,20 +258,18 @@ def _char_weights(doc: Document, opts: Options) -> np.ndarray:
 
 
 def _share(doc: Document, weights: np.ndarray, slices: list[tuple[int, int]]
-           ) -> tuple[float, dict[str, float]]:
-    """The weighted share of the document the slices cover, and per function."""
+           ) -> dict[str, float]:
+    """The weighted share of each function the slices cover."""
     matched = np.zeros(len(doc.text), dtype=bool)
     for s, e in slices:
         matched[s:e] = True
-    total = weights.sum()
-    share = float((weights * matched).sum() / total) if total > 0 else 0.0
     per = {}
     for start, end, name in doc.regions:
         if name:
             w = weights[start:end]
             if w.sum() > 0:
                 per[name] = round(float((w * matched[start:end]).sum() / w.sum()), 3)
-    return share, per
+    return per
 
 
 def run(reports: Path, submissions: Path, rubric: Rubric,

@@ -283,7 +283,11 @@ def test_a_student_answer_cannot_inject_markup_into_the_app(reports):
 
     (reports / "bob" / "written" / "answers.md").write_text(
         "## 1b\n<script>alert(1)</script> ![x](http://evil.test/t.png) "
-        "[link](javascript:alert(1)) $\\unknowncommand{$\n")
+        "[link](javascript:alert(1)) $\\unknowncommand{$\n"
+        # latex2mathml copies \text{} verbatim and makes \style, \href attributes
+        "$\\text{<script>alert(2)</script><img/src=x/onerror=alert(3)>}$ "
+        "$\\style{position:fixed;inset:0}{x}$ $\\href{javascript:alert(4)}{y}$ "
+        "$\\class{evil}{z}$\n")
     app = create_app(reports, load_rubric(ROOT / "rubrics" / "highways.yaml"))
     client = app.test_client()
     client.set_cookie("ta", "Ann")
@@ -291,7 +295,9 @@ def test_a_student_answer_cannot_inject_markup_into_the_app(reports):
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "evil.test/t.png" not in page.replace("![x](http://evil.test/t.png)", "") or \
         "<img" not in page
-    assert 'href="javascript' not in page
+    assert 'href="javascript' not in page and "<img" not in page and "onerror" not in page
+    assert "position:fixed" not in page and 'class="evil"' not in page
+    assert "default-src 'none'" in client.get("/").headers["Content-Security-Policy"]
     token_missing = client.post("/item/p1b_explanation/bob", data={"criterion": ["halves"]})
     assert token_missing.status_code == 403  # a form from elsewhere cannot grade
 
@@ -318,3 +324,32 @@ def test_handwritten_pdfs_reach_the_tas_unparsed_and_links_are_not_followed(rubr
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     for bad in ("/file/dora/..%2Fresults.json", "/file/dora/answers.md", "/file/nobody/x.pdf"):
         assert client.get(bad).status_code == 404
+
+
+def test_the_app_answers_only_its_own_names_and_origins(reports, rubric):
+    """DNS rebinding (a site whose name points here) and cross-site posts are refused."""
+    from grader.manual.app import create_app
+
+    client = create_app(reports, rubric).test_client()
+    client.set_cookie("ta", "Ann")
+    assert client.get("/", headers={"Host": "attacker.example:8765"}).status_code == 403
+    assert client.get("/", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+    assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 200
+    posted = client.post("/login", data={"ta": "x"}, headers={"Origin": "http://evil.test"})
+    assert posted.status_code == 403
+    fresh = create_app(reports, rubric).test_client()
+    assert fresh.get("/export.csv").status_code == 302  # who is asking, first
+
+
+def test_a_huge_answer_is_shown_in_part_and_rendered_once(reports, rubric):
+    from grader.manual import app as manual_app
+
+    (reports / "bob" / "written" / "answers.md").write_text(
+        "## 1b\n" + "$x^2$ and some words. " * 40000)
+    client = manual_app.create_app(reports, rubric).test_client()
+    client.set_cookie("ta", "Ann")
+    page = client.get("/item/p1b_explanation/bob").get_data(as_text=True)
+    assert "only its first 200 KB are shown" in page and len(page) < 3_000_000
+    hits = manual_app._rendered.cache_info().hits
+    client.get("/item/p1b_explanation/bob")
+    assert manual_app._rendered.cache_info().hits == hits + 1

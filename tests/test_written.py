@@ -3,6 +3,7 @@ forms and wrong ones, judged as code is (trials, tolerances, alternatives, mista
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -272,3 +273,22 @@ def test_hostile_math_is_contained_by_the_call_limits(tmp_path):
     for item in ("p1a_answer", "p2c_equations"):
         assert by[item]["score"] == 0
     assert results["execution_time"] < 120
+
+
+def test_a_package_of_the_students_cannot_stand_in_for_the_parser(tmp_path):
+    """The child that reads answers.md does not put the submission on sys.path: a
+    `latex2sympy2_extended` package in it that would answer every item is never imported."""
+    sub = tmp_path / "sub"
+    shutil.copytree(EXAMPLES / "alice", sub)
+    (sub / "answers.md").write_text("".join(f"## {p}\n\n" for p in
+                                            ("1a", "2b", "2c", "3a", "3b", "3c", "3d", "3e")))
+    fake = sub / "latex2sympy2_extended"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "import sys\nw = sys.modules.get('_grader_written')\n"
+        "if w:\n    w.WrittenAnswers.function = lambda self, spec: (lambda *a: 0.0)\n")
+    proc, results = run_grade(sub, tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    written = [t for t in results["tests"] if t["extra_data"]["kind"] in ("expression", "index")]
+    assert written and all(t["score"] == 0 for t in written)
+    assert results["score"] == 18  # the code, and nothing for empty sections

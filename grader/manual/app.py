@@ -10,6 +10,7 @@ applied to. Grades go out and come back in as CSV.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from pathlib import Path
@@ -34,8 +35,34 @@ def order(item: Item, students: list[str]) -> list[str]:
     return sorted(students, key=lambda s: hashlib.sha256(f"{item.id}\0{s}".encode()).hexdigest())
 
 
-def create_app(reports: Path, rubric: Rubric) -> Flask:
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+MAX_SHOWN = 200 * 1024  # characters of one answer rendered for a TA (the rest: a note)
+
+
+def _allowed_hosts(extra: tuple[str, ...]) -> set[str]:
+    """Host names the app answers to: loopback, this machine's names, and `extra`. A page
+    elsewhere whose name is made to point here (DNS rebinding) is refused."""
+    import socket
+
+    names = {"localhost", "127.0.0.1", "::1", socket.gethostname(), socket.getfqdn(), *extra}
+    return {n.lower() for n in names if n}
+
+
+def _host_ok(host: str, allowed: set[str]) -> bool:
+    import ipaddress
+
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]")[0]
+    try:
+        ipaddress.ip_address(name)
+        return True  # an address typed by a TA; a rebinding attack needs a name
+    except ValueError:
+        return name.lower() in allowed
+
+
+def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = ()) -> Flask:
     reports = reports.resolve()
+    allowed = _allowed_hosts(hosts)
     store = Store(reports / DB_NAME)
     store.ensure(rubric)
     items = {i.id: i for i in manual_items(rubric)}
@@ -46,7 +73,7 @@ def create_app(reports: Path, rubric: Rubric) -> Flask:
     env.autoescape = True  # Flask escapes only *.html templates by itself; these are *.j2
     env.undefined = __import__("jinja2").StrictUndefined
     env.filters["markdown"] = lambda text: Markup(to_html(text))
-    env.filters["student_markdown"] = lambda text: Markup(student_html(text))
+    env.filters["student_markdown"] = lambda text: Markup(_rendered(text))
     env.filters["inline_markdown"] = lambda text: Markup(to_inline_html(text))
     env.filters["points"] = lambda x: f"{x:g}"
     env.globals.update(rubric=rubric, token=token)
@@ -61,6 +88,25 @@ def create_app(reports: Path, rubric: Rubric) -> Flask:
     @app.context_processor
     def who() -> dict[str, Any]:
         return {"ta": ta()}
+
+    @app.before_request
+    def same_origin() -> Any:
+        from urllib.parse import urlsplit
+
+        if not _host_ok(request.host or "", allowed):
+            abort(403, "unknown host name: start grade manual with --allow-host NAME")
+        origin = request.headers.get("Origin")
+        if request.method == "POST" and origin and urlsplit(origin).netloc != request.host:
+            abort(403, "a form from another site")
+        return None
+
+    @app.after_request
+    def headers(response: Any) -> Any:
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"  # no-referrer: Origin "null"
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     def check_token() -> None:
         if request.form.get("token") != token:
@@ -196,6 +242,8 @@ def create_app(reports: Path, rubric: Rubric) -> Flask:
 
     @app.get("/export.csv")
     def export() -> Any:
+        if ta() is None:
+            return redirect(url_for("index"))
         response = make_response(store.export_csv())
         response.headers["Content-Type"] = "text/csv; charset=utf-8"
         response.headers["Content-Disposition"] = "attachment; filename=manual-grades.csv"
@@ -219,15 +267,32 @@ def create_app(reports: Path, rubric: Rubric) -> Flask:
 
 def _section(folder: Path, item: Item) -> tuple[Optional[Section], str]:
     path = folder / "written" / "answers.md"
-    if not path.is_file():
+    try:
+        stat = path.stat()
+    except OSError:
         return None, "This student handed in no answers.md."
+    return _read_section(str(path), stat.st_mtime_ns, stat.st_size, item.section)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_section(path: str, mtime: int, size: int, part: str) -> tuple[Optional[Section], str]:
     with open(path, encoding="utf-8", errors="replace") as fh:
         text = fh.read(MAX_ANSWERS_BYTES)
     found = sections(text)
-    if item.section not in found:
-        return None, f"answers.md has no section `## {item.section}`" + (
+    if part not in found:
+        return None, f"answers.md has no section `## {part}`" + (
             f" (it has {', '.join(sorted(found))})." if found else ".")
-    return found[item.section], ""
+    section = found[part]
+    if len(section.body) > MAX_SHOWN:
+        return Section(section.part, section.heading, section.body[:MAX_SHOWN], section.line), \
+            f"The section is {len(section.body) // 1024:,} KB long: only its first " \
+            f"{MAX_SHOWN // 1024} KB are shown."
+    return section, ""
+
+
+@functools.lru_cache(maxsize=256)
+def _rendered(body: str) -> str:
+    return student_html(body)
 
 
 def _checked(folder: Path, rubric: Rubric, item: Item) -> list[tuple[str, str, str]]:
@@ -244,6 +309,7 @@ def _checked(folder: Path, rubric: Rubric, item: Item) -> list[tuple[str, str, s
             if isinstance(t, dict) and t.get("extra_data", {}).get("item") in same]
 
 
-def serve(reports: Path, rubric: Rubric, host: str, port: int) -> None:
-    app = create_app(reports, rubric)
+def serve(reports: Path, rubric: Rubric, host: str, port: int,
+          hosts: tuple[str, ...] = ()) -> None:
+    app = create_app(reports, rubric, (host, *hosts))
     app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)

@@ -203,9 +203,9 @@ class Store:
             points = {(r[0], r[1]): r[2] for r in con.execute(
                 "SELECT item, id, points FROM criteria")}
         for g in self.grades():
-            writer.writerow([g.item, g.student, ";".join(g.applied),
+            writer.writerow([g.item, cell(g.student), ";".join(g.applied),
                              f"{sum(points.get((g.item, c), 0.0) for c in g.applied):g}",
-                             g.comment, g.grader,
+                             cell(g.comment), cell(g.grader),
                              time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(g.updated))])
         return buf.getvalue()
 
@@ -219,11 +219,22 @@ class Store:
         for n, row in enumerate(rows, 2):
             applied = [c for c in (row.get("criteria") or "").split(";") if c]
             try:
-                self.save(row["item"], row["student"], applied, row.get("comment") or "",
-                          row.get("grader") or grader, None)
+                self.save(row["item"], _uncell(row["student"]), applied,
+                          _uncell(row.get("comment") or ""), _uncell(row.get("grader") or grader),
+                          None)
             except ValueError as exc:
                 raise ValueError(f"line {n}: {exc}") from None
         return len(rows)
+
+
+def cell(text: str) -> str:
+    """Text a spreadsheet never reads as a formula (as grades.csv does it)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _uncell(text: str) -> str:
+    """What `cell` protected, back: a leading quote before a formula character."""
+    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _grade(row: Any) -> Grade:

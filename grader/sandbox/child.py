@@ -53,7 +53,8 @@ def main(argv: list[str], started: str = FRESH) -> None:
     send = _sender(fd)
     layers = ["separate process", started, *_confine(request.get("confine") or {}, fd)]
     send({"event": "confined", "layers": layers})
-    sys.path.insert(0, root)
+    if not request.get("written"):  # answers.md imports nothing of the student's: a
+        sys.path.insert(0, root)     # package of theirs must not stand in for the parser
     sys.argv = [os.path.join(root, request["module"] + ".py")]
     try:
         module = written.WrittenAnswers(root) if request.get("written") else \

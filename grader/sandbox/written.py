@@ -724,6 +724,8 @@ class WrittenAnswers:
         self._made: dict[str, Any] = {}
         try:  # the parser's import (about a second) counts against the import's time
             import latex2sympy2_extended.latex2sympy2  # noqa: F401
+            import latex2sympy2_extended.math_normalization  # noqa: F401
+            import sympy  # noqa: F401
         except ImportError:  # said when an expression item needs it
             pass
 
