@@ -188,9 +188,9 @@ def compare_class(docs: list[Document], given: list[str], opts: Options) -> list
         for h in fp.hashes:
             counts[int(h)] = counts.get(int(h), 0) + 1
     common = {h for h, n in counts.items() if n >= max(COMMON_MIN, COMMON_SHARE * len(docs))}
-    boilerplate = sorted(set().union(*(fp.hashes for fp in given_fps)) | common)
+    boilerplate = set().union(*(fp.hashes for fp in given_fps)) | common
     for doc, fp_plain in zip(docs, plain):
-        doc.fingerprint = _fingerprint(doc.text, boilerplate)
+        doc.fingerprint = _without(fp_plain, boilerplate)
         for fp in given_fps:  # where the document holds given code
             _, _, (slices, _) = compare_files(fp_plain, fp)
             for s, e in zip(*slices):
@@ -232,6 +232,20 @@ def _quick(sums: tuple[np.ndarray, np.ndarray], slices: list[tuple[int, int]]
     ends = np.minimum(np.array([e for _, e in slices]), len(weight) - 1)
     return float((weight[ends] - weight[starts]).sum() / weight[-1]), \
         int((counted[ends] - counted[starts]).sum())
+
+
+def _without(fp: Any, hashes: set) -> Any:
+    """A copy of a fingerprint without some hashes: what copydetect computes when given
+    them as boilerplate, without lexing the document again."""
+    import copy
+
+    from copydetect.utils import get_token_coverage
+
+    out = copy.copy(fp)
+    out.hash_idx = {h: i for h, i in fp.hash_idx.items() if int(h) not in hashes}
+    out.hashes = set(out.hash_idx)
+    out.token_coverage = get_token_coverage(out.hash_idx, fp.k, len(fp.filtered_code))
+    return out
 
 
 def _spans(slices: Any) -> list[tuple[int, int]]:
