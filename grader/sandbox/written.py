@@ -20,6 +20,7 @@ trials as code and judged by the grader as code is. The trusted process uses onl
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -295,6 +296,7 @@ def _position(message: str, latex: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=256)  # the same few symbols in every item: parsed once
 def _symbol_key(latex: str) -> tuple[Any, float]:
     """A rubric symbol (`\\sigma_W`, or a power such as `\\sigma^2_\\ell`) as the sympy
     symbol it reads as and the power it stands for."""
@@ -325,16 +327,30 @@ def expression_function(expression: Any, symbols: list[tuple[str, str]],
         raise AnswerError(f"uses {', '.join(f'`{_latex_name(s)}`' for s in extra)}, which "
                           f"the question does not define (it may use {known})")
     expression = expression.subs(sympy.Symbol("e"), sympy.E)
+    symbols = list(bound)
+    try:  # compiled once: a call is then float arithmetic, as the reference's is
+        fast = sympy.lambdify(symbols, expression, modules=["math"])
+    except Exception:  # noqa: BLE001 - a function `math` lacks: sympy evaluates it
+        fast = None
 
-    def answer(*args: Any) -> float:
-        values = dict(zip(params, args))
-        subs = {symbol: sympy.Float(values[name], 30) ** sympy.Rational(1) if power == 1
-                else sympy.Float(values[name], 30) ** (1 / sympy.Float(power, 30))
-                for symbol, (name, power, _) in bound.items()}
-        value = complex(sympy.N(expression.xreplace(subs), 20))
+    def exact(values: dict[str, Any], point: list[float]) -> float:
+        value = complex(sympy.N(expression.xreplace(dict(zip(symbols, point))), 20))
         if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
             raise AnswerError(f"is not a real number for {_inputs(values)} ({value:g})")
         return value.real
+
+    def answer(*args: Any) -> float:
+        values = dict(zip(params, args))
+        point = [float(values[name]) ** (1.0 / power) if power != 1 else values[name]
+                 for name, power, _ in bound.values()]
+        if fast is not None:
+            try:
+                value = fast(*point)
+            except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+                value = None  # a negative root, a pole, a huge power: sympy says which
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+        return exact(values, [sympy.Float(p, 30) for p in point])
 
     return answer
 
