@@ -49,7 +49,7 @@ class Child(Protocol):
 
 class Launcher(Protocol):
     def start(self, request: Path, resp_w: int, out_w: int, work: Path,
-              torch: bool = False, pid_namespace: bool = False) -> Child:
+              torch: bool = False, pid_namespace: bool = False, written: bool = False) -> Child:
         """A child running the harness on `request`; `pid_namespace` asks, when the
         launcher can, that it start as PID 1 of a new PID namespace (else the harness
         makes one itself)."""
@@ -94,7 +94,7 @@ class SpawnLauncher:
         self.python = python
 
     def start(self, request: Path, resp_w: int, out_w: int, work: Path,
-              torch: bool = False, pid_namespace: bool = False) -> Child:
+              torch: bool = False, pid_namespace: bool = False, written: bool = False) -> Child:
         return _Spawned(subprocess.Popen(
             [self.python, "-I", str(CHILD), str(request), str(resp_w)],
             pass_fds=(resp_w,), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
@@ -225,10 +225,10 @@ class ZygoteLauncher:
             return zygote
 
     def start(self, request: Path, resp_w: int, out_w: int, work: Path,
-              torch: bool = False, pid_namespace: bool = False) -> Child:
+              torch: bool = False, pid_namespace: bool = False, written: bool = False) -> Child:
         zygote = self._get(torch)
         job = {"request": str(request), "cwd": str(work), "env": child_env(work),
-               "pid_namespace": pid_namespace}
+               "pid_namespace": pid_namespace, "written": written}
         if zygote is not None:
             try:
                 return zygote.fork(job, (resp_w, out_w))

@@ -156,7 +156,8 @@ class SubprocessSandbox:
         out_r, out_w = os.pipe()
         try:
             child = self.launcher.start(request, resp_w, out_w, work, torch=slot.torch,
-                                        pid_namespace=self.namespaces)
+                                        pid_namespace=self.namespaces,
+                                        written=job.module == WRITTEN_MODULE)
         finally:
             os.close(resp_w)
             os.close(out_w)

@@ -218,8 +218,31 @@ def _pidfd(pid: int) -> Optional[int]:
         return None
 
 
+_LATEX_WARM = []
+
+
+def _warm_latex() -> None:
+    """Before the first child that reads answers.md: import the LaTeX parser and parse a
+    few answers, so that ANTLR's prediction tables (about a second to build) are built
+    once here and inherited by every such child, not rebuilt in each."""
+    _LATEX_WARM.append(True)
+    try:
+        written = child.written
+        written.WrittenAnswers("/")
+        for latex in (r"\sigma = \frac{1}{d_x}", r"\sigma^2_\ell (1 + N^2 C \sigma_W)",
+                      r"(1 + N^{2} C \sigma_{W})^{L - \ell}", r"\frac{\ln(2)}{N^2 C L}",
+                      r"\sqrt[L]{2} - 1", r"e^{\ell \ln(1 + x)}"):
+            written.parse_latex(latex)
+    except Exception:  # noqa: BLE001 - no parser here: each child says so itself
+        return
+    if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
+        sys.exit("zygote: the LaTeX parser started a thread; forking would not be safe")
+
+
 def _fork(job: dict[str, Any], fds: list[int]) -> int:
     resp_w, out_w = fds
+    if job.get("written") and not _LATEX_WARM:
+        _warm_latex()
     if job.get("pid_namespace"):  # the child is PID 1 of its own: no extra fork for that
         pid, _ = child.confine.fork_into_pid_namespace()
     else:
