@@ -363,13 +363,13 @@ def _call_failure(item: Item, outcome: CallOutcome,
     name = item.student
     section = getattr(item, "section", None)
     if section:  # a written answer: what it says is about the student's text
-        name = f"the answer in `## {section}` of answers.md"
+        name = f"the answer in section ## {section} of answers.md"
         if outcome.status == "raised" and outcome.error and outcome.error.type == "AnswerError":
             message = outcome.error.message
             if message.endswith(" was not found in the submission") or \
                     message.startswith("answers.md has no section"):
                 return "missing", message, (), ""
-            return "unreadable", f"`## {section}` of answers.md: {message}", (), ""
+            return "unreadable", f"section ## {section} of answers.md: {message}", (), ""
     if outcome.status == "missing":
         what = "define" if item.kind == "constant" else "define a function"
         return "missing", f"{item.module}.py does not {what} {item.attr!r}", (), ""

@@ -95,7 +95,7 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
     if result.manual is not None:
         return _manual_feedback(result)
     section = getattr(item, "section", None)
-    what = f"your answer in `## {section}` of answers.md" if section else item.student
+    what = f"your answer in section ## {section} of answers.md" if section else item.student
     if item.kind == "constant":
         checked = f"Checked the value of {item.student}."
     else:
@@ -132,7 +132,7 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
 
 def _manual_feedback(result: ItemResult) -> Feedback:
     item, grade = result.item, result.manual
-    where = f"your answer in `## {item.section}` of answers.md"
+    where = f"your answer in section ## {item.section} of answers.md"
     if grade.pending:
         return Feedback("Waits for a TA.", f"A TA grades {where}; these points are not in "
                         "your score yet.")
