@@ -128,6 +128,8 @@ def mistake_power(rubric: Rubric, refs: References, seeds: range) -> list[Mistak
     """For every declared mistake: on how many seeds it passes its item, or is misnamed."""
     powers = []
     for item in rubric.items:
+        if item.written:  # a written item's mistakes are its code item's, measured there
+            continue
         for mistake in item.mistakes:
             answers = {item.id: refs.get(mistake.reference)}
             slipped = misdiagnosed = 0

@@ -147,9 +147,12 @@ def _raw(n):
     ({"@problem2.py": RAW, "problem2.py": ("split_weights", "_raw(5_000_000)")}, "10,000,0"),
 ])
 def test_answers_that_balloon_when_decoded_are_refused_before_decoding(
-        files, elements, fast_rubric, tmp_path, honest_peak):
-    """Two bytes of `[]` would become a 56-byte list: 15 MB of them, 400 MB."""
-    results, peak = _grade(files, tmp_path, fast_rubric)
+        files, elements, tmp_path, honest_peak):
+    """Two bytes of `[]` would become a 56-byte list: 15 MB of them, 400 MB. Building
+    400,000 lists takes the child a second or two on a busy machine: 10 s a call."""
+    from hostile import fast_rubric_at
+
+    results, peak = _grade(files, tmp_path, fast_rubric_at(tmp_path / "rubric.yaml", timeout=10))
     assert "p2a" in short_items(results)
     output = _outputs(results, "p2a")
     assert f"a value of up to {elements}" in output
