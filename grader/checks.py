@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
-from grader import compare, diagnose, expr
+from grader import compare, diagnose, expr, submission
 from grader.compare import Mismatch
 from grader.inputs import Trial, derive_seed, draw_trials
 from grader.outcomes import ItemResult, TrialFailure
@@ -342,7 +342,7 @@ def _fresh(value: Any) -> Any:
 
 
 def _import_failure(item: Item, imported: ImportOutcome) -> tuple[str, str, tuple[str, ...], str]:
-    module = f"{item.module}.md" if getattr(item, "section", None) else f"{item.module}.py"
+    module = submission.file_name(item.module)
     if imported.status == "missing":
         return "missing_file", imported.detail or f"{module} was not found in the submission", \
             (), ""

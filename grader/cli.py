@@ -205,8 +205,8 @@ def similarity_command(reports: Path, submissions: Optional[Path],
     if not report_folders(reports) or (reports / "results.json").is_file():
         _fail(ExitCode.USAGE_ERROR, f"{reports} is not a class's reports (grade the class "
               "into it first)")
-    source = submissions or (Path(class_options(reports)["submissions"])
-                             if class_options(reports).get("submissions") else None)
+    recorded = class_options(reports).get("submissions")
+    source = submissions or (Path(recorded) if recorded else None)
     if source is None or not source.is_dir():
         _fail(ExitCode.USAGE_ERROR, "where are the submissions? give --submissions (the "
               "class run that wrote these reports did not record them)")

@@ -11,6 +11,7 @@ from grader import __version__
 from grader.feedback import item_feedback, summary_line
 from grader.markdown import to_html, to_inline_html
 from grader.outcomes import SubmissionResult
+from grader.submission import file_name
 from grader.text import visible
 
 
@@ -25,6 +26,7 @@ def environment() -> jinja2.Environment:
     env.filters["markdown"] = lambda text: Markup(to_html(text))
     env.filters["inline_markdown"] = lambda text: Markup(to_inline_html(text))
     env.filters["points"] = lambda x: f"{x:g}"
+    env.filters["file_name"] = file_name
     return env
 
 

@@ -94,8 +94,12 @@ def test_equivalent_forms_of_an_expression_pass(rubric, item_id, latex):
     ("p3d_answer", "(1 + N^2 C \\sigma_W)^{\\ell}", "p3d_ell"),
 ])
 def test_a_declared_mistake_written_as_math_is_named(rubric, item_id, latex, mistake):
-    part = rubric.item(item_id).section
-    result = _grade(rubric, _section(part, f"$${latex}$$"), item_id)
+    _assert_named(rubric, item_id, f"$${latex}$$", mistake)
+
+
+def _assert_named(rubric, item_id, body, mistake):
+    """The answer `body` in the item's section fails, and the declared mistake is named."""
+    result = _grade(rubric, _section(rubric.item(item_id).section, body), item_id)
     assert not result.passed
     assert result.diagnosis is not None and result.diagnosis.id == mistake
 
@@ -190,10 +194,7 @@ def test_equivalent_index_equations_pass(rubric, item_id, code):
         "f[b, i] * h[b, i]", "(1 - f[b, i]) * h[b, i]"), "p2b_gate_swapped"),
 ])
 def test_a_declared_mistake_in_index_equations_is_named(rubric, item_id, code, mistake):
-    part = rubric.item(item_id).section
-    result = _grade(rubric, _section(part, f"```index\n{code}\n```"), item_id)
-    assert not result.passed
-    assert result.diagnosis is not None and result.diagnosis.id == mistake
+    _assert_named(rubric, item_id, f"```index\n{code}\n```", mistake)
 
 
 @pytest.mark.parametrize("code, words", [

@@ -58,7 +58,7 @@ def refresh_class(reports: Path, rubric: Rubric) -> None:
             continue
     run = ClassRun([Student(n, f, f, f) for n, f in folders.items()], graded=list(results),
                    results=results)
-    options = _options(reports)
+    options = class_options(reports)
     roster = None
     if options.get("roster"):
         from grader.roster import RosterError, load_roster
@@ -76,7 +76,8 @@ def refresh_class(reports: Path, rubric: Rubric) -> None:
                       reports / "index.html")
 
 
-def _options(reports: Path) -> dict[str, Any]:
+def class_options(reports: Path) -> dict[str, Any]:
+    """What the class run that wrote `reports` recorded: roster, exports, submissions."""
     try:
         data = json.loads((reports / CLASS_OPTIONS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -93,6 +94,3 @@ def save_class_options(out: Path, roster: Any, exports: tuple[str, ...],
                        "submissions": str(submissions.resolve()) if submissions else None},
                       out / CLASS_OPTIONS)
 
-
-def class_options(reports: Path) -> dict[str, Any]:
-    return _options(reports)
