@@ -3,12 +3,11 @@ flipped, with the first line of the new verdict. An instructor who loosens a tol
 sees in one screen whom it helps and whom it hurts."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from grader import text
+from grader.spreadsheet import to_csv
 
 GRADING = "grading_fingerprint"  # in results.json: the rubric, references, grader, options
 FILES = "files_fingerprint"  # and the student's files
@@ -77,17 +76,11 @@ def _why(old: dict[str, Any], new: dict[str, Any]) -> str:
 def changes_csv(changes: list[StudentChange]) -> str:
     """One row per flipped item: student, old and new total, item, old and new score, why,
     and the new verdict's first line."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", "old_total", "new_total", "item", "old_score", "new_score",
-                     "changed", "verdict"])
-    for c in changes:
-        for i in c.items or (ItemChange("", None, None, ""),):
-            writer.writerow([text.name(c.name), f"{c.old_total:g}", f"{c.new_total:g}", i.item,
-                             "" if i.old is None else f"{i.old:g}",
-                             "" if i.new is None else f"{i.new:g}", c.why,
-                             text.visible(i.verdict)])
-    return buf.getvalue()
+    rows = [[text.name(c.name), c.old_total, c.new_total, i.item, i.old, i.new, c.why,
+             i.verdict]
+            for c in changes for i in c.items or (ItemChange("", None, None, ""),)]
+    return to_csv(["student", "old_total", "new_total", "item", "old_score", "new_score",
+                   "changed", "verdict"], rows)
 
 
 def summary(changes: list[StudentChange], most: int = 10) -> list[str]:

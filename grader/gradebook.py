@@ -6,14 +6,12 @@ With a roster, every student of the roster has a row: those without a submission
 """
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any, Callable, Optional
 
 from grader.classroom import ClassRun
 from grader.roster import Roster
 from grader.rubric import Rubric
-from grader.text import visible
+from grader.spreadsheet import Cell, to_csv
 
 WHO = ("name", "email", "id", "sis_id", "section")  # roster columns grades.csv carries
 
@@ -31,12 +29,6 @@ def pending(results: dict[str, Any]) -> list[str]:
     """Manual items of these results that wait for a TA."""
     return [t["extra_data"]["item"] for t in results["tests"]
             if t["extra_data"].get("manual") == "pending"]
-
-
-def cell(text: str) -> str:
-    """Text as a spreadsheet shows it: visible, and never read as a formula."""
-    text = visible(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _rows(run: ClassRun, roster: Optional[Roster]) -> list[tuple[str, Optional[dict], str]]:
@@ -57,29 +49,27 @@ def grades_csv(run: ClassRun, rubric: Rubric, roster: Optional[Roster] = None) -
     whether the grader failed on them, their status, and whether the roster knows them."""
     ids = item_ids(run, rubric)
     top = sum(i.points for i in rubric.items)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", *(WHO if roster else ()), "total", "max", *ids,
-                     "grader_error", "status", "waiting_for_ta", *(("roster",) if roster else ())])
+    header = ["student", *(WHO if roster else ()), "total", "max", *ids, "grader_error",
+              "status", "waiting_for_ta", *(("roster",) if roster else ())]
+    rows = []
     for name, results, status in _rows(run, roster):
         entry = roster.get(name) if roster else None
-        who = [cell(getattr(entry, c)) if entry else "" for c in WHO] if roster else []
+        who: list[Cell] = [getattr(entry, c) if entry else "" for c in WHO] if roster else []
         waiting = pending(results) if results is not None else []
+        total: list[Cell]
         if results is not None:
             got = scores(results)
-            total = [f"{results['score']:g}",
-                     f"{sum(t['max_score'] for t in results['tests']):g}",
-                     *(f"{got[i]:g}" if i in got and i not in waiting else "" for i in ids)]
+            total = [results["score"], sum(t["max_score"] for t in results["tests"]),
+                     *(got[i] if i in got and i not in waiting else None for i in ids)]
         elif status == "no submission":
-            total = ["0", f"{top:g}", *("0" for _ in ids)]
+            total = [0, top, *(0 for _ in ids)]
         else:
-            total = ["", "", *("" for _ in ids)]
+            total = [None, None, *(None for _ in ids)]
         known = [] if roster is None else ["" if entry or status == "no submission"
                                            else "not in the roster"]
-        writer.writerow([cell(name), *who, *total,
-                         "yes" if status == "grader failed" else "", status, " ".join(waiting),
-                         *known])
-    return buf.getvalue()
+        rows.append([name, *who, *total, "yes" if status == "grader failed" else "", status,
+                     " ".join(waiting), *known])
+    return to_csv(header, rows)
 
 
 def canvas_csv(run: ClassRun, rubric: Rubric, roster: Optional[Roster]) -> str:
@@ -88,18 +78,16 @@ def canvas_csv(run: ClassRun, rubric: Rubric, roster: Optional[Roster]) -> str:
     matched by their ids, so only roster students are listed (no submission: 0)."""
     if roster is None:
         raise ValueError("a Canvas export needs the roster: Canvas matches students by id")
-    column = rubric.model.title
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
-    writer.writerow(["Points Possible", "", "", "", "", f"{sum(i.points for i in rubric.items):g}"])
+    rows: list[list[Cell]] = [["Points Possible", "", "", "", "",
+                               sum(i.points for i in rubric.items)]]
     for entry in sorted(roster.entries, key=lambda e: (e.name or e.folder).lower()):
         results = run.results.get(entry.folder)
-        score = f"{results['score']:g}" if results is not None else \
-            ("" if entry.folder in run.not_graded else "0")
-        writer.writerow([cell(entry.name or entry.folder), cell(entry.id), cell(entry.sis_id),
-                         cell(entry.login or entry.email), cell(entry.section), score])
-    return buf.getvalue()
+        score = results["score"] if results is not None else \
+            (None if entry.folder in run.not_graded else 0)
+        rows.append([entry.name or entry.folder, entry.id, entry.sis_id,
+                     entry.login or entry.email, entry.section, score])
+    return to_csv(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                   rubric.model.title], rows)
 
 
 EXPORTS: dict[str, Callable[[ClassRun, Rubric, Optional[Roster]], str]] = {

@@ -8,8 +8,6 @@ another's grade.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sqlite3
 import time
@@ -20,6 +18,7 @@ from typing import Any, Iterator, Optional
 
 from grader.outcomes import ManualGrade
 from grader.rubric import Item, Rubric
+from grader.spreadsheet import read_rows, to_csv
 
 DB_NAME = "manual-grades.sqlite"
 
@@ -195,46 +194,29 @@ class Store:
     def export_csv(self) -> str:
         """One row per grade: item, student, the criteria applied (ids, `;`), score as
         the criteria's points give it now, comment, grader, time."""
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["item", "student", "criteria", "points", "comment", "grader",
-                         "updated"])
         with self._db() as con:
             points = {(r[0], r[1]): r[2] for r in con.execute(
                 "SELECT item, id, points FROM criteria")}
-        for g in self.grades():
-            writer.writerow([g.item, cell(g.student), ";".join(g.applied),
-                             f"{sum(points.get((g.item, c), 0.0) for c in g.applied):g}",
-                             cell(g.comment), cell(g.grader),
-                             time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(g.updated))])
-        return buf.getvalue()
+        rows = [[g.item, g.student, ";".join(g.applied),
+                 sum(points.get((g.item, c), 0.0) for c in g.applied), g.comment, g.grader,
+                 time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(g.updated))]
+                for g in self.grades()]
+        return to_csv(["item", "student", "criteria", "points", "comment", "grader",
+                       "updated"], rows)
 
-    def import_csv(self, text: str, grader: str) -> int:
+    def import_csv(self, text: str, grader: str, by: Optional[str] = None) -> int:
         """Grades from `export_csv`'s format (its `points` column is only read back as a
-        check: criteria carry the points). Rows replace the grades they name."""
-        rows = list(csv.DictReader(io.StringIO(text)))
-        needed = {"item", "student", "criteria"}
-        if rows and not needed <= set(rows[0]):
-            raise ValueError(f"the CSV needs the columns {', '.join(sorted(needed))}")
+        check: criteria carry the points). Rows replace the grades they name. `by`: who
+        imports, recorded as every row's grader whatever the file says (an account)."""
+        rows = read_rows(text, {"item", "student", "criteria"})
         for n, row in enumerate(rows, 2):
             applied = [c for c in (row.get("criteria") or "").split(";") if c]
             try:
-                self.save(row["item"], _uncell(row["student"]), applied,
-                          _uncell(row.get("comment") or ""), _uncell(row.get("grader") or grader),
-                          None)
+                self.save(row["item"], row["student"], applied, row.get("comment") or "",
+                          by or row.get("grader") or grader, None)
             except ValueError as exc:
                 raise ValueError(f"line {n}: {exc}") from None
         return len(rows)
-
-
-def cell(text: str) -> str:
-    """Text a spreadsheet never reads as a formula (as grades.csv does it)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _uncell(text: str) -> str:
-    """What `cell` protected, back: a leading quote before a formula character."""
-    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _grade(row: Any) -> Grade:
