@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from grader import __version__, gradebook
 from grader.changes import changes_csv
-from grader.classroom import ClassRun, output_folder, slowest
+from grader.classroom import ClassRun, slowest
 from grader.similarity import read_summary
 from grader.plaintext import first_sentence
 from grader.report import environment
@@ -117,11 +117,13 @@ def render_index(run: ClassRun, rubric: Rubric, resume: str = "",
                  "error": "internal_error" in r.get("extra_data", {})}
                 for name, r in sorted(run.results.items())]
     folders = {s.name for s in run.students}
+    placed = {s.name: s.folder or s.name for s in run.students}
     absent = roster.missing(folders) if roster else []
     students += [{"name": e.folder, "score": 0, "scores": {}, "time": 0.0, "who": e,
                   "error": False, "absent": True} for e in absent]
     return env.get_template("class.html.j2").render(
-        link=lambda name: quote(os.fsencode(output_folder(Path(), name).name)) + "/report.html",
+        link=lambda name: quote(os.fsencode(placed.get(name, name))) + "/report.html",
+        renamed=run.renamed,
         rubric=rubric, version=__version__, students=students, top=top,
         items=item_stats(run, rubric), ids=gradebook.item_ids(run, rubric), roster=roster,
         absent=absent, n_graded=len(run.results),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterator, Optional
 
-from grader import __version__, changes, files, text, workspace
+from grader import __version__, changes, files, student_folders, text, workspace
 from grader.changes import StudentChange
 from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
 from grader.results_json import to_results, write_json_atomic
@@ -32,10 +32,7 @@ from grader.sandbox.process import mentions_torch
 from grader.submission import IGNORED_DIRS, digest_files, locate
 
 FINGERPRINT = "fingerprint"
-CLASS_OUTPUTS = {"index.html", "grades.csv", "changes.csv", "canvas.csv", "similarity.html",
-                 "similarity.json", ".class-options.json", "manual-grades.sqlite",
-                 "manual-grades.sqlite-wal", "manual-grades.sqlite-shm",
-                 "manual-grades.sqlite-journal"}  # the class's own files in --out
+STUDENT = "student"  # in results.json's extra_data: the student's key (student_folders.key)
 
 
 @dataclass(frozen=True)
@@ -44,12 +41,8 @@ class Student:
     path: Path
     out: Path  # where this run writes
     earlier: Path  # where the last run's results are (the same, but in a dry run)
-
-
-def output_folder(out: Path, name: str) -> Path:
-    """Where a student's outputs go: out/<name>, unless that name is one of the class's own
-    files (a student folder called index.html), which then gets a suffix."""
-    return out / (f"{name}.student" if name.lower() in CLASS_OUTPUTS else name)
+    renamed: str = ""  # why the output folder is not `name` (student_folders.placements)
+    folder: str = ""  # the output folder's name, when renamed
 
 
 @dataclass
@@ -69,6 +62,11 @@ class ClassRun:
     @property
     def not_graded(self) -> list[str]:
         return [s.name for s in self.students if s.name not in self.results]
+
+    @property
+    def renamed(self) -> list[Student]:
+        """Students whose output folder is not their name, and why (to be said)."""
+        return [s for s in self.students if s.renamed]
 
 
 def is_class(path: Path, modules: set[str]) -> bool:
@@ -107,6 +105,17 @@ def common_fingerprint(rubric: Rubric, seed: Optional[int], only: tuple[str, ...
     return digest_files(rubric.reference_dir, digest).hexdigest()
 
 
+def _theirs(student: Student, results: dict[str, Any]) -> bool:
+    """Whether results found in the student's folder are theirs: they name the student
+    (older results, which do not, are theirs when the folder is their own name)."""
+    extra = results.get("extra_data", {})
+    if not isinstance(extra, dict):
+        return False
+    if STUDENT in extra:
+        return extra[STUDENT] == student_folders.key(student.name)
+    return student.earlier.name == student.name
+
+
 def _current(student: Student, results: Optional[dict[str, Any]],
              print_: str) -> bool:
     """Whether the student's earlier results are complete and still current."""
@@ -125,8 +134,13 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
     With `into` (a dry run), write there instead and leave `out` as it is; the changes
     are still those since the results in `out`."""
     start = time.monotonic()
-    students = [Student(d.name, d, _out(into or out, d, rubric, seed, only),
-                        _out(out, d, rubric, seed, only)) for d in student_dirs(path)]
+    dirs = student_dirs(path)
+    placed = student_folders.placements([d.name for d in dirs])
+    students = []
+    for d in dirs:
+        folder, why = placed[d.name].folder, placed[d.name].why
+        students.append(Student(d.name, d, _out(into or out, d, folder, rubric, seed, only),
+                                _out(out, d, folder, rubric, seed, only), why, folder))
     run = ClassRun(students)
     try:
         _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress)
@@ -151,6 +165,8 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
         files_digest = digest_files(s.path).hexdigest()
         print_ = fingerprint(files_digest, common)
         earlier = _earlier(s) if not only else None  # a replay always runs
+        if earlier is not None and not _theirs(s, earlier):
+            earlier = None  # another student's, from a run that gave them this folder
         if earlier is not None and not force and _current(s, earlier, print_):
             run.reused.append(s.name)
             run.results[s.name] = earlier
@@ -174,9 +190,9 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
         done.close()  # interrupted while not inside it: its workers are stopped all the same
 
 
-def _out(out: Path, student: Path, rubric: Rubric, seed: Optional[int],
+def _out(out: Path, student: Path, placed: str, rubric: Rubric, seed: Optional[int],
          only: tuple[str, ...]) -> Path:
-    folder = output_folder(out, student.name)
+    folder = out / placed
     return replay_folder(folder, only, seed_of(rubric, student, seed)) if only else folder
 
 
@@ -372,6 +388,9 @@ def summary_lines(run: ClassRun) -> list[str]:
     for name, error in sorted(run.failed.items()):
         last = error.strip().splitlines()[-1] if error.strip() else "?"
         lines.append(f"GRADER FAILED on {text.name(name)}: {last}")
+    for s in run.renamed:
+        lines.append(f"renamed: {text.name(s.name)} is graded into {text.name(s.folder)}/ "
+                     f"({s.renamed})")
     return lines
 
 

@@ -46,11 +46,15 @@ def _rows(run: ClassRun, roster: Optional[Roster]) -> list[tuple[str, Optional[d
 
 def grades_csv(run: ClassRun, rubric: Rubric, roster: Optional[Roster] = None) -> str:
     """One row per student: who (with a roster), total, maximum, one column per item,
-    whether the grader failed on them, their status, and whether the roster knows them."""
+    whether the grader failed on them, their status, the items waiting for a TA, the
+    folder of their report (and why, when it is not their name), and whether the roster
+    knows them."""
     ids = item_ids(run, rubric)
     top = sum(i.points for i in rubric.items)
     header = ["student", *(WHO if roster else ()), "total", "max", *ids, "grader_error",
-              "status", "waiting_for_ta", *(("roster",) if roster else ())]
+              "status", "waiting_for_ta", "report_folder", "renamed",
+              *(("roster",) if roster else ())]
+    placed = {s.name: (s.folder or s.name, s.renamed) for s in run.students}
     rows = []
     for name, results, status in _rows(run, roster):
         entry = roster.get(name) if roster else None
@@ -67,8 +71,9 @@ def grades_csv(run: ClassRun, rubric: Rubric, roster: Optional[Roster] = None) -
             total = [None, None, *(None for _ in ids)]
         known = [] if roster is None else ["" if entry or status == "no submission"
                                            else "not in the roster"]
+        folder, renamed = placed.get(name, ("", "")) if status != "no submission" else ("", "")
         rows.append([name, *who, *total, "yes" if status == "grader failed" else "", status,
-                     " ".join(waiting), *known])
+                     " ".join(waiting), folder, renamed, *known])
     return to_csv(header, rows)
 
 

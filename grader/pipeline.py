@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 import shutil
 
-from grader import checks, manual, record, submission
+from grader import checks, manual, record, student_folders, submission
 from grader.modules import Schedule, run_modules
 from grader.inputs import derive_seed
 from grader.outcomes import ItemResult, ModuleSummary, SubmissionResult
@@ -57,7 +57,7 @@ def _base(req: Request) -> tuple[list[Item], SubmissionResult]:
     name = req.path.resolve().name
     return items, SubmissionResult(name=name, rubric=req.rubric,
                                    seed=seed_of(req.rubric, req.path, req.seed), items=(),
-                                   extra=dict(req.extra))
+                                   extra={"student": student_folders.key(name), **req.extra})
 
 
 def record_failure(req: Request, why: str) -> SubmissionResult:
@@ -159,7 +159,8 @@ def _manual_grades(req: Request) -> dict:
     from grader.manual.store import Store, find
 
     path = find(req.out)
-    return Store(path).manual_grades(req.rubric, req.out.name) if path else {}
+    student = student_folders.key(req.path.resolve().name)  # the student, not their folder
+    return Store(path).manual_grades(req.rubric, student) if path else {}
 
 
 def _left_out(copy: submission.Copy) -> tuple[str, ...]:
