@@ -183,10 +183,10 @@ def compare_class(docs: list[Document], given: list[str], opts: Options) -> list
 
     given_fps = [_fingerprint(g) for g in given]
     plain = [_fingerprint(doc.text) for doc in docs]
-    counts: dict[int, int] = {}  # in how many documents each hash appears
-    for fp in plain:
-        for h in fp.hashes:
-            counts[int(h)] = counts.get(int(h), 0) + 1
+    counts: dict[int, int] = {}  # in how many distinct documents each hash appears
+    for hashes in {frozenset(int(h) for h in fp.hashes) for fp in plain}:
+        for h in hashes:  # (ten identical copies are one document: they hide nothing)
+            counts[h] = counts.get(h, 0) + 1
     common = {h for h, n in counts.items() if n >= max(COMMON_MIN, COMMON_SHARE * len(docs))}
     boilerplate = set().union(*(fp.hashes for fp in given_fps)) | common
     for doc, fp_plain in zip(docs, plain):
@@ -291,13 +291,15 @@ def run(reports: Path, submissions: Path, rubric: Rubric,
     """Compare the class whose reports are in `reports` (students: its report folders) and
     write similarity.json and similarity.html there; the summary."""
     from grader.manual.merge import report_folders
+    from grader.student_folders import name_of
     from grader.results_json import write_json_atomic, write_text_atomic
 
     opts = opts or options(rubric)
     start = time.monotonic()
     docs = []
-    for name in report_folders(reports):
-        folder = submissions / name.removesuffix(".student")
+    for student in report_folders(reports):  # every student, whatever their folder's name
+        name = name_of(student)
+        folder = submissions / name
         if folder.is_dir():
             doc = document(name, folder)
             if doc is not None:

@@ -165,6 +165,36 @@ def test_a_class_run_writes_the_instructors_report_and_changes_nothing_else(klas
     assert (flagged / "similarity.html").exists() and "3 of 6 pairs flagged" in proc.stdout
 
 
+CORRECT = ["c_loops_index", "c_exact_doubling_sliding_window", "c_prints_einsum",
+           "c_vectorised_numpy", "c_helper_module", "c_split_concat_addout", "c_tabs",
+           "c_upper_direct_sums", "c_float32_everywhere", "c_bom_crlf"]
+
+
+def test_every_student_is_compared_and_identical_copies_do_not_hide_each_other(rubric,
+                                                                               tmp_path):
+    """Issue 19, item 9: a student whose folder ends in `.student` was never compared, and
+    ten identical copies in a class of 20 made their code "common" and hid each other."""
+    from grader.student_folders import key, placements
+
+    subs, reports = tmp_path / "subs", tmp_path / "reports"
+    copies = ["copy.student", "index.html", *(f"copy{k}" for k in range(8))]
+    for name in copies:
+        shutil.copytree(EXAMPLES / "alice", subs / name)
+    for name in CORRECT:
+        shutil.copytree(CORPUS / name, subs / name)
+    placed = placements([*copies, *CORRECT])
+    for name in [*copies, *CORRECT]:  # reports as a class run leaves them
+        (reports / placed[name].folder).mkdir(parents=True)
+        (reports / placed[name].folder / "results.json").write_text(
+            json.dumps({"extra_data": {"student": key(name)}}))
+    summary = sim.run(reports, subs, rubric)
+    assert summary["students"] == 20
+    data = json.loads((reports / sim.DATA).read_text())
+    flagged = {frozenset((p["a"], p["b"])) for p in data["flagged_pairs"]}
+    assert {frozenset((a, b)) for a in copies for b in copies if a != b} <= flagged
+    assert not [sorted(p) for p in flagged if p & set(copies) and not p <= set(copies)]
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_report_opens_in_chromium_side_by_side(klass, tmp_path, rubric):
