@@ -68,14 +68,40 @@ def to_inline_html(text: str) -> str:
 @functools.lru_cache(maxsize=None)
 def _student_renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).use(
-        dollarmath_plugin, allow_space=True, double_inline=True).disable("image")
+        dollarmath_plugin, allow_space=True, double_inline=True)
     md.add_render_rule("math_inline", _math("inline"))
     md.add_render_rule("math_inline_double", _math("block"))
     md.add_render_rule("math_block", _math("block"))
+    md.add_render_rule("link_open", _inert_link_open)
+    md.add_render_rule("link_close", _inert_link_close)
+    md.add_render_rule("image", _inert_image)
     return md
 
 
+def _target(url: str, what: str = "link to") -> str:
+    return f' <span class="link-target">({what} <code>{html.escape(url)}</code>)</span>'
+
+
+def _inert_link_open(self, tokens, idx, options, env):  # noqa: ANN001, ANN202 - a render rule
+    token = tokens[idx]
+    env.setdefault("links", []).append("" if token.markup == "autolink" else
+                                       str(token.attrGet("href") or ""))
+    return '<span class="student-link">'
+
+
+def _inert_link_close(self, tokens, idx, options, env):  # noqa: ANN001, ANN202
+    url = env["links"].pop() if env.get("links") else ""
+    return "</span>" + (_target(url) if url else "")
+
+
+def _inert_image(self, tokens, idx, options, env):  # noqa: ANN001, ANN202
+    alt = html.escape(tokens[idx].content)
+    return f'<span class="student-image">[image: {alt}]</span>' + \
+        _target(str(tokens[idx].attrGet("src") or ""), "image at")
+
+
 def student_html(text: str) -> str:
-    """A student's Markdown (answers.md) for a TA to read: as `to_html`, but images are not
-    fetched (they would load from anywhere the student points)."""
-    return _student_renderer().render(text)
+    """A student's Markdown (answers.md) for a TA to read, inert: raw HTML is text, a link
+    is its words and then its target as text (nothing to click), an image is its
+    description and address (never fetched), math is MathML cleaned by an allow-list."""
+    return _student_renderer().render(text, {})
