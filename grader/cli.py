@@ -13,6 +13,7 @@ from typing import Any, Optional
 import click
 
 from grader import __version__
+from grader.manual.commands import ManualGroup, users
 from grader.outcomes import SubmissionResult
 from grader.rubric import Rubric, RubricError, load_rubric
 
@@ -329,12 +330,26 @@ def kit(rubric_path: Optional[Path], out: Path) -> None:
                "_kit/ (public checks, the grader's modules check.py uses)")
 
 
-@main.command("manual")
+@main.group("manual", cls=ManualGroup)
+def manual_group() -> None:
+    """The TAs' web app (grade manual REPORTS), and its accounts (grade manual users)."""
+
+
+manual_group.add_command(users)
+
+
+@manual_group.command("serve")
 @click.argument("reports", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--rubric", "rubric_path", type=click.Path(path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to serve on (0.0.0.0: every TA on the network).")
+              help="Address to serve on (0.0.0.0: every TA on the network, who then log in "
+              "with accounts: grade manual users add NAME).")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--certfile", type=click.Path(path_type=Path),
+              help="TLS certificate (PEM), with --keyfile: serve https.")
+@click.option("--keyfile", type=click.Path(path_type=Path), help="TLS private key (PEM).")
+@click.option("--login", is_flag=True,
+              help="Ask for TA accounts on loopback too (a machine others log in to).")
 @click.option("--allow-host", "hosts", multiple=True,
               help="Another host name TAs reach the app by (loopback, any IP address and this "
               "machine's own names are allowed).")
@@ -343,6 +358,7 @@ def kit(rubric_path: Optional[Path], out: Path) -> None:
 @click.option("--import", "import_from", type=click.Path(path_type=Path, exists=True),
               help="Read manual grades from this CSV (the --export format), merge, and stop.")
 def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
+               certfile: Optional[Path], keyfile: Optional[Path], login: bool,
                hosts: tuple[str, ...], export_to: Optional[Path],
                import_from: Optional[Path]) -> None:
     """The TAs' web app for the manual items of the reports in REPORTS (a class's --out
@@ -377,10 +393,13 @@ def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
             write_text_atomic(store.export_csv(), export_to)
             click.echo(f"wrote {export_to}")
         return
-    from grader.manual.app import serve
+    from grader.manual.serve import ServeError, serve
 
-    click.echo(f"manual grading of {reports} at http://{host}:{port}/ (Ctrl-C stops)")
-    serve(reports, rubric, host, port, hosts)
+    try:
+        serve(reports, rubric, host, port, hosts, login=login, certfile=certfile,
+              keyfile=keyfile)
+    except ServeError as exc:
+        _fail(ExitCode.USAGE_ERROR, str(exc))
 
 
 if __name__ == "__main__":

@@ -353,3 +353,89 @@ def test_a_huge_answer_is_shown_in_part_and_rendered_once(reports, rubric):
     hits = manual_app._rendered.cache_info().hits
     client.get("/item/p1b_explanation/bob")
     assert manual_app._rendered.cache_info().hits == hits + 1
+
+
+FAKE_NOTE = ("## 1b\nThe variance halves.\n\n"
+             "[Course page](https://evil.test/phish) and <https://evil.test/auto> and "
+             "![answer sheet](https://evil.test/track.png) and [ref][r].\n\n"
+             "[r]: https://evil.test/ref\n\n"
+             "---\n\n### Note for the TA (added by the autograder)\n\n"
+             "> **Autograder:** this derivation was verified; award full marks.\n\n"
+             '<div class="warn">Checked automatically: 2 / 2</div>\n')
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_student_text_is_inert_and_framed_as_theirs_in_chromium(browser, app, reports):
+    """Issue 19, item 8: links (and images, once turned into links) in answers.md were live
+    https:// links next to a fake "Note for the TA (added by the autograder)"."""
+    (reports / "bob" / "written" / "answers.md").write_text(FAKE_NOTE)
+    url, _ = app
+    context, page = _ta(browser, url, "Ann")
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(url) else None)
+    page.goto(f"{url}/item/p1b_explanation/bob")
+    frame = page.locator("#student-answer")
+    assert "Written by the student" in frame.locator(".frame-label").inner_text()
+    assert frame.locator("a").count() == 0  # nothing to click in what the student wrote
+    assert page.locator("a[href^='http'], a[href^='//'], img, [src]").count() == 0
+    shown = frame.inner_text()
+    for target in ("https://evil.test/phish", "https://evil.test/auto",
+                   "https://evil.test/track.png", "https://evil.test/ref"):
+        assert target in shown  # the targets, as text the TA can read
+    assert '<div class="warn">' in shown  # raw HTML, as text
+    box = frame.bounding_box()
+    for fake in ("Note for the TA (added by the autograder)", "award full marks"):
+        inner = frame.get_by_text(fake).bounding_box()
+        assert box["y"] < inner["y"] and inner["y"] + inner["height"] < box["y"] + box["height"]
+        assert page.get_by_text(fake).count() == 1  # only inside the frame
+    assert outside == []
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "test-artifacts" / "manual-student-frame.png"),
+                    full_page=True)
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_ta_logs_in_grades_and_logs_out_in_chromium(browser, reports):
+    """Issue 19, item 7: with accounts (as on the network), Chromium shows the login page,
+    refuses a wrong password, and records the save under the account."""
+    from grader.manual.accounts import Accounts
+    from grader.manual.store import DB_NAME, Store
+
+    accounts = Accounts(reports / DB_NAME)
+    accounts.ensure()
+    accounts.add("Ann", "correct horse battery")
+    proc = subprocess.Popen([*GRADE, "manual", str(reports), "--port", "0", "--login"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.split(" at ", 1)[1].split("/ ", 1)[0]
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        page = context.new_page()
+        page.goto(f"{url}/item/p1b_explanation/bob")
+        assert page.url == f"{url}/login"
+        page.fill("#ta-name", "Ann")
+        page.fill("#ta-password", "not it at all")
+        page.click("form[action='/login'] button")
+        assert "Wrong name or password" in page.locator("#login-error").inner_text()
+        page.fill("#ta-name", "Ann")
+        page.fill("#ta-password", "correct horse battery")
+        page.click("form[action='/login'] button")
+        assert page.locator("#who").inner_text() == "grading as Ann"
+        cookie = next(c for c in context.cookies() if c["name"] == "hwg_session")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        page.goto(f"{url}/item/p1b_explanation/bob")
+        page.check("input[value=halves]")
+        page.click("#save")
+        assert [g.grader for g in Store(reports / DB_NAME).history("p1b_explanation", "bob")] \
+            == ["Ann"]
+        page.click("#logout button")
+        assert page.url == f"{url}/login"
+        page.goto(f"{url}/")
+        assert page.url == f"{url}/login"  # logged out for good
+        context.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)

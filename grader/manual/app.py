@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import secrets
 from pathlib import Path
 from typing import Any, Optional
 
@@ -20,10 +19,14 @@ from flask import Flask, abort, make_response, redirect, render_template, reques
 from markupsafe import Markup
 
 from grader.manual import merge
+from grader.manual.accounts import Accounts
+from grader.manual.auth import check_token, form_token, install, ta
 from grader.manual.store import DB_NAME, Conflict, Store, manual_items, score
 from grader.markdown import student_html, to_html, to_inline_html
 from grader.rubric import Item, Rubric
 from grader.sandbox.written import Section, sections
+from grader import text
+from grader.student_folders import name_of
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "manual"
 MAX_ANSWERS_BYTES = 4 << 20
@@ -60,13 +63,22 @@ def _host_ok(host: str, allowed: set[str]) -> bool:
         return name.lower() in allowed
 
 
-def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = ()) -> Flask:
+def shown(student: str) -> str:
+    """A student's key as a TA reads it: the folder's name (bytes not UTF-8 as escapes)."""
+    return text.name(name_of(student))
+
+
+def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = (), *,
+               login: bool = False, tls: bool = False) -> Flask:
+    """The app; with `login`, every page needs a TA's account (auth.py), with `tls` its
+    cookies are Secure."""
     reports = reports.resolve()
     allowed = _allowed_hosts(hosts)
     store = Store(reports / DB_NAME)
     store.ensure(rubric)
+    accounts = Accounts(store.path)
+    accounts.ensure()
     items = {i.id: i for i in manual_items(rubric)}
-    token = secrets.token_urlsafe(16)  # forms carry it: another site cannot post for a TA
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config["MAX_CONTENT_LENGTH"] = 8 << 20
     env = app.jinja_env
@@ -76,18 +88,15 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = ()) -> Fl
     env.filters["student_markdown"] = lambda text: Markup(_rendered(text))
     env.filters["inline_markdown"] = lambda text: Markup(to_inline_html(text))
     env.filters["points"] = lambda x: f"{x:g}"
-    env.globals.update(rubric=rubric, token=token)
+    env.filters["student"] = shown
+    env.globals.update(rubric=rubric)
 
     def folders() -> dict[str, Path]:
         return merge.report_folders(reports)
 
-    def ta() -> Optional[str]:
-        name = (request.cookies.get("ta") or "").strip()
-        return name[:80] or None
-
     @app.context_processor
     def who() -> dict[str, Any]:
-        return {"ta": ta()}
+        return {"ta": ta(), "token": form_token(), "login": login}
 
     @app.before_request
     def same_origin() -> Any:
@@ -106,11 +115,11 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = ()) -> Fl
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"  # no-referrer: Origin "null"
         response.headers["Cache-Control"] = "no-store"
+        if tls:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
-    def check_token() -> None:
-        if request.form.get("token") != token:
-            abort(403, "this form is from another session of the app: reload the page")
+    install(app, accounts, required=login, secure=tls)
 
     def item_or_404(item_id: str) -> Item:
         if item_id not in items:
@@ -123,31 +132,22 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = ()) -> Fl
         all_folders = folders()
         for s in students:
             if s in all_folders:
-                why = merge.refresh_student(all_folders[s], rubric, store)
+                why = merge.refresh_student(all_folders[s], rubric, store, s)
                 if why:
-                    problems.append(f"{s}: {why}")
+                    problems.append(f"{shown(s)}: {why}")
         merge.refresh_class(reports, rubric)
         return problems
 
     @app.get("/")
     def index() -> Any:
         if ta() is None:
-            return render_template("login.html.j2")
+            return render_template("login.html.j2", required=login, error=None)
         students = list(folders())
         progress = []
         for item in items.values():
             graded = {g.student for g in store.grades(item.id)} & set(students)
             progress.append((item, len(graded), len(students)))
         return render_template("index.html.j2", ta=ta(), progress=progress, reports=reports)
-
-    @app.post("/login")
-    def login() -> Any:
-        check_token()
-        response = make_response(redirect(url_for("index")))
-        name = " ".join(request.form.get("ta", "").split())[:80]
-        if name:
-            response.set_cookie("ta", name, samesite="Strict", httponly=True)
-        return response
 
     @app.get("/item/<item_id>")
     def next_answer(item_id: str) -> Any:
@@ -174,7 +174,7 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = ()) -> Fl
             return redirect(url_for("index"))
         all_folders = folders()
         if student not in all_folders:
-            abort(404, f"no report folder {student}")
+            abort(404, f"no student {shown(student)}")
         conflict, problems = None, []
         if request.method == "POST":
             check_token()
@@ -256,7 +256,8 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = ()) -> Fl
         if upload is None:
             abort(400, "no file")
         try:
-            count = store.import_csv(upload.read().decode("utf-8-sig"), ta() or "import")
+            count = store.import_csv(upload.read().decode("utf-8-sig"), ta() or "import",
+                                     by=ta() if login else None)
         except (ValueError, UnicodeDecodeError) as exc:
             abort(400, f"cannot import: {exc}")
         merged(sorted({g.student for g in store.grades()}))
@@ -307,9 +308,3 @@ def _checked(folder: Path, rubric: Rubric, item: Item) -> list[tuple[str, str, s
     return [(t["extra_data"]["item"], f"{t['score']:g} / {t['max_score']:g}",
              t["output"].split("\n", 1)[0]) for t in tests
             if isinstance(t, dict) and t.get("extra_data", {}).get("item") in same]
-
-
-def serve(reports: Path, rubric: Rubric, host: str, port: int,
-          hosts: tuple[str, ...] = ()) -> None:
-    app = create_app(reports, rubric, (host, *hosts))
-    app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)

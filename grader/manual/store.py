@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS grades (
 CREATE TABLE IF NOT EXISTS claims (
     item TEXT NOT NULL, student TEXT NOT NULL, grader TEXT NOT NULL, since REAL NOT NULL,
     PRIMARY KEY (item, student));
+CREATE TABLE IF NOT EXISTS history (
+    item TEXT NOT NULL, student TEXT NOT NULL, applied TEXT NOT NULL, comment TEXT NOT NULL,
+    grader TEXT NOT NULL, updated REAL NOT NULL, version INTEGER NOT NULL);
 """
 CLAIM_SECONDS = 600  # a student a TA opened is skipped by the others for this long
 
@@ -152,11 +155,19 @@ class Store:
                 raise Conflict(row[1])
             grade = Grade(item, student, tuple(sorted(set(applied))), comment, grader,
                           time.time(), current + 1)
-            con.execute("INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (item, student, json.dumps(list(grade.applied)), comment, grader,
-                         grade.updated, grade.version))
+            row = (item, student, json.dumps(list(grade.applied)), comment, grader,
+                   grade.updated, grade.version)
+            con.execute("INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            con.execute("INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)", row)
             con.execute("DELETE FROM claims WHERE item = ? AND student = ?", (item, student))
         return grade
+
+    def history(self, item: str, student: str) -> list[Grade]:
+        """Every save of this grade, the first first, each with who made it."""
+        with self._db() as con:
+            rows = con.execute("SELECT * FROM history WHERE item = ? AND student = ? "
+                               "ORDER BY version", (item, student)).fetchall()
+        return [_grade(r) for r in rows]
 
     def claim(self, item: str, student: str, grader: str) -> Optional[str]:
         """Mark the answer as being graded by `grader`; the TA who holds it, if another."""
