@@ -36,6 +36,7 @@ def test_zip_is_reproducible_small_and_complete(autograder_zip, tmp_path):
             "grader/sandbox/child.py", "grader/templates/report.html.j2"} <= names
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert not any(n.startswith(("tests/", "submissions_example/", ".venv")) for n in names)
+    assert "grader/manual/store.py" in names and "grader/manual/app.py" not in names
 
 
 @pytest.mark.parametrize("name, source, score", [

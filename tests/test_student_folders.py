@@ -117,3 +117,17 @@ def test_a_class_whose_names_collide_gives_each_student_their_own_folder(fast_ru
     assert rows[("index.html", "index.html.student")]["p1a_derivation"] == "2"
     assert rows[("index.html.student", "index.html.student.student")]["total"] == "14"
     assert len(rows) == len(who)
+    # the TAs' app lists each student once, by name, and opens the byte name's answer
+    from urllib.parse import quote
+
+    from grader.manual.app import create_app
+    from grader.rubric import load_rubric
+
+    client = create_app(out, load_rubric(fast_rubric)).test_client()
+    client.set_cookie("ta", "Ann")
+    index = client.get("/").get_data(as_text=True)
+    row = index.split('data-item="p1a_derivation"', 1)[1].split("</tr>", 1)[0]
+    assert '<span class="count">2 / 6</span>' in row
+    page = client.get("/item/p1a_derivation/" + quote(key(os.fsdecode(b"caf\xe9")), safe=""))
+    assert page.status_code == 200
+    assert '<span id="student">caf\\xe9</span>' in page.get_data(as_text=True)

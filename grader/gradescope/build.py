@@ -15,6 +15,10 @@ from grader.rubric import load_rubric
 PACKAGE = Path(__file__).resolve().parents[1]
 FILES = Path(__file__).with_name("files")
 SOURCE_SUFFIXES = {".py", ".j2", ".txt", ".sh"}
+# The TAs' web app is served from the instructors' machine, never from Gradescope (which
+# grades manual items itself): its pages, accounts and server stay out of the zip.
+NOT_SHIPPED = ("grader/manual/app.py", "grader/manual/auth.py", "grader/manual/accounts.py",
+               "grader/manual/serve.py", "grader/templates/manual/")
 
 
 def build_zip(rubric_path: Path, out: Path) -> list[str]:
@@ -34,6 +38,7 @@ def build_zip(rubric_path: Path, out: Path) -> list[str]:
         "gradescope.json": (json.dumps({"rubric": rubric_arc, "grader_version": __version__},
                                        indent=1).encode() + b"\n", 0o644),
     }
-    entries.update(tree(PACKAGE, "grader", SOURCE_SUFFIXES))
+    entries.update({name: entry for name, entry in tree(PACKAGE, "grader", SOURCE_SUFFIXES).items()
+                    if not name.startswith(NOT_SHIPPED)})
     entries.update(tree(rubric.reference_dir, ref_arc, SOURCE_SUFFIXES))
     return write_zip(entries, out)

@@ -6,7 +6,8 @@ answer's section of answers.md rendered offline (Markdown, math as MathML), the 
 student handed in, and the item's criteria to tick, with a comment. Every save is merged
 at once into that student's results.json and report.html, and into the class's
 grades.csv and index.html. Changing a criterion's points recomputes every student it was
-applied to. Grades go out and come back in as CSV.
+applied to. Grades go out and come back in as CSV. Who is grading: auth.py (a typed name
+on loopback, accounts beyond it); how it is served: serve.py (cheroot).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any, Optional
 from flask import Flask, abort, make_response, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 
+from grader import text
 from grader.manual import merge
 from grader.manual.accounts import Accounts
 from grader.manual.auth import check_token, form_token, install, ta
@@ -25,7 +27,6 @@ from grader.manual.store import DB_NAME, Conflict, Store, manual_items, score
 from grader.markdown import student_html, to_html, to_inline_html
 from grader.rubric import Item, Rubric
 from grader.sandbox.written import Section, sections
-from grader import text
 from grader.student_folders import name_of
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "manual"
