@@ -5,24 +5,24 @@
 """
 from __future__ import annotations
 
+import shutil
 import time
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
-import shutil
-
-from grader import checks, manual, record, submission
-from grader.modules import Schedule, run_modules
-from grader.inputs import derive_seed
-from grader.outcomes import ItemResult, ModuleSummary, SubmissionResult
-from grader.references import References
-from grader.report import render_report
-from grader.results_json import to_results, write_json_atomic, write_text_atomic
-from grader.rubric import Item, Rubric
-from grader.sandbox import ModuleRun, Sandbox
+from grader.engine import checks, record, submission
+from grader.engine.inputs import derive_seed
+from grader.engine.modules import Schedule, run_modules
+from grader.engine.outcomes import ItemResult, ModuleSummary, SubmissionResult
+from grader.outputs.report import render_report
+from grader.outputs.results_json import to_results, write_json_atomic, write_text_atomic
+from grader.rubric.model import Item, Rubric
+from grader.rubric.references import References
 from grader.sandbox import Limits as SandboxLimits
+from grader.sandbox import ModuleRun, Sandbox
+from grader.written.grades import item_result
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     judged = {p.item.id: _judge_safely(judge, p, runs[p.item.module]) for p in plans}
     grades = _manual_grades(req)
     results = tuple(judged[i.id] if i.id in judged else
-                    manual.item_result(i, checks.item_seed(base.seed, i), grades.get(i.id))
+                    item_result(i, checks.item_seed(base.seed, i), grades.get(i.id))
                     for i in items)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,
@@ -127,8 +127,8 @@ MAX_PDFS, MAX_PDF_BYTES = 5, 32 << 20
 
 def _keep_written(sub: submission.Submission, out: Path) -> None:
     """What TAs read: answers.md and the PDFs of handwritten work (not parsed), copied
-    from the student's folder through grader.files (no link followed, bounded)."""
-    from grader import files
+    from the student's folder through grader.disk.files (no link followed, bounded)."""
+    from grader.disk import files
 
     dest = out / WRITTEN_DIR
     shutil.rmtree(dest, ignore_errors=True)
@@ -156,7 +156,7 @@ def _safe_name(name: str) -> str:
 
 def _manual_grades(req: Request) -> dict:
     """TAs' grades of this student's manual items, if the reports have a store."""
-    from grader.manual.store import Store, find
+    from grader.written.store import Store, find
 
     path = find(req.out)
     return Store(path).manual_grades(req.rubric, req.out.name) if path else {}

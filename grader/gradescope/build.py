@@ -9,8 +9,8 @@ import posixpath
 from pathlib import Path
 
 from grader import __version__
-from grader.archive import tree, write_zip
-from grader.rubric import load_rubric
+from grader.disk.archive import tree, write_zip
+from grader.rubric.model import load_rubric
 
 PACKAGE = Path(__file__).resolve().parents[1]
 FILES = Path(__file__).with_name("files")

@@ -22,12 +22,13 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from grader import __version__, markdown
-from grader.archive import npz_bytes, tree, write_zip
+from grader import __version__
+from grader.disk.archive import npz_bytes, tree, write_zip
+from grader.display import markdown
+from grader.display.plaintext import to_plain
 from grader.kit.public import PublicData, public_checks
-from grader.plaintext import to_plain
-from grader.references import References
-from grader.rubric import Item, Rubric, load_rubric
+from grader.rubric.model import Item, Rubric, load_rubric
+from grader.rubric.references import References
 
 PACKAGE = Path(__file__).resolve().parents[1]
 ENTRY = "grader.kit.check"
@@ -127,14 +128,25 @@ def _imports(module: str) -> Iterable[str]:
             continue
         if isinstance(node, ast.Import):
             yield from (a.name for a in node.names if a.name.split(".")[0] == "grader")
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and node.module.split(".")[0] == "grader":
-            yield node.module
+        elif isinstance(node, ast.ImportFrom):
+            origin = _absolute(module, node)
+            if origin.split(".")[0] != "grader":
+                continue
+            yield origin
             for alias in node.names:  # `from grader import compare`: a module itself
-                name = f"{node.module}.{alias.name}"
+                name = f"{origin}.{alias.name}"
                 path = PACKAGE.parent / Path(*name.split("."))
                 if path.with_suffix(".py").is_file() or path.is_dir():
                     yield name
+
+
+def _absolute(module: str, node: ast.ImportFrom) -> str:
+    """The module a `from ... import` names, relative ones (`from .sections`) resolved."""
+    if not node.level:
+        return node.module or ""
+    package = module if _source(module).name == "__init__.py" else module.rpartition(".")[0]
+    base = package.split(".")[:len(package.split(".")) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
 
 
 # ------------------------------------------------------------------ skeletons

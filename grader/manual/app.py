@@ -16,16 +16,26 @@ import secrets
 from pathlib import Path
 from typing import Any, Optional
 
-from flask import Flask, abort, make_response, redirect, render_template, request, send_file, url_for
+from flask import (
+    Flask,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from markupsafe import Markup
 
+from grader.classroom.records import report_folders
+from grader.display.markdown import student_html, to_html, to_inline_html
 from grader.manual import merge
-from grader.manual.store import DB_NAME, Conflict, Store, manual_items, score
-from grader.markdown import student_html, to_html, to_inline_html
-from grader.rubric import Item, Rubric
-from grader.sandbox.written import Section, sections
+from grader.rubric.model import Item, Rubric
+from grader.sandbox.written.sections import Section, sections
+from grader.written.store import DB_NAME, Conflict, Store, manual_items, score
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "manual"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_ANSWERS_BYTES = 4 << 20
 
 
@@ -79,7 +89,7 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = ()) -> Fl
     env.globals.update(rubric=rubric, token=token)
 
     def folders() -> dict[str, Path]:
-        return merge.report_folders(reports)
+        return report_folders(reports)
 
     def ta() -> Optional[str]:
         name = (request.cookies.get("ta") or "").strip()
@@ -119,15 +129,7 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = ()) -> Fl
 
     def merged(students: list[str]) -> list[str]:
         """Merge these students' grades into their outputs and the class's; the problems."""
-        problems = []
-        all_folders = folders()
-        for s in students:
-            if s in all_folders:
-                why = merge.refresh_student(all_folders[s], rubric, store)
-                if why:
-                    problems.append(f"{s}: {why}")
-        merge.refresh_class(reports, rubric)
-        return problems
+        return merge.merge_grades(reports, rubric, store, students)
 
     @app.get("/")
     def index() -> Any:
