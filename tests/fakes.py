@@ -5,14 +5,8 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from grader.sandbox import (
-    CallOutcome,
-    ImportOutcome,
-    ModuleJob,
-    ModuleRun,
-    StudentError,
-    child,  # the child's own conversion, so values look as they would
-)
+from grader.sandbox import child  # the child's own conversion, so values look as they would
+from grader.sandbox import CallOutcome, ImportOutcome, ModuleJob, ModuleRun, StudentError
 from grader.sandbox.wire import decode_frame, encode
 
 _WRITTEN: dict[str, Any] = {}  # answers.md text -> its functions, made once

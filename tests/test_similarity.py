@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import CORPUS, EXAMPLES, GRADE, ROOT
@@ -192,3 +193,27 @@ def test_the_report_opens_in_chromium_side_by_side(klass, tmp_path, rubric):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "similarity.png"), full_page=False)
         browser.close()
+
+
+def test_one_lexing_gives_copydetects_own_fingerprint() -> None:
+    """Each document is lexed once; what that gives copydetect is what copydetect's own
+    lexing would have given (filtered code, offsets back to the text, hashes)."""
+    import io
+
+    from copydetect import CodeFingerprint
+
+    from grader.similarity.documents import GUARANTEE, NOISE, fingerprint
+
+    compared = 0
+    for folder in sorted((ROOT / "tests" / "corpus").iterdir()):
+        doc = sim.document(folder.name, folder)
+        if doc is None:
+            continue
+        mine = fingerprint(doc.text, doc.tokens)
+        theirs = CodeFingerprint("doc.py", NOISE, GUARANTEE - NOISE + 1, language="python",
+                                 fp=io.StringIO(doc.text))
+        assert mine.filtered_code == theirs.filtered_code, folder.name
+        assert np.array_equal(mine.offsets, theirs.offsets), folder.name
+        assert mine.hashes == theirs.hashes, folder.name
+        compared += 1
+    assert compared > 40

@@ -14,13 +14,8 @@ from urllib.parse import quote
 from grader import __version__
 from grader.classroom import gradebook
 from grader.classroom.changes import changes_csv
-from grader.classroom.records import (
-    class_options,
-    is_class_reports,
-    read_similarity,
-    report_folders,
-    save_class_options,
-)
+from grader.classroom.records import (class_options, is_class_reports, read_similarity,
+                                      report_folders, save_class_options)
 from grader.classroom.roster import Roster, RosterError, load_roster
 from grader.classroom.run import ClassRun, Student, output_folder, slowest
 from grader.display.plaintext import first_sentence

@@ -14,15 +14,8 @@ from grader.engine.compare import Mismatch
 from grader.engine.inputs import Trial, derive_seed, draw_trials
 from grader.engine.outcomes import ItemResult, TrialFailure
 from grader.rubric import expr
-from grader.sandbox import (
-    Call,
-    CallOutcome,
-    ImportOutcome,
-    Limits,
-    ModuleJob,
-    ModuleRun,
-    StudentError,
-)
+from grader.sandbox import (Call, CallOutcome, ImportOutcome, Limits, ModuleJob, ModuleRun,
+                            StudentError)
 
 if TYPE_CHECKING:  # the student kit judges without the rubric's models or references
     from grader.rubric.model import Item, Mistake

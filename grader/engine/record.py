@@ -12,13 +12,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from grader.engine.diagnose import Explanation
-from grader.engine.outcomes import (
-    ItemResult,
-    ManualGrade,
-    ModuleSummary,
-    SubmissionResult,
-    TrialFailure,
-)
+from grader.engine.outcomes import (ItemResult, ManualGrade, ModuleSummary, SubmissionResult,
+                                    TrialFailure)
 from grader.rubric.model import Rubric
 
 RECORD = ".result.json"

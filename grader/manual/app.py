@@ -16,16 +16,8 @@ import secrets
 from pathlib import Path
 from typing import Any, Optional
 
-from flask import (
-    Flask,
-    abort,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import (Flask, abort, make_response, redirect, render_template, request, send_file,
+                   url_for)
 from markupsafe import Markup
 
 from grader.classroom.records import report_folders

@@ -17,18 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from grader.disk import files, workspace
-from grader.sandbox import (
-    WRITTEN_MODULE,
-    Call,
-    CallOutcome,
-    Frame,
-    ImportOutcome,
-    ModuleJob,
-    ModuleRun,
-    StudentError,
-    users,
-    wire,
-)
+from grader.sandbox import (WRITTEN_MODULE, Call, CallOutcome, Frame, ImportOutcome, ModuleJob,
+                            ModuleRun, StudentError, users, wire)
 from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
 
 SLACK = 10.0  # seconds the harness may take between two calls

@@ -22,43 +22,23 @@ Nothing here changes a score or reaches a student's report: the outputs are
 from __future__ import annotations
 
 import html
-import io
-import json
-import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
 from grader.classroom.records import SIMILARITY_DATA, SIMILARITY_REPORT, report_folders
-from grader.disk import files
-from grader.engine.submission import MAX_SOURCE, locate
 from grader.rubric.model import Rubric
+from grader.similarity.documents import (Document, Options, char_weights, document, fingerprint,
+                                         given_code, options)
+
+__all__ = ["REPORT", "DATA", "Options", "Document", "Pair", "options", "document",
+           "given_code", "compare_class", "run", "render"]
 
 REPORT, DATA = SIMILARITY_REPORT, SIMILARITY_DATA
-MAX_DOCUMENT = 512 * 1024  # characters of one student's code compared (beyond: left out)
-NOISE, GUARANTEE = 25, 30  # copydetect's thresholds (filtered characters)
 COMMON_MIN, COMMON_SHARE = 10, 0.1  # code in this many documents (as MOSS's -m) is common, not copied
-
-
-@dataclass(frozen=True)
-class Options:
-    threshold: float = 0.6
-    min_chars: int = 200
-    weights: dict[str, float] = field(default_factory=dict)  # function name -> weight
-    default_weight: float = 1.0
-    formula_weight: float = 0.1
-
-
-@dataclass
-class Document:
-    student: str
-    text: str
-    regions: list[tuple[int, int, str]]  # (start, end, function or "") in text
-    given: np.ndarray  # boolean per character: matches code every student was given
-    fingerprint: Any = None
 
 
 @dataclass(frozen=True)
@@ -75,115 +55,12 @@ class Pair:
     slices_b: list[tuple[int, int]]
 
 
-def options(rubric: Rubric) -> Options:
-    """The rubric's functions: substantial ones (2 points or more, or in-place) weigh 1,
-    the rest (one-line formulas) `formula_weight`; the rubric's `similarity:` overrides."""
-    from grader.rubric.references import References
-
-    refs = References(rubric.reference_dir)
-    weights: dict[str, float] = {}
-    for item in rubric.items:
-        if item.written or item.kind == "constant" or item.reference is None:
-            continue
-        weights[item.attr] = 1.0 if _statements(refs.get(item.reference)) > 1 else 0.1
-    conf = rubric.model.similarity
-    weights.update(conf.weights)
-    return Options(conf.threshold, conf.min_chars, weights, 1.0, 0.1)
-
-
-def _statements(fn: Any) -> int:
-    """Statements in a (trusted) reference function's body, its docstring aside: one
-    for a formula (`return 1 / d_x`), more for substantial code (2b, 2c, 3e)."""
-    import ast
-    import inspect
-    import textwrap
-
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
-    except (OSError, TypeError, SyntaxError, IndexError):
-        return 1
-    body = getattr(tree, "body", [])
-    return len([s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))])
-
-
-def document(student: str, folder: Path) -> Optional[Document]:
-    """All the student's Python files as one text, read through grader.disk.files."""
-    sub = locate(folder, {"problem1", "problem2", "problem3"})
-    entries = sorted((e for e in files.walk(sub.root) if e.rel.endswith(".py")
-                      and e.size <= MAX_SOURCE),
-                     key=lambda e: (not re.match(r"problem\d+\.py$", e.rel.lower()), e.rel))
-    parts, size = [], 0
-    for entry in entries:
-        try:
-            code = files.read(Path(entry.path), MAX_SOURCE).decode("utf-8", "replace")
-        except OSError:
-            continue
-        if size + len(code) > MAX_DOCUMENT:
-            break
-        parts.append(f"# file: {entry.rel}\n{code}\n")
-        size += len(parts[-1])
-    if not parts:
-        return None
-    text = "".join(parts)
-    return Document(student, text, _regions(text), np.zeros(len(text), dtype=bool))
-
-
-_DEF = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)")
-
-
-def _regions(text: str) -> list[tuple[int, int, str]]:
-    """Top-level functions and classes by their lines (student code is never parsed): a
-    region runs from its decorators or `def` to the next statement at column 0."""
-    regions: list[tuple[int, int, str]] = []
-    offset, current, pending = 0, None, None
-    for line in text.splitlines(keepends=True):
-        if line[:1] and line[:1] not in " \t\r\n#)]}":
-            if current is not None:
-                regions.append((current[0], offset, current[1]))
-                current = None
-            match = _DEF.match(line)
-            if line.startswith("@"):
-                pending = offset if pending is None else pending
-            elif match:
-                current = (offset if pending is None else pending, match.group(1) or match.group(2))
-                pending = None
-            else:
-                pending = None
-        offset += len(line)
-    if current is not None:
-        regions.append((current[0], len(text), current[1]))
-    return regions
-
-
-def given_code(rubric: Rubric) -> list[str]:
-    """What every student was given, and what every right answer shares: the kit's
-    skeletons, the handout's code blocks, and the reference solutions (their idiomatic
-    lines, `f = sigmoid(x @ Wfx.T + h @ Wfh.T + bf)`, are what independent students
-    write alike; a class's own common code is found by counting, in compare_class)."""
-    from grader.kit.build import skeletons
-
-    texts = list(skeletons(rubric).values())
-    texts += [p.read_text(encoding="utf-8") for p in sorted(rubric.reference_dir.glob("*.py"))
-              if p.name not in ("mistakes.py", "__init__.py")]
-    if rubric.model.handout:
-        handout = (rubric.path.parent / rubric.model.handout).read_text(encoding="utf-8")
-        texts += re.findall(r"```(?:python|py)?\n(.*?)```", handout, re.DOTALL)
-    return texts
-
-
-def _fingerprint(text: str, boilerplate: Any = None) -> Any:
-    from copydetect import CodeFingerprint
-
-    return CodeFingerprint("doc.py", NOISE, GUARANTEE - NOISE + 1, boilerplate=boilerplate,
-                           language="python", fp=io.StringIO(text))
-
-
 def compare_class(docs: list[Document], given: list[str], opts: Options) -> list[Pair]:
     """Every pair, scored; the given code's hashes removed and its characters discounted."""
     from copydetect import compare_files
 
-    given_fps = [_fingerprint(g) for g in given]
-    plain = [_fingerprint(doc.text) for doc in docs]
+    given_fps = [fingerprint(g) for g in given]
+    plain = [fingerprint(doc.text, doc.tokens) for doc in docs]
     counts: dict[int, int] = {}  # in how many documents each hash appears
     for fp in plain:
         for h in fp.hashes:
@@ -196,7 +73,7 @@ def compare_class(docs: list[Document], given: list[str], opts: Options) -> list
             _, _, (slices, _) = compare_files(fp_plain, fp)
             for s, e in zip(*slices):
                 doc.given[int(s):int(e)] = True
-    weights = [_char_weights(d, opts) for d in docs]
+    weights = [char_weights(d, opts) for d in docs]
     sums = [(np.concatenate([[0.0], np.cumsum(w)]), np.concatenate([[0], np.cumsum(w > 0)]))
             for w in weights]  # prefix sums: a share costs two lookups a slice
     index: dict[int, list[int]] = {}  # hash -> documents: only pairs sharing one compare
@@ -251,25 +128,6 @@ def _without(fp: Any, hashes: set) -> Any:
 
 def _spans(slices: Any) -> list[tuple[int, int]]:
     return [(int(s), int(e)) for s, e in zip(*slices)] if len(slices) and len(slices[0]) else []
-
-
-def _char_weights(doc: Document, opts: Options) -> np.ndarray:
-    """How much each character counts: its function's weight (top-level statements, the
-    imports and constants everyone has, weigh as formulas); blanks, comments, docstrings
-    and given code 0."""
-    from pygments.lexers import PythonLexer
-    from pygments.token import Comment, String, Text, Whitespace
-
-    w = np.full(len(doc.text), opts.formula_weight)
-    for start, end, name in doc.regions:
-        w[start:end] = opts.weights.get(name, opts.default_weight)
-    for pos, kind, value in PythonLexer().get_tokens_unprocessed(doc.text):
-        if kind in Comment or kind in String.Doc or kind in Text or kind in Whitespace:
-            w[pos:pos + len(value)] = 0.0
-    chars = np.frombuffer(doc.text.encode("utf-32-le"), dtype=np.uint32)
-    w[np.isin(chars, [32, 9, 10, 13])] = 0.0
-    w[doc.given] = 0.0
-    return w
 
 
 def _share(doc: Document, weights: np.ndarray, slices: list[tuple[int, int]]

@@ -36,17 +36,9 @@ from grader.engine.diagnose.cases import CHECKS, Case, Explanation, Part, number
 from grader.engine.diagnose.close import half, rounded
 from grader.engine.diagnose.inplace import overwritten, untouched
 from grader.engine.diagnose.inputs import which_inputs
-from grader.engine.diagnose.rearranged import (
-    an_input,
-    complement,
-    first_only,
-    off_by_one_shape,
-    part_offset,
-    permuted,
-    reduced,
-    reversed_axes,
-    swapped_outputs,
-)
+from grader.engine.diagnose.rearranged import (an_input, complement, first_only, off_by_one_shape,
+                                               part_offset, permuted, reduced, reversed_axes,
+                                               swapped_outputs)
 from grader.engine.diagnose.scale import offset, ratio
 from grader.engine.diagnose.substitute import shiftable, shifted, substituted, substitutions
 
