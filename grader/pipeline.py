@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-import shutil
 import time
 import traceback
 from dataclasses import dataclass, field, replace
@@ -101,7 +100,7 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     modules = {i.module for i in items}
     sub = submission.locate(req.path, modules)
     if any(i.written for i in items):
-        _keep_written(sub, req.out)
+        submission.keep_written(sub, req.out)
     plans, calls = checks.plan(items, base.seed)
     refs = References(req.rubric.reference_dir)
     limits = req.rubric.model.limits.model_dump(exclude={"submission_seconds"})
@@ -119,39 +118,6 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     return replace(base, items=results, root=rel,
                    modules=tuple(_summary(runs[m]) for m in sorted(runs)),
                    layers=_layers(runs.values()), notes=_left_out(copy))
-
-
-WRITTEN_DIR = "written"  # answers.md and PDFs, kept beside the report for the TAs
-MAX_PDFS, MAX_PDF_BYTES = 5, 32 << 20
-
-
-def _keep_written(sub: submission.Submission, out: Path) -> None:
-    """What TAs read: answers.md and the PDFs of handwritten work (not parsed), copied
-    from the student's folder through grader.disk.files (no link followed, bounded)."""
-    from grader.disk import files
-
-    dest = out / WRITTEN_DIR
-    shutil.rmtree(dest, ignore_errors=True)
-    wanted = [e for e in files.entries(sub.root) if files.regular(e) and (
-        e.name.lower() == "answers.md" or e.name.lower().endswith(".pdf"))]
-    pdfs = 0
-    for entry in sorted(wanted, key=lambda e: e.name):
-        is_pdf = entry.name.lower().endswith(".pdf")
-        if is_pdf and pdfs >= MAX_PDFS:
-            continue
-        dest.mkdir(parents=True, exist_ok=True)
-        name = "answers.md" if not is_pdf else _safe_name(entry.name)
-        try:
-            files.copy(Path(entry.path), dest / name, MAX_PDF_BYTES if is_pdf else 4 << 20)
-        except OSError:
-            continue
-        pdfs += is_pdf
-
-
-def _safe_name(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "work.pdf"
 
 
 def _manual_grades(req: Request) -> dict:

@@ -6,6 +6,7 @@ nothing but regular files is opened, and nothing is read past a bound.
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,3 +168,32 @@ def _as_utf8(path: Path) -> None:
     if any(_CODING.match(line) for line in data.splitlines()[:2]):
         return  # the file says what it is; Python honours that
     path.write_text(data.decode("cp1252", errors="replace"), encoding="utf-8")
+
+
+WRITTEN_DIR = "written"  # answers.md and PDFs, kept beside the report for the TAs
+MAX_PDFS, MAX_PDF_BYTES = 5, 32 << 20
+
+
+def keep_written(sub: Submission, out: Path) -> None:
+    """What TAs read: answers.md and the PDFs of handwritten work (not parsed), copied
+    from the student's folder through grader.disk.files (no link followed, bounded)."""
+    dest = out / WRITTEN_DIR
+    shutil.rmtree(dest, ignore_errors=True)
+    wanted = [e for e in files.entries(sub.root) if files.regular(e) and (
+        e.name.lower() == "answers.md" or e.name.lower().endswith(".pdf"))]
+    pdfs = 0
+    for entry in sorted(wanted, key=lambda e: e.name):
+        is_pdf = entry.name.lower().endswith(".pdf")
+        if is_pdf and pdfs >= MAX_PDFS:
+            continue
+        dest.mkdir(parents=True, exist_ok=True)
+        name = "answers.md" if not is_pdf else _safe_name(entry.name)
+        try:
+            files.copy(Path(entry.path), dest / name, MAX_PDF_BYTES if is_pdf else 4 << 20)
+        except OSError:
+            continue
+        pdfs += is_pdf
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "work.pdf"
