@@ -92,8 +92,9 @@ def test_the_kit_holds_the_handout_skeletons_checker_and_engine(kit_dir):
     for name in names:
         if name.startswith("_kit/grader/"):
             assert (kit_dir / name).read_bytes() == (ROOT / name[len("_kit/"):]).read_bytes()
-    for builder_only in ("rubric.py", "references.py", "pipeline.py", "selftest.py",
-                         "kit/build.py", "kit/public.py", "markdown.py"):
+    for builder_only in ("rubric/model.py", "rubric/references.py", "pipeline.py",
+                         "authoring/selftest.py", "kit/build.py", "kit/public.py",
+                         "display/markdown.py"):
         assert f"_kit/grader/{builder_only}" not in names
     handout = (kit_dir / "handout.html").read_text()
     assert not re.search(r'<script|<link|\bsrc=|href="(?!#)', handout)  # self-contained

@@ -25,7 +25,7 @@ class Feedback:
     failure: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     diagnosis: str = ""
-    explanations: tuple[str, ...] = ()  # the generic diagnosis (grader/engine/diagnose.py)
+    explanations: tuple[str, ...] = ()  # the generic diagnosis (grader/engine/diagnose/)
     traceback: str = ""
     hint: str = ""
     repro: str = ""

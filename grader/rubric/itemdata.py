@@ -90,7 +90,7 @@ class ItemData(StudentNames):
     timeout: float = 10.0
     mistakes: tuple[MistakeData, ...] = ()
     hint: str = ""
-    diagnose: Any = True  # True, False or {check: setting} (see grader/engine/diagnose.py)
+    diagnose: Any = True  # True, False or {check: setting} (see grader/engine/diagnose/)
 
 
 _TUPLES = ("alternatives", "normalize", "args", "outputs", "mutable", "compare", "edge_cases")

@@ -78,7 +78,7 @@ class Mistake(_Frozen):
 
 
 class Diagnose(_Frozen):
-    """Which explanations of undeclared mistakes an item tries (grader/engine/diagnose.py): each
+    """Which explanations of undeclared mistakes an item tries (grader/engine/diagnose/): each
     on unless set to false; `shift` may list the integer arguments to shift by one."""
 
     ratio: bool = Field(True, description="a constant factor, named or made of the inputs")
@@ -274,7 +274,7 @@ class GradescopeOptions(_Frozen):
 
 
 class SimilarityOptions(_Frozen):
-    """How `grade similarity` weighs and flags pairs (grader/similarity.py)."""
+    """How `grade similarity` weighs and flags pairs (grader/similarity/)."""
 
     threshold: float = Field(0.6, gt=0, le=1, description="flag pairs whose weighted "
                              "share of matching code is at least this")
