@@ -16,11 +16,10 @@ answer. Byte-reproducible: the same rubric, references and grader give the same 
 """
 from __future__ import annotations
 
-import ast
 import html
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from grader import __version__
 from grader.disk.archive import npz_bytes, tree, write_zip
