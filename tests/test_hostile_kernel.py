@@ -207,7 +207,7 @@ def test_scratch_folders_of_dead_graders_are_swept_and_live_ones_kept(fast_rubri
     sys.path.insert(0, str(ROOT))
     from grader.disk import workspace
 
-    make = ("import sys; sys.path.insert(0, {root!r}); from grader import workspace\n"
+    make = ("import sys; sys.path.insert(0, {root!r}); from grader.disk import workspace\n"
             "ctx = workspace.folder('sub'); path = ctx.__enter__()\n"
             "(path / 'left.txt').write_text('x'); print(path, flush=True)\n"
             "import os, time\n{end}")
