@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: what the generic diagnosis (grader/diagnose.py) adds to a class's grading.
+"""Benchmark: what the generic diagnosis (grader/engine/diagnose/) adds to a class's grading.
 
     .venv/bin/python benchmarks/diagnosis.py [--rounds 3] [--copies 2]
 

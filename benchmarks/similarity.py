@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import similarity as sim  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 WORDS = ["alpha", "beta", "gamma", "acc", "tmp", "val", "res", "out", "buf", "cur", "nxt",
          "term", "part", "blk", "arr", "mat", "vec", "grid", "win", "pad"]

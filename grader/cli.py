@@ -13,12 +13,11 @@ from typing import Any, Optional
 import click
 
 from grader import __version__
+from grader.engine.outcomes import SubmissionResult
 from grader.manual.commands import ManualGroup, users
-from grader.outcomes import SubmissionResult
-from grader.rubric import Rubric, RubricError, load_rubric
+from grader.rubric.model import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "highways.yaml"
 
 
 class ExitCode(enum.IntEnum):
@@ -80,9 +79,9 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     """Grade PATH: one submission (files in it or one folder down), or a class (one folder
     per student). Writes results.json and report.html per submission; for a class also
     index.html and grades.csv."""
-    from grader.classroom import is_class
+    from grader.classroom.run import is_class
+    from grader.disk.workspace import sweep
     from grader.sandbox.process import SubprocessSandbox, mentions_torch
-    from grader.workspace import sweep
 
     if not path.is_dir():
         _fail(ExitCode.NO_INPUT, f"{path}: no such folder")
@@ -114,8 +113,8 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
 
 def _print_replay(result: SubmissionResult) -> None:
     """A replay shows each item's whole feedback: the trial's inputs, what was wrong."""
-    from grader.feedback import item_feedback
-    from grader.text import terminal
+    from grader.display.text import terminal
+    from grader.outputs.feedback import item_feedback
 
     for r in result.items:
         click.echo(f"\n{r.item.id}:")
@@ -123,7 +122,7 @@ def _print_replay(result: SubmissionResult) -> None:
 
 
 def _roster(path: Optional[Path], exports: tuple[str, ...]) -> Any:
-    from grader.roster import RosterError, load_roster
+    from grader.classroom.roster import RosterError, load_roster
 
     if path is None:
         if exports:
@@ -141,10 +140,10 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
                  exports: tuple[str, ...] = (), similarity: bool = False) -> None:
     import tempfile
 
-    from grader import changes
-    from grader.class_report import write_class_outputs
-    from grader.classroom import grade_class, summary_lines, terminal_progress
-    from grader.text import terminal
+    from grader.classroom import changes
+    from grader.classroom.outputs import write_class_outputs
+    from grader.classroom.run import grade_class, summary_lines, terminal_progress
+    from grader.display.text import terminal
 
     into = Path(tempfile.mkdtemp(prefix="grade-dry-run-")) if dry_run else None
     run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs, force=force,
@@ -200,7 +199,8 @@ def similarity_command(reports: Path, submissions: Optional[Path],
     """Compare every pair of students of the class graded into REPORTS: similarity.html
     (pairs above the threshold, matching code side by side) and the top pairs in
     index.html, for instructors only; no score or student report changes."""
-    from grader.manual.merge import class_options, refresh_class, report_folders
+    from grader.classroom.outputs import refresh_class
+    from grader.classroom.records import class_options, report_folders
 
     rubric = _rubric(rubric_path)
     if not report_folders(reports) or (reports / "results.json").is_file():
@@ -216,7 +216,7 @@ def similarity_command(reports: Path, submissions: Optional[Path],
 
 
 def _roster_lines(roster: Any, folders: set[str]) -> list[str]:
-    from grader.text import name
+    from grader.display.text import name
 
     lines = []
     if roster.missing(folders):
@@ -237,8 +237,8 @@ def _rubric(rubric_path: Optional[Path]) -> Rubric:
 
 
 def _print_table(result: SubmissionResult, out: Path) -> None:
-    from grader.feedback import table
-    from grader.text import terminal
+    from grader.display.text import terminal
+    from grader.outputs.feedback import table
 
     mark = lambda passed: click.style("ok  ", fg="green") if passed \
         else click.style("FAIL", fg="red")  # noqa: E731
@@ -271,12 +271,12 @@ def rubric_group() -> None:
 def rubric_check(file: Path, seeds: int, verbose: bool, mutants: bool) -> None:
     """Validate FILE, then self-test it: references score full marks (also in float32),
     every declared mistake loses its item, and few slip through."""
-    from grader.rubric_check import check
+    from grader.authoring.check import check
 
     report = check(file, seeds)
     if mutants and not report.errors:
-        from grader import mutants as mutation
-        from grader.references import References
+        from grader.authoring import mutants as mutation
+        from grader.rubric.references import References
 
         rubric = load_rubric(file)
         powers = mutation.power(rubric, References(rubric.reference_dir))
@@ -301,7 +301,7 @@ def rubric_check(file: Path, seeds: int, verbose: bool, mutants: bool) -> None:
 @click.option("--seed", type=int, help="Also show the inputs of every trial for this seed.")
 def explain(item_id: str, rubric_path: Optional[Path], seed: Optional[int]) -> None:
     """What ITEM checks, on which inputs, with which tolerance, and which mistakes it names."""
-    from grader.explain import explain_item
+    from grader.authoring.explain import explain_item
 
     rubric = _rubric(rubric_path)
     if item_id not in {i.id for i in rubric.items}:
@@ -364,14 +364,16 @@ def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
     """The TAs' web app for the manual items of the reports in REPORTS (a class's --out
     folder, or one student's): grade question by question, with the state in
     REPORTS/manual-grades.sqlite, merged into every report, grades.csv and index.html."""
-    from grader.manual import merge
-    from grader.manual.store import DB_NAME, Store, manual_items
-    from grader.results_json import write_text_atomic
+    from grader.classroom.records import report_folders
+    from grader.display.text import terminal
+    from grader.manual.merge import merge_grades
+    from grader.outputs.results_json import write_text_atomic
+    from grader.written.store import DB_NAME, Store, manual_items
 
     rubric = _rubric(rubric_path)
     if not manual_items(rubric):
         _fail(ExitCode.USAGE_ERROR, f"the rubric {rubric.path} has no manual items")
-    if not merge.report_folders(reports):
+    if not report_folders(reports):
         _fail(ExitCode.USAGE_ERROR, f"{reports} holds no reports (folders with results.json): "
               "grade the class into it first")
     store = Store(reports.resolve() / DB_NAME)
@@ -382,13 +384,10 @@ def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
                 count = store.import_csv(import_from.read_text(encoding="utf-8-sig"), "import")
             except ValueError as exc:
                 _fail(ExitCode.USAGE_ERROR, f"{import_from}: {exc}")
-            folders = merge.report_folders(reports)
-            problems = [f"{name}: {why}" for name, folder in folders.items()
-                        for why in [merge.refresh_student(folder, rubric, store)] if why]
-            merge.refresh_class(reports, rubric)
+            problems = merge_grades(reports, rubric, store)
             click.echo(f"imported {count} grades from {import_from}; merged into {reports}")
-            for line in problems:
-                click.echo(f"not merged: {line}", err=True)
+            for key, why in problems.items():
+                click.echo(terminal(f"not merged: {key}: {why}"), err=True)
         if export_to:
             write_text_atomic(store.export_csv(), export_to)
             click.echo(f"wrote {export_to}")

@@ -11,18 +11,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
-import shutil
-
-from grader import checks, manual, record, student_folders, submission
-from grader.modules import Schedule, run_modules
-from grader.inputs import derive_seed
-from grader.outcomes import ItemResult, ModuleSummary, SubmissionResult
-from grader.references import References
-from grader.report import render_report
-from grader.results_json import to_results, write_json_atomic, write_text_atomic
-from grader.rubric import Item, Rubric
-from grader.sandbox import ModuleRun, Sandbox
+from grader.disk import student_folders
+from grader.engine import checks, record, submission
+from grader.engine.inputs import derive_seed
+from grader.engine.modules import Schedule, run_modules
+from grader.engine.outcomes import ItemResult, ModuleSummary, SubmissionResult
+from grader.outputs.report import render_report
+from grader.outputs.results_json import to_results, write_json_atomic, write_text_atomic
+from grader.rubric.model import Item, Rubric
+from grader.rubric.references import References
 from grader.sandbox import Limits as SandboxLimits
+from grader.sandbox import ModuleRun, Sandbox
+from grader.written.grades import item_result
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     modules = {i.module for i in items}
     sub = submission.locate(req.path, modules)
     if any(i.written for i in items):
-        _keep_written(sub, req.out)
+        submission.keep_written(sub, req.out)
     plans, calls = checks.plan(items, base.seed)
     refs = References(req.rubric.reference_dir)
     limits = req.rubric.model.limits.model_dump(exclude={"submission_seconds"})
@@ -113,7 +113,7 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     judged = {p.item.id: _judge_safely(judge, p, runs[p.item.module]) for p in plans}
     grades = _manual_grades(req)
     results = tuple(judged[i.id] if i.id in judged else
-                    manual.item_result(i, checks.item_seed(base.seed, i), grades.get(i.id))
+                    item_result(i, checks.item_seed(base.seed, i), grades.get(i.id))
                     for i in items)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,
@@ -121,42 +121,9 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
                    layers=_layers(runs.values()), notes=_left_out(copy))
 
 
-WRITTEN_DIR = "written"  # answers.md and PDFs, kept beside the report for the TAs
-MAX_PDFS, MAX_PDF_BYTES = 5, 32 << 20
-
-
-def _keep_written(sub: submission.Submission, out: Path) -> None:
-    """What TAs read: answers.md and the PDFs of handwritten work (not parsed), copied
-    from the student's folder through grader.files (no link followed, bounded)."""
-    from grader import files
-
-    dest = out / WRITTEN_DIR
-    shutil.rmtree(dest, ignore_errors=True)
-    wanted = [e for e in files.entries(sub.root) if files.regular(e) and (
-        e.name.lower() == "answers.md" or e.name.lower().endswith(".pdf"))]
-    pdfs = 0
-    for entry in sorted(wanted, key=lambda e: e.name):
-        is_pdf = entry.name.lower().endswith(".pdf")
-        if is_pdf and pdfs >= MAX_PDFS:
-            continue
-        dest.mkdir(parents=True, exist_ok=True)
-        name = "answers.md" if not is_pdf else _safe_name(entry.name)
-        try:
-            files.copy(Path(entry.path), dest / name, MAX_PDF_BYTES if is_pdf else 4 << 20)
-        except OSError:
-            continue
-        pdfs += is_pdf
-
-
-def _safe_name(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "work.pdf"
-
-
 def _manual_grades(req: Request) -> dict:
     """TAs' grades of this student's manual items, if the reports have a store."""
-    from grader.manual.store import Store, find
+    from grader.written.store import Store, find
 
     path = find(req.out)
     student = student_folders.key(req.path.resolve().name)  # the student, not their folder

@@ -64,7 +64,7 @@ def fast_rubric(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def rubric():
-    from grader.rubric import load_rubric
+    from grader.rubric.model import load_rubric
 
     return load_rubric(RUBRIC)
 

@@ -5,10 +5,9 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from grader.sandbox import CallOutcome, ImportOutcome, ModuleJob, ModuleRun, StudentError
 from grader.sandbox import child  # the child's own conversion, so values look as they would
+from grader.sandbox import CallOutcome, ImportOutcome, ModuleJob, ModuleRun, StudentError
 from grader.sandbox.wire import decode_frame, encode
-
 
 _WRITTEN: dict[str, Any] = {}  # answers.md text -> its functions, made once
 
@@ -66,8 +65,8 @@ def namespace(**attrs: Any) -> SimpleNamespace:
 def grade_modules(rubric: Any, modules: dict[str, Any], seed: int,
                   only: tuple[str, ...] = ()) -> dict[str, Any]:
     """Plan, run in-process and judge: {item id: ItemResult}."""
-    from grader import checks
-    from grader.references import References
+    from grader.engine import checks
+    from grader.rubric.references import References
 
     items = [i for i in rubric.items if not only or i.id in only]
     return checks.judge_in(InProcessSandbox(modules), References(rubric.reference_dir),

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.compare import as_array, compare_arrays, compare_constant, NotNumeric
-from grader.rubric import Item
+from grader.engine.compare import NotNumeric, as_array, compare_arrays, compare_constant
+from grader.rubric.model import Item
 from grader.sandbox.wire import BadValue
 
 EXP = np.array([[1.0, -2.0], [0.5, 3.0]])

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES
 from undeclared import CORRECT, MISTAKES, Undeclared
 
-from grader import checks, feedback
-from grader.references import References
-from grader.selftest import TrustedSandbox
+from grader.authoring.selftest import TrustedSandbox
+from grader.engine import checks
+from grader.outputs import feedback
+from grader.rubric.references import References
 
 SEEDS = tuple(range(1, 9))
 
@@ -94,7 +94,7 @@ def test_a_declared_mistake_comes_first(rubric):
 def test_feedback_says_how_sure_and_which_inputs(rubric, tmp_path):
     fn = _function(tmp_path, "problem3", "r = N // 2", "r = 1", "weight_grad_limit")
     result = _judge(rubric, "p3e", fn, 1)
-    from grader.outcomes import SubmissionResult
+    from grader.engine.outcomes import SubmissionResult
 
     text = feedback.item_feedback(result, SubmissionResult("s", rubric, 1, (result,))).text()
     assert "Diagnosis: Which inputs fail: your function passes all" in text
@@ -119,9 +119,9 @@ def test_diagnose_switches_checks_off(rubric, tmp_path):
 
 def test_diagnose_is_read_from_the_rubric_yaml(tmp_path):
     import yaml
-
     from conftest import ROOT, RUBRIC
-    from grader.rubric import load_rubric
+
+    from grader.rubric.model import load_rubric
 
     data = yaml.safe_load(RUBRIC.read_text())
     data["reference"] = str(ROOT / "reference")
@@ -131,7 +131,7 @@ def test_diagnose_is_read_from_the_rubric_yaml(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     rubric = load_rubric(path)
-    from grader import diagnose
+    from grader.engine import diagnose
 
     opts = diagnose.options(rubric.item("p1a"))
     assert opts["ratio"] is False and tuple(opts["shift"]) == ("d_x",) and opts["close"] is True

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from autograder import autograder_root as _autograder_root, build_zip as _build, \
-    run_autograder as _run
-from conftest import EXAMPLES, RUBRIC, ROOT
+from autograder import autograder_root as _autograder_root
+from autograder import build_zip as _build
+from autograder import run_autograder as _run
+from conftest import EXAMPLES, ROOT, RUBRIC
 
 pytestmark = pytest.mark.slow
 
@@ -32,11 +32,16 @@ def test_zip_is_reproducible_small_and_complete(autograder_zip, tmp_path):
         names = set(zf.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
     assert {"setup.sh", "run_autograder", "requirements.txt", "rubrics/highways.yaml",
-            "reference/problem1.py", "reference/mistakes.py", "grader/cli.py",
-            "grader/sandbox/child.py", "grader/templates/report.html.j2"} <= names
+            "reference/problem1.py", "reference/mistakes.py", "grader/pipeline.py",
+            "grader/sandbox/child.py", "grader/sandbox/written/latex.py",
+            "grader/outputs/templates/report.html.j2"} <= names
+    # only what grading needs: no class, kit, TA app, similarity or rubric tools
+    assert not any(n.startswith(("grader/classroom/", "grader/kit/", "grader/manual/",
+                                 "grader/similarity/", "grader/authoring/", "grader/cli.py"))
+                   for n in names)
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert not any(n.startswith(("tests/", "submissions_example/", ".venv")) for n in names)
-    assert "grader/manual/store.py" in names and "grader/manual/app.py" not in names
+    assert "grader/written/store.py" in names and "grader/manual/app.py" not in names
 
 
 @pytest.mark.parametrize("name, source, score", [

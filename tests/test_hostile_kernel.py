@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import GRADE, ROOT, ours, short_items
 from hostile import build, grade_with_peak, ipc_objects, leftovers
 
@@ -159,7 +158,7 @@ def test_a_quota_covers_everything_a_sandbox_writes(fast_rubric, tmp_path):
 
 
 def _in_use(folder: Path) -> bool:
-    """Whether a live process holds the folder's lock (grader/workspace.py)."""
+    """Whether a live process holds the folder's lock (grader/disk/workspace.py)."""
     import fcntl
 
     try:
@@ -180,7 +179,7 @@ def test_another_sandbox_cannot_read_a_private_copy_even_without_landlock(tmp_pa
     """Permissions keep a live copy (root:<its uid>, 0750/0640) from other sandbox uids,
     with Landlock off so that it is the only barrier."""
     sys.path.insert(0, str(ROOT))
-    from grader import workspace
+    from grader.disk import workspace
     from grader.sandbox import Call, Limits, ModuleJob, users
     from grader.sandbox.process import SubprocessSandbox
 
@@ -206,9 +205,9 @@ def test_another_sandbox_cannot_read_a_private_copy_even_without_landlock(tmp_pa
 
 def test_scratch_folders_of_dead_graders_are_swept_and_live_ones_kept(fast_rubric, tmp_path):
     sys.path.insert(0, str(ROOT))
-    from grader import workspace
+    from grader.disk import workspace
 
-    make = ("import sys; sys.path.insert(0, {root!r}); from grader import workspace\n"
+    make = ("import sys; sys.path.insert(0, {root!r}); from grader.disk import workspace\n"
             "ctx = workspace.folder('sub'); path = ctx.__enter__()\n"
             "(path / 'left.txt').write_text('x'); print(path, flush=True)\n"
             "import os, time\n{end}")

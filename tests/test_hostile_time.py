@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import GRADE, ROOT, short_items
 from hostile import build, fast_rubric_at, leftovers
 
@@ -156,7 +155,7 @@ class _UnnoticingPool:
 
 
 def test_a_worker_that_dies_unnoticed_by_the_pool_costs_its_student_only(rubric, tmp_path):
-    from grader import classroom
+    from grader.classroom import run as classroom
 
     child = subprocess.Popen(["true"])
     child.wait()  # reaped: its pid is that of a process that died

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.expr import ExprError, evaluate, names_in
-from grader.inputs import derive_seed, draw_trials
-from grader.rubric import Item
+from grader.engine.inputs import derive_seed, draw_trials
+from grader.rubric.expr import ExprError, evaluate, names_in
+from grader.rubric.model import Item
 
 
 def _item(**inputs) -> Item:

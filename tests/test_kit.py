@@ -15,15 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from conftest import EXAMPLES, GRADE, ROOT, RUBRIC, by_item, run_grade
 
-from grader import checks
+from grader.authoring.selftest import TrustedSandbox
+from grader.display.plaintext import to_plain
+from grader.engine import checks
 from grader.kit.check import Kit, check
-from grader.plaintext import to_plain
-from grader.references import References
-from grader.rubric import load_rubric
-from grader.selftest import TrustedSandbox
+from grader.rubric.model import load_rubric
+from grader.rubric.references import References
 
 HIDDEN = ("p3d", "p2c_d")  # made hidden in a copy of the rubric, to see that nothing of them leaks
 
@@ -87,14 +86,15 @@ def test_the_kit_holds_the_handout_skeletons_checker_and_engine(kit_dir):
     names = {p.relative_to(kit_dir).as_posix() for p in kit_dir.rglob("*") if p.is_file()}
     assert {"README.md", "handout.md", "handout.html", "check.py", "problem1.py", "problem2.py",
             "problem3.py", "_kit/public.json", "_kit/public.npz",
-            "_kit/grader/kit/check.py", "_kit/grader/compare.py", "_kit/grader/inputs.py",
-            "_kit/grader/feedback.py", "_kit/grader/sandbox/child.py"} <= names
+            "_kit/grader/kit/check.py", "_kit/grader/engine/compare.py", "_kit/grader/engine/inputs.py",
+            "_kit/grader/outputs/feedback.py", "_kit/grader/sandbox/child.py"} <= names
     # the engine's own modules, byte for byte: one code path with the grader
     for name in names:
         if name.startswith("_kit/grader/"):
             assert (kit_dir / name).read_bytes() == (ROOT / name[len("_kit/"):]).read_bytes()
-    for builder_only in ("rubric.py", "references.py", "pipeline.py", "selftest.py",
-                         "kit/build.py", "kit/public.py", "markdown.py"):
+    for builder_only in ("rubric/model.py", "rubric/references.py", "pipeline.py",
+                         "authoring/selftest.py", "kit/build.py", "kit/public.py",
+                         "display/markdown.py"):
         assert f"_kit/grader/{builder_only}" not in names
     handout = (kit_dir / "handout.html").read_text()
     assert not re.search(r'<script|<link|\bsrc=|href="(?!#)', handout)  # self-contained

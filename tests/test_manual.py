@@ -14,7 +14,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, GRADE, ROOT
 
 STUDENTS = ("alice", "bob", "carol")
@@ -49,7 +48,7 @@ def _test(reports: Path, student: str, item: str) -> dict:
 # ---------------------------------------------------------------- the store
 
 def test_saves_conflicts_and_criteria_points(rubric, tmp_path):
-    from grader.manual.store import Conflict, Store
+    from grader.written.store import Conflict, Store
 
     store = Store(tmp_path / "manual-grades.sqlite")
     store.ensure(rubric)
@@ -69,7 +68,7 @@ def test_saves_conflicts_and_criteria_points(rubric, tmp_path):
 
 
 def test_scores_as_on_gradescope_positive_and_negative(rubric):
-    from grader.manual.store import score
+    from grader.written.store import score
 
     item = rubric.item("p1a_derivation")
     assert score(item, (("a", 1.0), ("b", 0.5))) == 1.5
@@ -80,7 +79,7 @@ def test_scores_as_on_gradescope_positive_and_negative(rubric):
 
 
 def test_two_writers_at_once_lose_nothing(rubric, tmp_path):
-    from grader.manual.store import Store
+    from grader.written.store import Store
 
     store = Store(tmp_path / "manual-grades.sqlite")
     store.ensure(rubric)
@@ -98,7 +97,7 @@ def test_two_writers_at_once_lose_nothing(rubric, tmp_path):
 
 
 def test_export_and_import_round_trip(rubric, tmp_path):
-    from grader.manual.store import Store
+    from grader.written.store import Store
 
     a = Store(tmp_path / "a.sqlite")
     a.ensure(rubric)
@@ -179,8 +178,8 @@ def app(reports):
 
 @pytest.fixture(scope="module")
 def browser():
-    from test_browser import CHROMIUM, FLAGS
     from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, FLAGS
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -279,7 +278,7 @@ def test_two_tas_grade_at_once_in_chromium(browser, app, reports, rubric):
 
 def test_a_student_answer_cannot_inject_markup_into_the_app(reports):
     from grader.manual.app import create_app
-    from grader.rubric import load_rubric
+    from grader.rubric.model import load_rubric
 
     (reports / "bob" / "written" / "answers.md").write_text(
         "## 1b\n<script>alert(1)</script> ![x](http://evil.test/t.png) "
@@ -402,7 +401,7 @@ def test_a_ta_logs_in_grades_and_logs_out_in_chromium(browser, reports):
     """Issue 19, item 7: with accounts (as on the network), Chromium shows the login page,
     refuses a wrong password, and records the save under the account."""
     from grader.manual.accounts import Accounts
-    from grader.manual.store import DB_NAME, Store
+    from grader.written.store import DB_NAME, Store
 
     accounts = Accounts(reports / DB_NAME)
     accounts.ensure()

@@ -23,7 +23,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, GRADE, ROOT
 
 PASSWORD = "correct horse battery"
@@ -77,7 +76,7 @@ def test_anything_but_loopback_asks_for_accounts(host, loopback):
 
 def test_users_add_list_remove_and_passwords_are_scrypt_hashes(reports):
     from grader.manual.accounts import Accounts
-    from grader.manual.store import DB_NAME
+    from grader.written.store import DB_NAME
 
     assert _add(reports, "Ann").returncode == 0
     short = _add(reports, "Ben", "short")
@@ -130,13 +129,13 @@ def test_the_attack_a_visitor_reads_the_token_calls_themselves_a_ta_and_is_refus
     criteria = client.post("/item/p1b_explanation/criteria",
                            data={"token": token, "id": "halves", "text": "x", "points": "9"})
     assert criteria.status_code == 401
-    from grader.manual.store import DB_NAME, Store
+    from grader.written.store import DB_NAME, Store
 
     assert Store(reports / DB_NAME).grades() == []
 
 
 def test_login_saves_as_the_account_and_logout_ends_the_session(reports, rubric):
-    from grader.manual.store import DB_NAME, Store
+    from grader.written.store import DB_NAME, Store
 
     assert _add(reports, "Ann").returncode == 0
     client = _client(reports, rubric)

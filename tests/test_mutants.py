@@ -7,12 +7,11 @@ import subprocess
 
 import pytest
 import yaml
-
 from conftest import GRADE, ROOT, RUBRIC
 
-from grader import mutants
-from grader.references import References
-from grader.rubric import load_rubric
+from grader.authoring import mutants
+from grader.rubric.model import load_rubric
+from grader.rubric.references import References
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from grader.rubric import RubricError, load_rubric
+from grader.rubric.model import RubricError, load_rubric
 
 BASE = """\
 name: t

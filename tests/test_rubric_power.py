@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from fakes import grade_modules
+
 from reference import mistakes, problem1, problem2, problem3
 
 SEEDS = range(20)
@@ -70,7 +70,8 @@ def test_float32_port_of_the_reference_scores_full_marks(rubric, seed):
 
 def _declared():
     from conftest import RUBRIC
-    from grader.rubric import load_rubric
+
+    from grader.rubric.model import load_rubric
 
     for item in load_rubric(RUBRIC).items:
         if item.written:  # their mistakes are the code items' (tests/test_written.py)

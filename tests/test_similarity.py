@@ -8,9 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
-
 from conftest import CORPUS, EXAMPLES, GRADE, ROOT
+
 from grader import similarity as sim
 
 # written apart (different approaches to 2b, 2c and 3e)
@@ -174,7 +175,7 @@ def test_every_student_is_compared_and_identical_copies_do_not_hide_each_other(r
                                                                                tmp_path):
     """Issue 19, item 9: a student whose folder ends in `.student` was never compared, and
     ten identical copies in a class of 20 made their code "common" and hid each other."""
-    from grader.student_folders import key, placements
+    from grader.disk.student_folders import key, placements
 
     subs, reports = tmp_path / "subs", tmp_path / "reports"
     copies = ["copy.student", "index.html", *(f"copy{k}" for k in range(8))]
@@ -198,8 +199,8 @@ def test_every_student_is_compared_and_identical_copies_do_not_hide_each_other(r
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_report_opens_in_chromium_side_by_side(klass, tmp_path, rubric):
-    from test_browser import ARTIFACTS, CHROMIUM, FLAGS
     from playwright.sync_api import sync_playwright
+    from test_browser import ARTIFACTS, CHROMIUM, FLAGS
 
     reports = tmp_path / "reports"
     for name in ("alice", "everything", "c_prints_einsum"):
@@ -222,3 +223,27 @@ def test_the_report_opens_in_chromium_side_by_side(klass, tmp_path, rubric):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "similarity.png"), full_page=False)
         browser.close()
+
+
+def test_one_lexing_gives_copydetects_own_fingerprint() -> None:
+    """Each document is lexed once; what that gives copydetect is what copydetect's own
+    lexing would have given (filtered code, offsets back to the text, hashes)."""
+    import io
+
+    from copydetect import CodeFingerprint
+
+    from grader.similarity.documents import GUARANTEE, NOISE, fingerprint
+
+    compared = 0
+    for folder in sorted((ROOT / "tests" / "corpus").iterdir()):
+        doc = sim.document(folder.name, folder)
+        if doc is None:
+            continue
+        mine = fingerprint(doc.text, doc.tokens)
+        theirs = CodeFingerprint("doc.py", NOISE, GUARANTEE - NOISE + 1, language="python",
+                                 fp=io.StringIO(doc.text))
+        assert mine.filtered_code == theirs.filtered_code, folder.name
+        assert np.array_equal(mine.offsets, theirs.offsets), folder.name
+        assert mine.hashes == theirs.hashes, folder.name
+        compared += 1
+    assert compared > 40

@@ -32,7 +32,7 @@ def _assert_neutral(text: str, numeric: set[str]) -> None:
 
 
 def test_neutral_is_owasp_and_round_trips():
-    from grader.spreadsheet import neutral, text_of
+    from grader.display.spreadsheet import neutral, text_of
 
     assert neutral("=1+1") == "'=1+1" and neutral("-x") == "'-x" and neutral("@a") == "'@a"
     assert neutral("\tx") == "'\tx" and neutral("alice") == "alice" and neutral("") == ""
@@ -43,14 +43,14 @@ def test_neutral_is_owasp_and_round_trips():
 
 
 def test_numbers_stay_numbers_and_text_that_looks_like_one_does_not():
-    from grader.spreadsheet import to_csv
+    from grader.display.spreadsheet import to_csv
 
     rows = _cells(to_csv(["a", "b", "c", "d"], [[-0.5, "-0.5", 3, None]]))
     assert rows[1] == ["-0.5", "'-0.5", "3", ""]
 
 
 def _run(names: list[str]):
-    from grader.classroom import ClassRun, Student
+    from grader.classroom.run import ClassRun, Student
 
     def results(score: float) -> dict:
         return {"score": score, "execution_time": 0.1, "extra_data": {}, "tests": [
@@ -63,8 +63,8 @@ def _run(names: list[str]):
 
 
 def test_grades_and_canvas_csv_neutralise_every_text_cell(rubric, tmp_path):
-    from grader import gradebook
-    from grader.roster import load_roster
+    from grader.classroom import gradebook
+    from grader.classroom.roster import load_roster
 
     run = _run(FORMULAS + ["alice"])
     _assert_neutral(gradebook.grades_csv(run, rubric), {"total", "max", "p1a"})
@@ -86,7 +86,7 @@ def test_grades_and_canvas_csv_neutralise_every_text_cell(rubric, tmp_path):
 
 
 def test_changes_csv_neutralises_names_and_verdicts():
-    from grader.changes import ItemChange, StudentChange, changes_csv
+    from grader.classroom.changes import ItemChange, StudentChange, changes_csv
 
     changes = [StudentChange(name, 3.0, 2.5, (ItemChange("p1a", 1.0, 0.5, "-evil verdict"),),
                              "the files") for name in FORMULAS]
@@ -96,7 +96,7 @@ def test_changes_csv_neutralises_names_and_verdicts():
 
 
 def test_the_ta_export_neutralises_and_its_import_round_trips(rubric, tmp_path):
-    from grader.manual.store import Store
+    from grader.written.store import Store
 
     a = Store(tmp_path / "a.sqlite")
     a.ensure(rubric)
@@ -120,7 +120,7 @@ def test_the_ta_export_neutralises_and_its_import_round_trips(rubric, tmp_path):
 
 
 def test_a_spreadsheet_that_drops_our_quotes_is_read_as_is(rubric, tmp_path):
-    from grader.manual.store import Store
+    from grader.written.store import Store
 
     store = Store(tmp_path / "s.sqlite")
     store.ensure(rubric)

@@ -13,7 +13,6 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, GRADE, ROOT
 
 TRICKY = ["index.html", "index.html.student", "INDEX.HTML", "grades.csv", "Bob", "bob",
@@ -23,8 +22,8 @@ TRICKY = ["index.html", "index.html.student", "INDEX.HTML", "grades.csv", "Bob",
 
 
 def test_keys_are_visible_text_and_name_their_folder_exactly():
-    from grader.student_folders import key, name_of
-    from grader.text import visible
+    from grader.disk.student_folders import key, name_of
+    from grader.display.text import visible
 
     assert key("alice") == "alice" and key("Anne Marie, Doe") == "Anne Marie, Doe"
     keys = [key(n) for n in TRICKY]
@@ -36,7 +35,7 @@ def test_keys_are_visible_text_and_name_their_folder_exactly():
 
 
 def test_output_folders_are_injective_even_up_to_case_and_normalisation():
-    from grader.student_folders import CLASS_OUTPUTS, lookalike, placements
+    from grader.disk.student_folders import CLASS_OUTPUTS, lookalike, placements
 
     placed = placements(TRICKY)
     folders = [placed[n].folder for n in TRICKY]
@@ -65,7 +64,7 @@ def _grade(klass: Path, out: Path, rubric: Path, *extra: str) -> subprocess.Comp
 
 @pytest.mark.slow
 def test_a_class_whose_names_collide_gives_each_student_their_own_folder(fast_rubric, tmp_path):
-    from grader.student_folders import key
+    from grader.disk.student_folders import key
 
     klass, out = tmp_path / "class", tmp_path / "out"
     who = {"index.html": "alice", "index.html.student": "bob", "Bob": "carol",
@@ -121,7 +120,7 @@ def test_a_class_whose_names_collide_gives_each_student_their_own_folder(fast_ru
     from urllib.parse import quote
 
     from grader.manual.app import create_app
-    from grader.rubric import load_rubric
+    from grader.rubric.model import load_rubric
 
     client = create_app(out, load_rubric(fast_rubric)).test_client()
     client.set_cookie("ta", "Ann")

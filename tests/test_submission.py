@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from grader.submission import locate, private_copy
+from grader.engine.submission import locate, private_copy
 
 MODULES = {"problem1", "problem2", "problem3"}
 

@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import EXAMPLES, ROOT, run_grade
 from fakes import grade_modules
-from grader.sandbox import written
 from test_rubric_power import ANSWERS, REFERENCE
+
+from grader.sandbox import written
 
 SYMBOLIC = ["p1a_answer", "p3a_answer", "p3b_answer", "p3c_answer", "p3d_answer"]
 INDEX = ["p2b_equations", "p2c_equations", "p3e_equation"]
@@ -235,7 +235,7 @@ def test_written_answers_are_read_in_the_sandbox_never_here(rubric, tmp_path):
     equations pass, manual items wait for a TA, and no LaTeX parser entered this process."""
     out = tmp_path / "out"
     script = ("import sys\nfrom pathlib import Path\nfrom grader import pipeline\n"
-              "from grader.rubric import load_rubric\n"
+              "from grader.rubric.model import load_rubric\n"
               "from grader.sandbox.process import SubprocessSandbox\n"
               f"r = pipeline.grade(pipeline.Request(Path({str(EXAMPLES / 'alice')!r}), "
               f"Path({str(out)!r}), load_rubric({str(rubric.path)!r})), SubprocessSandbox())\n"

@@ -6,7 +6,7 @@ from typing import Optional
 
 import click
 
-from grader.cli import DEFAULT_RUBRIC
+from grader.rubric.model import DEFAULT_RUBRIC
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +22,7 @@ def main() -> None:
 def build(rubric_path: Path, out: Path) -> None:
     """Write the autograder zip (setup.sh and run_autograder at its root)."""
     from grader.gradescope.build import build_zip
-    from grader.rubric import RubricError
+    from grader.rubric.model import RubricError
 
     try:
         names = build_zip(rubric_path, out)

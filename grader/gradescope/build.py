@@ -1,4 +1,6 @@
-"""The autograder zip: the engine, one rubric and its references, and Gradescope's scripts.
+"""The autograder zip: the grader modules grading needs (those `grader.gradescope` reaches
+through its imports, the sandbox whole, templates of the packages carried), one rubric and
+its references, and Gradescope's scripts.
 
 Reproducible: entries sorted, fixed timestamps and modes, so the same inputs give the
 same bytes."""
@@ -9,18 +11,13 @@ import posixpath
 from pathlib import Path
 
 from grader import __version__
-from grader.archive import tree, write_zip
-from grader.rubric import load_rubric
+from grader.disk.archive import tree, write_zip
+from grader.disk.imports import reached, source
+from grader.rubric.model import load_rubric
 
 PACKAGE = Path(__file__).resolve().parents[1]
 FILES = Path(__file__).with_name("files")
 SOURCE_SUFFIXES = {".py", ".j2", ".txt", ".sh"}
-# The TAs' web app is served from the instructors' machine, never from Gradescope (which
-# grades manual items itself): its pages, accounts and server stay out of the zip.
-NOT_SHIPPED = ("grader/manual/app.py", "grader/manual/auth.py", "grader/manual/accounts.py",
-               "grader/manual/serve.py", "grader/templates/manual/")
-
-
 def build_zip(rubric_path: Path, out: Path) -> list[str]:
     """Write the zip; return the names it holds."""
     rubric = load_rubric(rubric_path)
@@ -38,7 +35,29 @@ def build_zip(rubric_path: Path, out: Path) -> list[str]:
         "gradescope.json": (json.dumps({"rubric": rubric_arc, "grader_version": __version__},
                                        indent=1).encode() + b"\n", 0o644),
     }
-    entries.update({name: entry for name, entry in tree(PACKAGE, "grader", SOURCE_SUFFIXES).items()
-                    if not name.startswith(NOT_SHIPPED)})
+    entries.update(engine())
     entries.update(tree(rubric.reference_dir, ref_arc, SOURCE_SUFFIXES))
     return write_zip(entries, out)
+
+
+ENTRIES = ("grader.gradescope.__main__", "grader.gradescope.run", "grader.gradescope.build")
+
+
+def engine() -> dict[str, tuple[bytes, int]]:
+    """The grader's files the autograder runs: the modules its entries import, their
+    packages' templates, the sandbox (whose child loads its modules by path) and
+    Gradescope's scripts."""
+    entries: dict[str, tuple[bytes, int]] = {}
+    packages = set()
+    for module in reached(ENTRIES):
+        path = source(module)
+        entries[f"grader/{path.relative_to(PACKAGE).as_posix()}"] = (path.read_bytes(), 0o644)
+        packages.add(path.parent)
+    for folder in sorted(packages):
+        if (folder / "templates").is_dir():
+            arc = f"grader/{(folder / 'templates').relative_to(PACKAGE).as_posix()}"
+            entries.update(tree(folder / "templates", arc, SOURCE_SUFFIXES))
+    entries.update(tree(PACKAGE / "sandbox", "grader/sandbox", SOURCE_SUFFIXES))
+    entries.update(tree(FILES, "grader/gradescope/files", SOURCE_SUFFIXES))
+    return entries
+

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from grader import __version__
-from grader.text import md_block
+from grader.display.text import md_block
 
 SOURCE = Path(__file__).resolve().parents[2]
 
@@ -28,21 +28,21 @@ def run_autograder(root: Optional[Path] = None) -> None:
         data = _grade(root, start)
     except BaseException:  # noqa: BLE001 - whatever happens, Gradescope gets a result
         data = _failed(traceback.format_exc())
-    from grader.results_json import write_json_atomic
+    from grader.outputs.results_json import write_json_atomic
 
     write_json_atomic(data, target)
     print(f"results: {target} ({data.get('score', 0)} points)")
 
 
 def _grade(root: Path, start: float) -> dict[str, Any]:
-    from grader.feedback import item_feedback
-    from grader.inputs import derive_seed
+    from grader.disk.workspace import folder, sweep
+    from grader.engine.inputs import derive_seed
+    from grader.engine.submission import digest_files
+    from grader.outputs.feedback import item_feedback
+    from grader.outputs.results_json import overall_markdown, to_results
     from grader.pipeline import Request, grade
-    from grader.results_json import overall_markdown, to_results
-    from grader.rubric import load_rubric
+    from grader.rubric.model import load_rubric
     from grader.sandbox.process import SubprocessSandbox, mentions_torch
-    from grader.submission import digest_files
-    from grader.workspace import folder, sweep
 
     sweep()
     config = json.loads((SOURCE / "gradescope.json").read_text())
@@ -103,7 +103,7 @@ def _traceback_entry(tb: str) -> dict[str, Any]:
 
 def _log(result: Any) -> list[str]:
     """For the instructor's view of run_autograder's output."""
-    from grader.text import terminal
+    from grader.display.text import terminal
 
     return [terminal(f"{r.item.id}: {r.score:g}/{r.item.points:g} {r.verdict}")
             for r in result.items]

@@ -16,20 +16,20 @@ answer. Byte-reproducible: the same rubric, references and grader give the same 
 """
 from __future__ import annotations
 
-import ast
 import html
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from grader import __version__, markdown
-from grader.archive import npz_bytes, tree, write_zip
+from grader import __version__
+from grader.disk.archive import npz_bytes, tree, write_zip
+from grader.disk.imports import PACKAGE, reached, source
+from grader.display import markdown
+from grader.display.plaintext import to_plain
 from grader.kit.public import PublicData, public_checks
-from grader.plaintext import to_plain
-from grader.references import References
-from grader.rubric import Item, Rubric, load_rubric
+from grader.rubric.model import Item, Rubric, load_rubric
+from grader.rubric.references import References
 
-PACKAGE = Path(__file__).resolve().parents[1]
 ENTRY = "grader.kit.check"
 NOT_CARRIED = {"grader.kit.build", "grader.kit.public"}  # imported lazily, by the builder only
 LAUNCHER = '''\
@@ -60,16 +60,16 @@ def build_kit(rubric_path: Path, out: Path) -> list[str]:
     }
     if rubric.model.handout:
         handout = (rubric.path.parent / rubric.model.handout).resolve()
-        source = handout.read_text(encoding="utf-8")
-        entries[f"{top}/handout.md"] = (source.encode(), 0o644)
-        entries[f"{top}/handout.html"] = (handout_html(rubric.model.title, source).encode(),
+        text = handout.read_text(encoding="utf-8")
+        entries[f"{top}/handout.md"] = (text.encode(), 0o644)
+        entries[f"{top}/handout.html"] = (handout_html(rubric.model.title, text).encode(),
                                           0o644)
     for module, text in skeletons(rubric).items():
         entries[f"{top}/{module}.py"] = (text.encode(), 0o644)
     if any(i.written for i in rubric.items):
         entries[f"{top}/answers.md"] = (answers_template(rubric).encode(), 0o644)
     for module in engine_modules():
-        path = _source(module)
+        path = source(module)
         entries[f"{top}/_kit/{path.relative_to(PACKAGE.parent).as_posix()}"] = (
             path.read_bytes(), 0o644)
     entries.update(tree(PACKAGE / "sandbox", f"{top}/_kit/grader/sandbox", {".py"}))
@@ -98,43 +98,8 @@ def _json(data: Any) -> bytes:
 # ------------------------------------------------------------------ the engine it carries
 
 def engine_modules() -> list[str]:
-    """The grader modules check.py imports, followed through every `import grader...`
-    (in functions too, but not under TYPE_CHECKING), except the builder's own."""
-    seen: set[str] = set()
-    todo = [ENTRY]
-    while todo:
-        module = todo.pop()
-        if module in seen or module in NOT_CARRIED:
-            continue
-        seen.add(module)
-        parts = module.split(".")
-        todo += [".".join(parts[:k]) for k in range(1, len(parts))]  # the packages around it
-        todo += _imports(module)
-    return sorted(seen)
-
-
-def _source(module: str) -> Path:
-    path = PACKAGE.parent / Path(*module.split("."))
-    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
-
-
-def _imports(module: str) -> Iterable[str]:
-    tree_ = ast.parse(_source(module).read_text(encoding="utf-8"))
-    typing_only = {id(n) for node in ast.walk(tree_) if isinstance(node, ast.If)
-                   and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
-    for node in ast.walk(tree_):
-        if id(node) in typing_only:
-            continue
-        if isinstance(node, ast.Import):
-            yield from (a.name for a in node.names if a.name.split(".")[0] == "grader")
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and node.module.split(".")[0] == "grader":
-            yield node.module
-            for alias in node.names:  # `from grader import compare`: a module itself
-                name = f"{node.module}.{alias.name}"
-                path = PACKAGE.parent / Path(*name.split("."))
-                if path.with_suffix(".py").is_file() or path.is_dir():
-                    yield name
+    """The grader modules check.py imports, except the builder's own."""
+    return reached([ENTRY], NOT_CARRIED)
 
 
 # ------------------------------------------------------------------ skeletons

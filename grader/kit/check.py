@@ -26,16 +26,17 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from grader import checks, feedback, submission
-from grader.inputs import Trial, show
-from grader.itemdata import ItemData, item_from_data
-from grader.modules import Schedule, run_modules
-from grader.outcomes import SubmissionResult
+from grader.display.plaintext import counted
+from grader.display.text import terminal
+from grader.engine import checks, submission
+from grader.engine.inputs import Trial, show
+from grader.engine.modules import Schedule, run_modules
+from grader.engine.outcomes import SubmissionResult
+from grader.outputs import feedback
+from grader.rubric.itemdata import ItemData, item_from_data
 from grader.sandbox import Limits
 from grader.sandbox.launch import SpawnLauncher
 from grader.sandbox.process import SubprocessSandbox
-from grader.plaintext import counted
-from grader.text import terminal
 
 DATA = Path(__file__).resolve().parents[2] / "public.json"
 

@@ -14,12 +14,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader import compare
-from grader.checks import run_reference
-from grader.inputs import Trial, derive_seed, draw_trials
-from grader.itemdata import item_to_data
-from grader.references import References
-from grader.rubric import Item, Rubric
+from grader.engine import compare
+from grader.engine.checks import run_reference
+from grader.engine.inputs import Trial, derive_seed, draw_trials
+from grader.rubric.itemdata import item_to_data
+from grader.rubric.model import Item, Rubric
+from grader.rubric.references import References
 
 PUBLIC_TRIALS = 3  # per item, more where a declared mistake needs one to show
 CANDIDATES = 40  # trials drawn to choose from

@@ -16,20 +16,22 @@ import hashlib
 from pathlib import Path
 from typing import Any, Optional
 
-from flask import Flask, abort, make_response, redirect, render_template, request, send_file, url_for
+from flask import (Flask, abort, make_response, redirect, render_template, request, send_file,
+                   url_for)
 from markupsafe import Markup
 
-from grader import text
+from grader.classroom.records import report_folders
+from grader.disk.student_folders import name_of
+from grader.display import text
+from grader.display.markdown import student_html, to_html, to_inline_html
 from grader.manual import merge
 from grader.manual.accounts import Accounts
 from grader.manual.auth import check_token, form_token, install, ta
-from grader.manual.store import DB_NAME, Conflict, Store, manual_items, score
-from grader.markdown import student_html, to_html, to_inline_html
-from grader.rubric import Item, Rubric
-from grader.sandbox.written import Section, sections
-from grader.student_folders import name_of
+from grader.rubric.model import Item, Rubric
+from grader.sandbox.written.sections import Section, sections
+from grader.written.store import DB_NAME, Conflict, Store, manual_items, score
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "manual"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_ANSWERS_BYTES = 4 << 20
 
 
@@ -93,7 +95,7 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = (), *,
     env.globals.update(rubric=rubric)
 
     def folders() -> dict[str, Path]:
-        return merge.report_folders(reports)
+        return report_folders(reports)
 
     @app.context_processor
     def who() -> dict[str, Any]:
@@ -129,15 +131,8 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = (), *,
 
     def merged(students: list[str]) -> list[str]:
         """Merge these students' grades into their outputs and the class's; the problems."""
-        problems = []
-        all_folders = folders()
-        for s in students:
-            if s in all_folders:
-                why = merge.refresh_student(all_folders[s], rubric, store, s)
-                if why:
-                    problems.append(f"{shown(s)}: {why}")
-        merge.refresh_class(reports, rubric)
-        return problems
+        return [f"{shown(s)}: {why}"
+                for s, why in merge.merge_grades(reports, rubric, store, students).items()]
 
     @app.get("/")
     def index() -> Any:

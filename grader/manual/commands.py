@@ -22,12 +22,12 @@ class ManualGroup(click.Group):
 
 
 def _accounts(reports: Optional[Path]):  # noqa: ANN202 - Accounts, imported late
-    from grader.manual import merge
+    from grader.classroom.records import report_folders
     from grader.manual.accounts import Accounts
-    from grader.manual.store import DB_NAME
+    from grader.written.store import DB_NAME
 
     folder = (reports or Path.cwd()).resolve()
-    if not (folder / DB_NAME).is_file() and not merge.report_folders(folder):
+    if not (folder / DB_NAME).is_file() and not report_folders(folder):
         click.echo(f"grade: {folder} holds no reports (folders with results.json): give "
                    "--reports, the folder `grade manual` serves", err=True)
         sys.exit(2)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Optional, TextIO
 
-from grader.rubric import Rubric
+from grader.rubric.model import Rubric
 
 
 class ServeError(ValueError):
@@ -41,7 +41,7 @@ def check(reports: Path, host: str, login: bool, certfile: Optional[Path],
           keyfile: Optional[Path]) -> bool:
     """Whether TAs must log in; a ServeError when the app cannot be served so."""
     from grader.manual.accounts import Accounts
-    from grader.manual.store import DB_NAME
+    from grader.written.store import DB_NAME
 
     if (certfile is None) != (keyfile is None):
         raise ServeError("TLS needs both --certfile and --keyfile")

@@ -23,8 +23,14 @@ MAX_DEPTH = 20
 
 
 def _load(name: str) -> Any:
-    """A sibling module loaded by path: the grader package itself is never imported here."""
-    spec = importlib.util.spec_from_file_location(f"_grader_{name}", Path(__file__).with_name(f"{name}.py"))
+    """A sibling module (or package) loaded by path: the grader package itself is never
+    imported here."""
+    path = Path(__file__).with_name(name)
+    if path.is_dir():  # a package: its modules import each other relatively
+        spec = importlib.util.spec_from_file_location(
+            f"_grader_{name}", path / "__init__.py", submodule_search_locations=[str(path)])
+    else:
+        spec = importlib.util.spec_from_file_location(f"_grader_{name}", path.with_suffix(".py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)

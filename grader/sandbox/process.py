@@ -16,10 +16,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from grader.sandbox import (WRITTEN_MODULE, Call, CallOutcome, Frame, ImportOutcome, ModuleJob, ModuleRun,
-                            StudentError)
-from grader import files, workspace
-from grader.sandbox import users, wire
+from grader.disk import files, workspace
+from grader.sandbox import (WRITTEN_MODULE, Call, CallOutcome, Frame, ImportOutcome, ModuleJob,
+                            ModuleRun, StudentError, users, wire)
 from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
 
 SLACK = 10.0  # seconds the harness may take between two calls

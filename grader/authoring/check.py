@@ -1,0 +1,167 @@
+"""`grade rubric check`: everything that can be wrong with a rubric, pointing at the line.
+
+Schema problems come from loading; then every reference must exist, every student
+attribute must be named in the handout, every input must be drawable; then the self-test:
+the reference and a float32 port of it score full marks, every declared mistake loses
+its item, and a warning where a mistake slips through too often.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.authoring import selftest
+from grader.engine.inputs import InputError, draw_trials
+from grader.rubric.model import Rubric, RubricError, line_of, load_rubric
+from grader.rubric.references import ReferenceError_, References
+
+SLIP_WARNING = 0.01  # warn when a mistake passes its item on more than 1% of seeds
+LOOSE = 100  # warn when an rtol is this many times what float32 needs
+
+
+@dataclass
+class Report:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def check(path: Path, seeds: int = 40) -> Report:
+    report = Report()
+    try:
+        rubric = load_rubric(path)
+    except RubricError as exc:
+        report.errors += exc.problems
+        return report
+    at = lambda *loc: f"{path}:{line_of(rubric.path, list(loc))}: "  # noqa: E731 - as given
+    try:
+        refs = References(rubric.reference_dir)
+    except ReferenceError_ as exc:
+        report.errors.append(at("reference") + f"reference: {exc}")
+        return report
+    _check_references(rubric, refs, report, at)
+    _check_handout(rubric, report, at)
+    _check_inputs(rubric, report, at)
+    if report.errors:
+        return report
+    _self_test(rubric, refs, report, at, seeds)
+    return report
+
+
+def _check_references(rubric: Rubric, refs: References, report: Report, at: Any) -> None:
+    for i, item in enumerate(rubric.items):
+        names = [(("reference",), item.reference)] if item.reference else []
+        names += [(("alternatives", k), a) for k, a in enumerate(item.alternatives)]
+        names += [(("mistakes", k, "reference"), m.reference) for k, m in enumerate(item.mistakes)]
+        for loc, dotted in names:
+            try:
+                refs.get(dotted)
+            except ReferenceError_ as exc:
+                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+                report.errors.append(at("items", i, *loc) + f"items[{i}]{where}: {dotted!r}: "
+                                     f"{exc}{_suggest(refs, dotted)}")
+
+
+def _suggest(refs: References, dotted: str) -> str:
+    module_name, attr = dotted.rsplit(".", 1)
+    try:
+        module = importlib.import_module(f"{refs.package}.{module_name}")
+    except ImportError:
+        return ""
+    close = difflib.get_close_matches(attr, [n for n in dir(module) if not n.startswith("_")], 1)
+    return f" (did you mean {module_name}.{close[0]}?)" if close else ""
+
+
+def _check_handout(rubric: Rubric, report: Report, at: Any) -> None:
+    if not rubric.model.handout:
+        return
+    handout = (rubric.path.parent / rubric.model.handout).resolve()
+    try:
+        text = handout.read_text(encoding="utf-8")
+    except OSError as exc:
+        report.errors.append(at("handout") + f"handout: {exc}")
+        return
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))  # whole names, not substrings
+    for i, item in enumerate(rubric.items):
+        if item.written:  # answered in answers.md, under the part's heading
+            missing = [w for w in ("answers.md", item.section) if w not in text]
+            if missing:
+                report.errors.append(at("items", i, "section") + f"items[{i}].section: "
+                                     f"{' and '.join(missing)} not named in {handout.name}, "
+                                     "so students cannot know where to answer")
+            continue
+        for name, what in ((f"{item.module}", f"the module {item.module}.py"),
+                           (item.attr, item.attr)):
+            if name not in words:
+                report.errors.append(at("items", i, "student") + f"items[{i}].student: "
+                                     f"{item.student!r}: {what} is not named in "
+                                     f"{handout.name}, so students cannot know to define it")
+                break
+
+
+def _check_inputs(rubric: Rubric, report: Report, at: Any) -> None:
+    for i, item in enumerate(rubric.items):
+        for seed in range(5):
+            try:
+                draw_trials(item, seed)
+            except InputError as exc:
+                report.errors.append(at("items", i, "inputs", exc.name) + f"items[{i}].inputs."
+                                     f"{exc.name}: cannot draw the inputs: {exc}")
+                break
+
+
+def _self_test(rubric: Rubric, refs: References, report: Report, at: Any, seeds: int) -> None:
+    for label, port in (("the reference", False), ("a float32 port of the reference", True)):
+        for problem in selftest.reference_failures(rubric, refs, range(min(seeds, 10)), port)[:5]:
+            item_id = problem.split(" ", 1)[0]
+            i = [it.id for it in rubric.items].index(item_id)
+            report.errors.append(at("items", i) + f"items[{i}]: {label} does not score full "
+                                 f"marks: {problem} (tolerances too tight?)")
+    _check_tolerances(rubric, refs, report, at, range(min(seeds, 10)))
+    ids = [it.id for it in rubric.items]
+    for power in selftest.mistake_power(rubric, refs, range(seeds)):
+        i = ids.index(power.item)
+        k = [m.id for m in rubric.items[i].mistakes].index(power.mistake)
+        where = at("items", i, "mistakes", k) + f"items[{i}].mistakes[{k}]: {power.mistake}: "
+        if power.slipped == power.seeds:
+            report.errors.append(where + "never loses its item: the checks cannot tell it "
+                                 "from a right answer")
+        elif power.slip_rate > SLIP_WARNING:
+            report.warnings.append(where + f"passes {power.item} on {power.slipped} of "
+                                   f"{power.seeds} seeds ({100 * power.slip_rate:.0f}%): add "
+                                   "trials or edge cases, or widen the input ranges")
+        elif power.misdiagnosed:
+            report.warnings.append(where + f"caught, but not named on {power.misdiagnosed} of "
+                                   f"{power.seeds} seeds: another mistake matches it too")
+        else:
+            report.notes.append(f"{power.item}: {power.mistake} caught and named on all "
+                                f"{power.seeds} seeds")
+
+
+def _check_tolerances(rubric: Rubric, refs: References, report: Report, at: Any,
+                      seeds: range) -> None:
+    """An rtol far looser than float32 needs lets near misses pass (a hard-coded ln 2 of
+    0.6931 is 7e-5 off): say so, and what float32 really loses."""
+    ids = [it.id for it in rubric.items]
+    for loss in selftest.float32_loss(rubric, refs, seeds):
+        i = ids.index(loss.item)
+        where = at("items", i, "rtol") + f"items[{i}].rtol: "
+        need = f"float32 loses at most {loss.needed_rtol:.2g} on {loss.item}"
+        if loss.margin > LOOSE:
+            report.warnings.append(where + f"{loss.rtol:g} is {loss.margin:.0f} times looser "
+                                   f"than needed ({need}): answers that far off would pass; "
+                                   f"{suggested_rtol(loss.needed_rtol):g} keeps a margin of 10")
+        else:
+            report.notes.append(f"{loss.item}: rtol {loss.rtol:g}, {need}")
+
+
+def suggested_rtol(needed: float) -> float:
+    """Ten times what float32 needs, rounded up to one significant digit (at least 1e-6)."""
+    target = max(10 * needed, 1e-6)
+    exponent = math.floor(math.log10(target))
+    return math.ceil(target / 10 ** exponent) * 10 ** exponent

@@ -1,0 +1,415 @@
+"""A whole class: every student graded as `grade submissions/<name>` would, in parallel,
+resumable, then summarised in grades.csv and index.html.
+
+One student can break nothing but their own grading: whatever goes wrong while grading
+them (the grader's own failure, their worker killed for memory or crashed, a worker
+that hangs past the watchdog) gives them a results.json that says so, the others are
+graded as usual, and a rerun regrades that student again.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import statistics
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Generator, Iterator, Optional
+
+from grader import __version__
+from grader.classroom import changes
+from grader.classroom.changes import StudentChange
+from grader.disk import files, student_folders, workspace
+from grader.display import text
+from grader.engine.submission import IGNORED_DIRS, digest_files, locate
+from grader.outputs.results_json import to_results, write_json_atomic
+from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
+from grader.rubric.model import Rubric
+from grader.sandbox import Sandbox
+from grader.sandbox.process import mentions_torch
+
+FINGERPRINT = "fingerprint"
+STUDENT = "student"  # in results.json's extra_data: the student's key (student_folders.key)
+
+
+@dataclass(frozen=True)
+class Student:
+    name: str
+    path: Path
+    out: Path  # where this run writes
+    earlier: Path  # where the last run's results are (the same, but in a dry run)
+    renamed: str = ""  # why the output folder is not `name` (student_folders.placements)
+    folder: str = ""  # the output folder's name, when renamed
+
+
+@dataclass
+class ClassRun:
+    """What a class run did, for the closing summary."""
+
+    students: list[Student]
+    graded: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # grader failures, by student
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+    interrupted: bool = False  # Ctrl-C: the students not in `results` were not graded
+    previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # before this run
+    changes: list[StudentChange] = field(default_factory=list)
+
+    @property
+    def not_graded(self) -> list[str]:
+        return [s.name for s in self.students if s.name not in self.results]
+
+    @property
+    def renamed(self) -> list[Student]:
+        """Students whose output folder is not their name, and why (to be said)."""
+        return [s for s in self.students if s.renamed]
+
+
+def is_class(path: Path, modules: set[str]) -> bool:
+    """A folder of student folders: no problem files in PATH itself, but in at least two
+    of its sub-folders (directly or one level down). One such sub-folder is a submission
+    uploaded as a folder; `grade --class` says otherwise."""
+    if locate(path, modules).root == path.resolve() and locate(path, modules).present:
+        return False
+    return sum(bool(locate(d, modules).present) for d in student_dirs(path)) >= 2
+
+
+def student_dirs(path: Path) -> list[Path]:
+    return [Path(e.path) for e in files.entries(path) if files.is_dir(e)
+            and e.name not in IGNORED_DIRS and not e.name.startswith(".")]
+
+
+def fingerprint(files_digest: str, common: str) -> str:
+    """Changes whenever a regrade could give another result: the submission's files (their
+    digest), or what `common_fingerprint` covers."""
+    return hashlib.sha256(f"{common}\0{files_digest}".encode()).hexdigest()
+
+
+def _earlier(student: Student) -> Optional[dict[str, Any]]:
+    try:
+        results = json.loads((student.earlier / "results.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return results if isinstance(results, dict) else None
+
+
+def common_fingerprint(rubric: Rubric, seed: Optional[int], only: tuple[str, ...]) -> str:
+    """The part every student shares: grader version, rubric, reference folder, options."""
+    digest = hashlib.sha256()
+    for part in (__version__, rubric.sha256, str(seed), ",".join(only)):
+        digest.update(part.encode() + b"\0")
+    return digest_files(rubric.reference_dir, digest).hexdigest()
+
+
+def _theirs(student: Student, results: dict[str, Any]) -> bool:
+    """Whether results found in the student's folder are theirs: they name the student
+    (older results, which do not, are theirs when the folder is their own name)."""
+    extra = results.get("extra_data", {})
+    if not isinstance(extra, dict):
+        return False
+    if STUDENT in extra:
+        return extra[STUDENT] == student_folders.key(student.name)
+    return student.earlier.name == student.name
+
+
+def _current(student: Student, results: Optional[dict[str, Any]],
+             print_: str) -> bool:
+    """Whether the student's earlier results are complete and still current."""
+    extra = (results or {}).get("extra_data", {})
+    return (student.earlier / "report.html").exists() and extra.get(FINGERPRINT) == print_ \
+        and "internal_error" not in extra  # the grader failed on them: try again
+
+
+def grade_class(path: Path, out: Path, rubric: Rubric,
+                sandbox_factory: Callable[[], Sandbox], *, seed: Optional[int],
+                only: tuple[str, ...] = (), jobs: int = 1, force: bool = False,
+                progress: Callable[[Iterator[Any], int], Iterator[Any]] = lambda it, n: it,
+                into: Optional[Path] = None) -> ClassRun:
+    """Grade every student folder under `path` into `out/<student>/`, `jobs` at a time in
+    worker processes (each with its own sandbox, so their Python work runs in parallel).
+    With `into` (a dry run), write there instead and leave `out` as it is; the changes
+    are still those since the results in `out`."""
+    start = time.monotonic()
+    dirs = student_dirs(path)
+    placed = student_folders.placements([d.name for d in dirs])
+    students = []
+    for d in dirs:
+        folder, why = placed[d.name].folder, placed[d.name].why
+        students.append(Student(d.name, d, _out(into or out, d, folder, rubric, seed, only),
+                                _out(out, d, folder, rubric, seed, only), why, folder))
+    run = ClassRun(students)
+    try:
+        _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress)
+    except KeyboardInterrupt:  # Ctrl-C: what was graded stands, the rest waits for a rerun
+        run.interrupted = True
+    except RuntimeError as exc:  # Ctrl-C inside a lock's release: Python then raises this
+        if not isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        run.interrupted = True
+    run.changes = [c for name, old in sorted(run.previous.items()) if name in run.results
+                   for c in [changes.between(name, old, run.results[name])] if c]
+    run.seconds = time.monotonic() - start
+    return run
+
+
+def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sandbox],
+               seed: Optional[int], only: tuple[str, ...], jobs: int, force: bool,
+               progress: Callable[[Iterator[Any], int], Iterator[Any]]) -> None:
+    students, todo = run.students, []
+    common = common_fingerprint(rubric, seed, only)
+    for s in students:
+        files_digest = digest_files(s.path).hexdigest()
+        print_ = fingerprint(files_digest, common)
+        earlier = _earlier(s) if not only else None  # a replay always runs
+        if earlier is not None and not _theirs(s, earlier):
+            earlier = None  # another student's, from a run that gave them this folder
+        if earlier is not None and not force and _current(s, earlier, print_):
+            run.reused.append(s.name)
+            run.results[s.name] = earlier
+            continue
+        todo.append((s, print_, {FINGERPRINT: print_, changes.GRADING: common,
+                                 changes.FILES: files_digest}))
+        if earlier is not None:
+            run.previous[s.name] = earlier
+    uses_torch = {s.name: mentions_torch(s.path) for s, _, _ in todo}
+    if hasattr(sandbox_factory, "ready_for") and todo:  # one set of zygotes for all workers
+        sandbox_factory = sandbox_factory.ready_for(torch=any(uses_torch.values()))
+    todo.sort(key=lambda job: uses_torch[job[0].name])  # the others while torch warms up
+    if not todo:
+        return
+    args = (str(rubric.path), sandbox_factory, seed, only)
+    watchdog = 2 * rubric.model.limits.submission_seconds + 60
+    done = _in_pool(todo, jobs, args, rubric, watchdog)
+    try:
+        _collect(run, progress(done, len(todo)))
+    finally:
+        done.close()  # interrupted while not inside it: its workers are stopped all the same
+
+
+def _out(out: Path, student: Path, placed: str, rubric: Rubric, seed: Optional[int],
+         only: tuple[str, ...]) -> Path:
+    folder = out / placed
+    return replay_folder(folder, only, seed_of(rubric, student, seed)) if only else folder
+
+
+def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: tuple,
+             rubric: Rubric, watchdog: float) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Grade in `jobs` worker processes; a worker that dies or hangs costs its student
+    only (pebble starts another), who gets a results.json saying what happened."""
+    import pebble  # a class's alone: Gradescope's image grades one submission without it
+
+    pool = pebble.ProcessPool(max(1, jobs), initializer=_init_worker, initargs=args[:2],
+                              context=_worker_context())
+    with workspace.folder("workers") as marks:
+        lost = yield from _results(pool, todo, args, rubric, watchdog, marks)
+    if lost:  # its task may still look in flight to pebble, until the watchdog
+        pool.stop()
+    else:
+        pool.close()
+    pool.join()
+
+
+def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: tuple,
+             rubric: Rubric, watchdog: float,
+             marks: Path) -> Generator[tuple[str, dict[str, Any], str], None, bool]:
+    """Yield each student's outcome as it comes; return whether a worker died unnoticed."""
+    lost = False
+    try:
+        futures = {pool.schedule(_grade_one, (s, extra, *args[2:], str(marks / str(i))),
+                                 timeout=watchdog): (s, marks / str(i))
+                   for i, (s, _, extra) in enumerate(todo)}
+        pending: set = set(futures)
+        dead_since: dict = {}
+        while pending:
+            done, _ = concurrent.futures.wait(pending, timeout=0.5,
+                                              return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                pending.discard(future)
+                student = futures[future][0]
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
+                    result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
+                yield result
+            for future in _dead(pending, futures, dead_since):
+                pending.discard(future)  # pebble may not notice (it lost a race): we do
+                lost = True
+                yield _lost(futures[future][0], rubric, args[2], args[3],
+                            "the worker grading this student died (killed, perhaps for memory)")
+    except BaseException:  # Ctrl-C (or the consumer gone): stop at once, hand out no more
+        _stop_now(pool)
+        raise
+    return lost
+
+
+GRACE = 2.0  # seconds pebble gets to report a dead worker's task before we do
+
+
+def _dead(pending: set, futures: dict, dead_since: dict) -> list:
+    """The futures whose worker (named in its mark, written when the task began) has been
+    dead for GRACE seconds while pebble still has them running."""
+    now, gone = time.monotonic(), []
+    for future in pending:
+        try:
+            pid = int(futures[future][1].read_text())
+        except (OSError, ValueError):
+            continue  # not started yet
+        if _alive(pid):
+            continue
+        if now - dead_since.setdefault(future, now) >= GRACE:
+            gone.append(future)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not: it died, and waits to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc to read: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            pass
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _stop_now(pool: Any) -> None:
+    """Kill the workers, whose sandboxes their zygote then kills; a second Ctrl-C while
+    this runs exits at once."""
+    signal.signal(signal.SIGINT, _exit_at_once)
+    pool.stop()
+    for worker in multiprocessing.active_children():
+        worker.kill()
+    pool.join(timeout=10)
+
+
+def _exit_at_once(*_: Any) -> None:
+    for worker in multiprocessing.active_children():
+        worker.kill()
+    os._exit(130)
+
+
+def _why(exc: BaseException, watchdog: float) -> str:
+    import pebble
+
+    if isinstance(exc, pebble.ProcessExpired):
+        return f"the worker grading this student died ({exc}; exit code {exc.exitcode})"
+    if isinstance(exc, concurrent.futures.TimeoutError):
+        return f"grading this student took longer than {watchdog:g} s; the worker was stopped"
+    return "".join(traceback.format_exception(exc))
+
+
+def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str, ...],
+          why: str) -> tuple[str, dict[str, Any], str]:
+    """Outputs for a student whose grading failed outright; no fingerprint, so a rerun
+    retries. Never raises: the class goes on whatever this student's files hold."""
+    try:
+        result = record_failure(Request(student.path, student.out, rubric, seed, only), why)
+        return student.name, to_results(result), why
+    except Exception:  # noqa: BLE001 - then the plainest results.json there is
+        why += "\n" + traceback.format_exc()
+        results = {"score": 0.0, "execution_time": 0.0, "output": "The grader failed on this "
+                   "submission; your instructor has been told.", "tests": [],
+                   "extra_data": {"internal_error": why}}
+        try:
+            write_json_atomic(results, student.out / "results.json")
+        except Exception:  # noqa: BLE001 - the summary still lists them
+            pass
+        return student.name, results, why
+
+
+def _worker_context() -> Any:
+    """Workers come from a fork server: a fresh, single-threaded interpreter that has
+    imported the grader once and forks each worker, the first ones and those pebble starts
+    again after one dies. (Forking this process instead would copy whatever lock one of
+    its threads held at that moment, an import lock for one: the new worker hangs.)
+    Elsewhere, fresh interpreters."""
+    if sys.platform == "linux":
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["grader.classroom.run", "grader.pipeline", "numpy"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _collect(run: ClassRun, done: Iterator[tuple[str, dict[str, Any], str]]) -> None:
+    for name, results, error in done:
+        run.results[name] = results
+        (run.failed.__setitem__(name, error) if error else run.graded.append(name))
+
+
+_WORKER: dict[str, Any] = {}  # one rubric and one sandbox per worker process
+
+
+def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> None:
+    from grader.rubric.model import load_rubric
+
+    _WORKER.update(rubric=load_rubric(rubric_path), sandbox=sandbox_factory())
+
+
+def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
+               only: tuple[str, ...], mark: str) -> tuple[str, dict[str, Any], str]:
+    """Grade one student; `extra` (fingerprints) goes into results.json. `mark` gets this
+    worker's pid, so that the pool can tell when it died with the student in hand."""
+    try:
+        Path(mark).write_text(str(os.getpid()))
+    except OSError:
+        pass
+    req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra)
+    try:
+        result = grade(req, _WORKER["sandbox"])
+        results = json.loads((student.out / "results.json").read_text())
+        return student.name, results, result.internal_error
+    except Exception:  # noqa: BLE001 - even past grade()'s own guarantee: this student only
+        return _lost(student, _WORKER["rubric"], seed, only, traceback.format_exc())
+
+
+def summary_lines(run: ClassRun) -> list[str]:
+    """The one-screen summary printed at the end of a class run."""
+    totals = [r["score"] for r in run.results.values()]
+    lines = [f"{len(run.students)} students: {len(run.graded) + len(run.failed)} graded, "
+             f"{len(run.reused)} unchanged since the last run, in {run.seconds:.1f} s"
+             + (f"; interrupted, {len(run.not_graded)} not graded" if run.interrupted else "")]
+    if totals:
+        top = max(sum(t["max_score"] for t in r["tests"]) for r in run.results.values())
+        lines.append(f"score: mean {statistics.mean(totals):.2f}, median "
+                     f"{statistics.median(totals):g} of {top:g}")
+    slow = slowest(run.results, 3)
+    if slow:
+        lines.append("slowest: " + ", ".join(f"{text.name(n)} ({t:.1f} s)" for n, t in slow))
+    for name, error in sorted(run.failed.items()):
+        last = error.strip().splitlines()[-1] if error.strip() else "?"
+        lines.append(f"GRADER FAILED on {text.name(name)}: {last}")
+    for s in run.renamed:
+        lines.append(f"renamed: {text.name(s.name)} is graded into {text.name(s.folder)}/ "
+                     f"({s.renamed})")
+    return lines
+
+
+def slowest(results: dict[str, dict[str, Any]], n: int) -> list[tuple[str, float]]:
+    times = sorted(((r.get("execution_time", 0.0), name) for name, r in results.items()),
+                   reverse=True)
+    return [(name, t) for t, name in times[:n]]
+
+
+def terminal_progress(it: Iterator[Any], total: int) -> Iterator[Any]:
+    """A progress bar on a terminal, plain lines otherwise (CI logs, pipes)."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        yield from tqdm(it, total=total, unit="student", file=sys.stderr)
+        return
+    for done, item in enumerate(it, 1):
+        print(f"graded {done}/{total}", file=sys.stderr, flush=True)
+        yield item

@@ -1,0 +1,129 @@
+"""results.json in Gradescope's format, written atomically; the one edge where results become dicts."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.display.plaintext import first_sentence, to_plain
+from grader.display.text import deep_visible, md_code
+from grader.engine.outcomes import SubmissionResult
+from grader.outputs.feedback import item_feedback, summary_line
+
+
+def to_results(sub: SubmissionResult) -> dict[str, Any]:
+    tests = [_test(r, sub) for r in sub.items]
+    return {
+        "score": round(sub.score, 6),
+        "execution_time": round(sub.execution_time, 3),
+        "output": overall_output(sub),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {
+            "grader_version": __version__,
+            "rubric": sub.rubric.model.name,
+            "rubric_sha256": sub.rubric.sha256,
+            "seed": sub.seed,
+            "submission": sub.name,
+            "files_found_in": sub.root,
+            "sandbox_layers": list(sub.layers),
+            "modules": {m.module: {"status": m.status, "detail": m.detail, "backend": m.backend,
+                                   "processes": m.processes} for m in sub.modules},
+            **({"internal_error": sub.internal_error} if sub.internal_error else {}),
+            **sub.extra,
+        },
+    }
+
+
+def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
+    failure = r.failure
+    return {
+        "name": to_plain(r.item.title),  # Gradescope shows test names as plain text
+        "number": r.item.id,
+        "score": r.score,
+        "max_score": r.item.points,
+        "status": "passed" if r.passed else "failed",  # pending manual items: failed, 0 points
+        "output": item_feedback(r, sub).text(),
+        "visibility": r.item.visibility,
+        "extra_data": {
+            "item": r.item.id,
+            "kind": r.item.kind,
+            "seed": sub.seed,
+            "item_seed": r.seed,
+            "trials": r.trials,
+            "failed_trials": r.failed,
+            "failure_kind": failure.kind if failure else None,
+            "mistake": r.diagnosis.id if r.diagnosis else None,
+            "explained": [e.kind for e in r.explanations],
+            **_explanation(r),
+            "duration": round(r.duration, 4),
+            **({"manual": "pending" if r.pending else "graded"} if r.manual else {}),
+            **({"internal_error": r.internal_error} if r.internal_error else {}),
+        },
+    }
+
+
+def overall_output(sub: SubmissionResult) -> str:
+    lines = [summary_line(sub)]
+    if sub.pending:
+        lines.append(f"Waiting for a TA: {', '.join(sub.pending)} (not in the score yet).")
+    if sub.internal_error:
+        lines.append("The grader itself failed while grading this submission; your instructor "
+                     "has been told. Items not graded score 0 for now.")
+    if sub.root not in (".", ""):
+        lines.append(f"Your files were found in the folder {sub.root}/.")
+    lines += sub.notes
+    for m in sub.modules:
+        if m.status != "ok":
+            lines.append(f"{m.module}.py: {m.detail or m.status}")
+    return "\n".join(lines)
+
+
+def overall_markdown(sub: SubmissionResult) -> str:
+    """`overall_output` for Gradescope's Markdown: what the student's files or code said
+    (folder and file names, error messages) is code, not Markdown."""
+    lines = [md_code(summary_line(sub))]
+    if sub.pending:
+        lines.append(f"Waiting for a TA: {', '.join(sub.pending)} (not in the score yet).")
+    if sub.internal_error:
+        lines.append("**The grader itself failed while grading this submission; your "
+                     "instructor has been told.** Items not graded score 0 for now.")
+    if sub.root not in (".", ""):
+        lines.append(f"Your files were found in the folder {md_code(sub.root + '/')}.")
+    lines += [md_code(note) for note in sub.notes]
+    for m in sub.modules:
+        if m.status != "ok":
+            lines.append(f"{md_code(m.module + '.py')}: {md_code(m.detail or m.status)}")
+    return "\n\n".join(lines)
+
+
+def write_json_atomic(data: Any, path: Path) -> None:
+    """Every string as text a person may read (text.visible), in strict JSON."""
+    write_text_atomic(json.dumps(deep_visible(data), indent=2, ensure_ascii=False,
+                                 allow_nan=False) + "\n", path)
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    """Write to a temporary file beside `path`, then rename it over `path`: readers see the
+    old file or the new one, never half of one. The mode honours the umask, like any tool's
+    (TAs read reports through a web server or a shared folder)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _explanation(r: Any) -> dict[str, str]:
+    """The gist of the generic diagnosis's value explanation, for the class page."""
+    value = [e for e in r.explanations if e.kind != "inputs"]
+    return {"explanation": first_sentence(value[0].message)} if value else {}

@@ -1,0 +1,74 @@
+"""Written answers (answers.md): its sections, and the math in them made into functions.
+
+The grader never evaluates what a student wrote in its own process. The sandboxed child
+loads this module by path (like wire.py) when the module to run is `answers`: each
+expression or index item then becomes a function of the item's inputs, called on the same
+trials as code and judged by the grader as code is. The trusted process uses only
+`sections` (to show a TA the text); nothing here imports the grader package.
+
+- An **expression** answer is the section's final math, `\\boxed{...}` or else its last
+  display math (`$$...$$`, `\\[...\\]`) or else its last inline `$...$`. Of a chain
+  `\\sigma = \\frac{1}{d_x}` or `a \\approx b` the last side is the answer. It is read
+  with latex2sympy2-extended and evaluated with the rubric's symbols bound to the inputs.
+- An **index** answer is the section's code block of equations such as
+  `f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])` or
+  `W_grad[o, c, p, q] = sum[b, i, j](xL_grad[b, o, i, j] * x0[b, c, i + p - N // 2, j + q - N // 2])`.
+  Python's parser reads them into a tree that is interpreted here (never `eval`ed): every
+  index runs over the axis it names, a sum over its bracket's indices, and an array read
+  outside its bounds is 0 (zero padding).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from .equations import MAX_CELLS, code_block, index_function, parse_equations
+from .latex import expression_function, final_math, last_side, parse_latex
+from .sections import ANSWERS_FILE, AnswerError, Section, find_section, read_answers, sections
+
+__all__ = ["ANSWERS_FILE", "MAX_CELLS", "AnswerError", "Section", "WrittenAnswers",
+           "code_block", "expression_function", "final_math", "find_section",
+           "index_function", "last_side", "parse_equations", "parse_latex", "read_answers",
+           "sections"]
+
+
+class WrittenAnswers:
+    """What the child runs in place of an imported module: each call's `spec` (the item's
+    kind, section, symbols, arguments) makes the function that call is made on."""
+
+    def __init__(self, root: str, text: Optional[str] = None):
+        self.root = root
+        self.text = text  # the answers themselves, for tests that need no files
+        self._made: dict[str, Any] = {}
+        try:  # the parser's import (about a second) counts against the import's time
+            import latex2sympy2_extended.latex2sympy2  # noqa: F401
+            import latex2sympy2_extended.math_normalization  # noqa: F401
+            import sympy  # noqa: F401
+        except ImportError:  # said when an expression item needs it
+            pass
+
+    def function(self, spec: dict[str, Any]) -> Callable[..., Any]:
+        key = repr(sorted((k, repr(v)) for k, v in spec.items() if k != "shapes"))
+        if key not in self._made:
+            try:
+                self._made[key] = self._make(spec)
+            except AnswerError as exc:
+                self._made[key] = exc
+        made = self._made[key]
+        if isinstance(made, AnswerError):
+            raise made
+        if spec["kind"] == "index":
+            return lambda *args: made(*args, shapes=spec.get("shapes") or {})
+        return made
+
+    def _make(self, spec: dict[str, Any]) -> Callable[..., Any]:
+        if self.text is None:
+            self.text = read_answers(self.root)
+        section = find_section(self.text, spec["section"])
+        if spec["kind"] == "expression":
+            expression = parse_latex(final_math(section.body))
+            return expression_function(expression, [tuple(s) for s in spec["symbols"]],
+                                       list(spec["params"]))
+        code, line = code_block(section.body)
+        equations = parse_equations(code, section.line + line)
+        return index_function(equations, list(spec["params"]), list(spec["targets"]),
+                              bool(spec.get("inplace")))

@@ -1,0 +1,362 @@
+"""Index equations (2b, 2c, 3e): a section's code block of lines such as
+`f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])`, read by Python's parser into a
+tree that is interpreted here, never `eval`ed: every index runs over the axis it names, a
+`sum[...]` over its bracket's indices, and an array read outside its bounds is 0 (zero
+padding)."""
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from .latex import short
+from .sections import AnswerError, code_blocks
+
+MAX_CELLS = 20_000_000  # numbers one index equation may touch at once
+
+
+def code_block(body: str) -> tuple[str, int]:
+    """The section's equations: its code block tagged `index`, else its last code block;
+    with the line in the section where they start."""
+    blocks = code_blocks(body)
+    if not blocks:
+        raise AnswerError("has no code block of equations: put them between lines of "
+                          "three backticks, one equation a line, "
+                          "e.g. `f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])`")
+    tagged = [b for b in blocks if b[0] == "index"]
+    _, code, line = (tagged or blocks)[-1]
+    return code, line
+
+
+_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)), "σ": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "tanh": np.tanh, "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt,
+    "abs": np.abs, "relu": lambda x: np.maximum(x, 0.0),
+}
+_CONSTANTS = {"pi": math.pi, "π": math.pi, "e": math.e}
+_SUMS = {"sum", "Σ"}
+_OPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
+        ast.Pow: np.power, ast.FloorDiv: np.floor_divide, ast.Mod: np.mod}
+
+
+@dataclass(frozen=True)
+class Equation:
+    target: str
+    indices: tuple[str, ...]
+    op: str  # "=", "+=", "-="
+    value: ast.expr
+    line: int
+    text: str
+
+
+def parse_equations(code: str, first_line: int = 1) -> list[Equation]:
+    """Equations `A[i, j] = expression` (or `+=`, `-=`), one a line, `#` comments."""
+    source = code.replace("·", "*").replace("×", "*").replace("−", "-")
+    try:
+        tree = ast.parse(source, mode="exec")
+    except SyntaxError as exc:
+        line = (exc.lineno or 1)
+        text = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
+        col = max(0, (exc.offset or 1) - 1)
+        raise AnswerError(f"could not read line {line + first_line - 1} of answers.md, "
+                          f"`{short(text.strip())}`: {exc.msg}, near "
+                          f"`{short(text[max(0, col - 10):col + 10].strip(), 30)}`"
+                          + (" (multiplication needs `*`)" if "invalid syntax" in exc.msg
+                             or "comma" in exc.msg else "")) from None
+    lines = source.splitlines()
+    equations = []
+    for stmt in tree.body:
+        text = lines[stmt.lineno - 1].strip() if stmt.lineno <= len(lines) else ""
+        where = f"line {stmt.lineno + first_line - 1}, `{short(text)}`"
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, op, value = stmt.targets[0], "=", stmt.value
+        elif isinstance(stmt, ast.AugAssign) and type(stmt.op) in (ast.Add, ast.Sub):
+            target, op, value = stmt.target, "+=" if isinstance(stmt.op, ast.Add) else "-=", \
+                stmt.value
+        else:
+            raise AnswerError(f"{where} is not an equation `A[i, j] = ...` "
+                              "(or `+=`, `-=`)")
+        if isinstance(target, ast.Name):
+            name, indices = target.id, ()
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            name, indices = target.value.id, _index_names(target.slice, where)
+        else:
+            raise AnswerError(f"{where}: the left side must be an array with its indices, "
+                              "like `W_grad[o, c, p, q]`")
+        if len(set(indices)) != len(indices):
+            raise AnswerError(f"{where}: an index appears twice on the left side")
+        equations.append(Equation(name, indices, op, value, stmt.lineno + first_line - 1, text))
+    if not equations:
+        raise AnswerError("the code block holds no equations")
+    return equations
+
+
+def _index_names(node: ast.expr, where: str) -> tuple[str, ...]:
+    parts = node.elts if isinstance(node, ast.Tuple) else [node]
+    if not all(isinstance(p, ast.Name) for p in parts):
+        raise AnswerError(f"{where}: the indices of the left side must be plain names, "
+                          "like `[b, i]`")
+    return tuple(p.id for p in parts)
+
+
+class _Space:
+    """The indices of one equation, each an axis of a broadcast grid."""
+
+    def __init__(self, names: list[str], sizes: dict[str, int]):
+        self.names, self.sizes = names, sizes
+        self.axis = {n: k for k, n in enumerate(names)}
+
+    def grid(self, name: str) -> np.ndarray:
+        shape = [1] * len(self.names)
+        shape[self.axis[name]] = self.sizes[name]
+        return np.arange(self.sizes[name]).reshape(shape)
+
+
+def index_function(equations: list[Equation], params: list[str], targets: list[str],
+                   inplace: bool) -> Callable[..., Any]:
+    """The equations as a function of the item's arguments: the `targets` they define, in
+    order (one alone as itself), or, in place, the arrays they update."""
+    defined = {e.target for e in equations}
+    missing = [t for t in targets if t not in defined]
+    if missing:
+        raise AnswerError(f"the equations do not define {', '.join(f'`{t}`' for t in missing)}"
+                          f" (they define {', '.join(f'`{t}`' for t in sorted(defined))})")
+
+    def answer(*args: Any, shapes: Optional[dict[str, list[int]]] = None) -> Any:
+        env: dict[str, Any] = dict(zip(params, args))
+        for eq in equations:
+            _apply(eq, env, shapes or {}, set(params))
+        if inplace:
+            return None
+        values = [np.asarray(env[t], dtype=np.float64) for t in targets]
+        return values[0] if len(values) == 1 else tuple(values)
+
+    return answer
+
+
+def _apply(eq: Equation, env: dict[str, Any], shapes: dict[str, list[int]],
+           inputs: set[str]) -> None:
+    where = f"line {eq.line}, `{short(eq.text)}`"
+    eq = Equation(eq.target, eq.indices, eq.op, _Fresh(where).visit(_copy(eq.value)), eq.line,
+                  eq.text)
+    bound = _bound_indices(eq.value, where)
+    names = list(eq.indices) + [b for b in bound if b not in eq.indices]
+    if len(names) != len(set(eq.indices)) + len(set(bound) - set(eq.indices)) or \
+            set(bound) & set(eq.indices):
+        raise AnswerError(f"{where}: an index is summed over and also on the left side")
+    for n in names:
+        if n in env or n in _CONSTANTS:
+            raise AnswerError(f"{where}: `{n}` is an index here but also "
+                              + ("an input" if n in env else "a constant"))
+    sizes = _sizes(eq, names, env, shapes, where)
+    cells = math.prod(sizes.values()) if sizes else 1
+    if cells > MAX_CELLS:
+        raise AnswerError(f"{where} runs over {cells:,} combinations of indices; the limit "
+                          f"is {MAX_CELLS:,}")
+    space = _Space(names, sizes)
+    with np.errstate(all="ignore"):
+        value = _eval(eq.value, env, space, where)
+    value = np.asarray(value, dtype=np.float64)
+    left = [sizes[n] for n in eq.indices]
+    try:
+        full = np.broadcast_to(value, left + [1] * (len(names) - len(eq.indices)))
+    except ValueError:
+        raise AnswerError(f"{where}: an index summed over is used outside its `sum[...]`") \
+            from None
+    result = full.reshape(left)
+    if eq.op == "=":
+        if eq.target in inputs and isinstance(env[eq.target], np.ndarray) and \
+                env[eq.target].shape == result.shape:
+            env[eq.target][...] = result  # the caller's array, overwritten
+        else:
+            env[eq.target] = np.array(result, dtype=np.float64)
+        return
+    if eq.target not in env:
+        raise AnswerError(f"{where}: `{eq.target}` gets `{eq.op}` but has no value yet")
+    target = env[eq.target]
+    if np.shape(target) != result.shape:
+        raise AnswerError(f"{where}: `{eq.target}` has shape {list(np.shape(target))}, the "
+                          f"right side {list(result.shape)}")
+    if eq.op == "+=":
+        np.add(target, result, out=target)
+    else:
+        np.subtract(target, result, out=target)
+
+
+def _copy(node: ast.expr) -> ast.expr:
+    import copy
+
+    return copy.deepcopy(node)
+
+
+class _Fresh(ast.NodeTransformer):
+    """Each sum's indices renamed apart (`j` becomes `j#1`, `j#2`, ...), so that two sums
+    over `j` may run over different axes: `sum[j](Wfx[i, j] * x[b, j]) + sum[j](...)`."""
+
+    def __init__(self, where: str):
+        self.where, self.count = where, 0
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if not _is_sum(node):
+            return self.generic_visit(node)
+        names = _index_names(node.func.slice, self.where)
+        inner = [n.id for s in ast.walk(node.args[0] if node.args else node) if _is_sum(s)
+                 for n in (s.func.slice.elts if isinstance(s.func.slice, ast.Tuple)
+                           else [s.func.slice]) if isinstance(n, ast.Name)]
+        if set(names) & set(inner):
+            raise AnswerError(f"{self.where}: a sum inside a sum over the same index")
+        self.generic_visit(node)
+        self.count += 1
+        rename = {n: f"{n}#{self.count}" for n in names}
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id in rename:
+                sub.id = rename[sub.id]
+        return node
+
+
+def _bound_indices(node: ast.AST, where: str) -> list[str]:
+    found: list[str] = []
+    for sub in ast.walk(node):
+        if _is_sum(sub):
+            for n in _index_names(sub.func.slice, where):
+                if n in found:
+                    raise AnswerError(f"{where}: `{n}` is summed over twice")
+                found.append(n)
+    return found
+
+
+def _is_sum(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Subscript) and \
+        isinstance(node.func.value, ast.Name) and node.func.value.id in _SUMS
+
+
+def _sizes(eq: Equation, names: list[str], env: dict[str, Any],
+           shapes: dict[str, list[int]], where: str) -> dict[str, int]:
+    """Each index runs over the axis it stands alone in: of an input or an array defined
+    before, or of the left side's declared shape."""
+    seen: dict[str, list[tuple[int, str]]] = {n: [] for n in names}
+    declared = shapes.get(eq.target)
+    if declared is not None:
+        if len(declared) != len(eq.indices):
+            raise AnswerError(f"{where}: `{eq.target}` has {len(declared)} axes, not "
+                              f"{len(eq.indices)}")
+        for n, size in zip(eq.indices, declared):
+            seen[n].append((int(size), f"axis {eq.indices.index(n)} of {eq.target}"))
+    elif eq.target in env and np.ndim(env[eq.target]) == len(eq.indices) and eq.indices:
+        for k, n in enumerate(eq.indices):
+            seen[n].append((np.shape(env[eq.target])[k], f"axis {k} of {eq.target}"))
+    for sub in ast.walk(eq.value):
+        if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and \
+                sub.value.id in env and not _is_sum_head(sub, eq.value):
+            parts = sub.slice.elts if isinstance(sub.slice, ast.Tuple) else [sub.slice]
+            shape = np.shape(env[sub.value.id])
+            if len(parts) != len(shape):
+                raise AnswerError(f"{where}: `{sub.value.id}` has {len(shape)} axes but is "
+                                  f"indexed with {len(parts)}")
+            for k, p in enumerate(parts):
+                if isinstance(p, ast.Name) and p.id in seen:
+                    seen[p.id].append((shape[k], f"axis {k} of {sub.value.id}"))
+    sizes = {}
+    for n, uses in seen.items():
+        if not uses:
+            raise AnswerError(f"{where}: cannot tell what `{_shown(n)}` runs over: use it alone as "
+                              f"an index of an input array somewhere in the equation")
+        if len({u[0] for u in uses}) > 1:
+            a, b = uses[0], next(u for u in uses if u[0] != uses[0][0])
+            raise AnswerError(f"{where}: `{_shown(n)}` runs over {a[0]} values as {a[1]} but over "
+                              f"{b[0]} as {b[1]}")
+        sizes[n] = uses[0][0]
+    return sizes
+
+
+def _shown(index: str) -> str:
+    return index.split("#")[0]
+
+
+def _is_sum_head(node: ast.AST, root: ast.AST) -> bool:
+    return any(_is_sum(s) and s.func is node for s in ast.walk(root))
+
+
+def _eval(node: ast.AST, env: dict[str, Any], space: _Space, where: str) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+            not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in space.axis:
+            return space.grid(node.id)
+        if node.id in env and np.ndim(env[node.id]) == 0:
+            return env[node.id] if not isinstance(env[node.id], np.ndarray) \
+                else env[node.id].item()
+        if node.id in env:
+            raise AnswerError(f"{where}: `{node.id}` is an array: give its indices, "
+                              f"like `{node.id}[{', '.join('ijkl'[:np.ndim(env[node.id])])}]`")
+        if node.id in _CONSTANTS:
+            return _CONSTANTS[node.id]
+        raise AnswerError(f"{where}: `{node.id}` is neither an input, an index nor an array "
+                          f"defined above (inputs: {', '.join(sorted(k for k in env))})")
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](_eval(node.left, env, space, where),
+                                   _eval(node.right, env, space, where))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _eval(node.operand, env, space, where)
+        return np.negative(value) if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        return _read(node, env, space, where)
+    if _is_sum(node):
+        if len(node.args) != 1 or node.keywords:
+            raise AnswerError(f"{where}: `sum[...]` takes one expression in parentheses")
+        value = np.asarray(_eval(node.args[0], env, space, where), dtype=np.float64)
+        axes = tuple(space.axis[n] for n in _index_names(node.func.slice, where))
+        full = list(np.broadcast_shapes(value.shape, (1,) * len(space.names)))
+        for a in axes:
+            full[a] = space.sizes[space.names[a]]
+        return np.broadcast_to(value, full).sum(axis=axes, keepdims=True)
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Subscript, ast.Constant)) \
+            or isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id in env:
+        raise AnswerError(f"{where}: `{short(ast.unparse(node.func), 30)}` is followed by "
+                          "parentheses: multiplication needs `*`")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        fn = _FUNCTIONS.get(node.func.id)
+        if fn is None or len(node.args) != 1 or node.keywords:
+            raise AnswerError(f"{where}: `{node.func.id}(...)` is not one of the functions "
+                              f"{', '.join(sorted(_FUNCTIONS))} of one argument"
+                              + (", or `sum[i, j](...)`" if node.func.id in _SUMS else ""))
+        return fn(_eval(node.args[0], env, space, where))
+    raise AnswerError(f"{where}: `{short(ast.unparse(node), 30)}` is not arithmetic on "
+                      "indexed arrays")
+
+
+def _read(node: ast.Subscript, env: dict[str, Any], space: _Space, where: str) -> np.ndarray:
+    name = node.value.id
+    if name not in env:
+        raise AnswerError(f"{where}: `{name}` is neither an input nor an array defined above")
+    array = np.asarray(env[name], dtype=np.float64)
+    parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if len(parts) != array.ndim:
+        raise AnswerError(f"{where}: `{name}` has {array.ndim} axes but is indexed with "
+                          f"{len(parts)}")
+    indices = []
+    for p in parts:
+        value = np.asarray(_eval(p, env, space, where))
+        if value.dtype.kind not in "iu":
+            if not np.all(np.equal(np.mod(value, 1), 0)):
+                raise AnswerError(f"{where}: the index `{short(ast.unparse(p), 30)}` of "
+                                  f"`{name}` is not a whole number")
+            value = value.astype(np.int64)
+        indices.append(value)
+    indices = np.broadcast_arrays(*indices, np.zeros((1,) * len(space.names), dtype=np.int64))
+    indices = indices[:-1]
+    inside = np.ones(indices[0].shape if indices else (), dtype=bool)
+    clipped = []
+    for k, idx in enumerate(indices):
+        inside &= (idx >= 0) & (idx < array.shape[k])
+        clipped.append(np.clip(idx, 0, max(array.shape[k] - 1, 0)))
+    if array.size == 0:
+        return np.zeros(inside.shape)
+    return np.where(inside, array[tuple(clipped)], 0.0)
+
+
