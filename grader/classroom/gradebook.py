@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from grader.classroom.roster import Roster
 from grader.classroom.run import ClassRun
@@ -37,6 +37,15 @@ def cell(text: str) -> str:
     """Text as a spreadsheet shows it: visible, and never read as a formula."""
     text = visible(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_text(rows: Iterable[Sequence[str]]) -> str:
+    """Rows as CSV, every cell through `cell`: for the CSV files written besides these
+    (students.csv, the Moodle and Blackboard exports), so they are written alike."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerows([cell(str(c)) for c in row] for row in rows)
+    return buf.getvalue()
 
 
 def _rows(run: ClassRun, roster: Optional[Roster]) -> list[tuple[str, Optional[dict], str]]:

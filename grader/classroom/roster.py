@@ -84,10 +84,13 @@ def load_roster(path: Path) -> Roster:
         raise RosterError(f"{path}:1: no column names the submission folder (one of "
                           f"{', '.join(COLUMNS['folder'])}); found {', '.join(rows[0])}")
     entries, seen = [], {}
+    listing = "left_aside" in {_key(h) for h in rows[0]}  # grade import's students.csv
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         values = {c: row[i].strip() if i < len(row) else "" for c, i in where.items()}
+        if not values["folder"] and listing:
+            continue  # files in the download that are nobody's submission
         if not values["folder"]:
             raise RosterError(f"{path}:{line}: no submission folder")
         if values["folder"] in seen:

@@ -25,8 +25,10 @@ from typing import Any, Callable, Generator, Iterator, Optional
 from grader import __version__
 from grader.classroom import changes
 from grader.classroom.changes import StudentChange
+from grader.classroom.imported import Arrival
 from grader.disk import files, workspace
 from grader.display import text
+from grader.engine.late import Submitted
 from grader.engine.submission import IGNORED_DIRS, digest_files, locate
 from grader.outputs.results_json import to_results, write_json_atomic
 from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
@@ -35,7 +37,8 @@ from grader.sandbox import Sandbox
 from grader.sandbox.process import mentions_torch
 
 FINGERPRINT = "fingerprint"
-CLASS_OUTPUTS = {"index.html", "grades.csv", "changes.csv", "canvas.csv", "similarity.html",
+CLASS_OUTPUTS = {"index.html", "grades.csv", "changes.csv", "canvas.csv", "moodle.csv",
+                 "blackboard.csv", "similarity.html",
                  "similarity.json", ".class-options.json", "manual-grades.sqlite",
                  "manual-grades.sqlite-wal", "manual-grades.sqlite-shm",
                  "manual-grades.sqlite-journal"}  # the class's own files in --out
@@ -47,6 +50,12 @@ class Student:
     path: Path
     out: Path  # where this run writes
     earlier: Path  # where the last run's results are (the same, but in a dry run)
+    arrival: Optional[Submitted] = None  # when it came, as `grade import` recorded it
+    notes: tuple[str, ...] = ()  # what the import left aside, for the student's report
+
+    def own(self) -> str:
+        """What, besides their files, makes this student's grading theirs."""
+        return repr((self.arrival, self.notes)) if self.arrival or self.notes else ""
 
 
 def output_folder(out: Path, name: str) -> Path:
@@ -122,14 +131,20 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
                 sandbox_factory: Callable[[], Sandbox], *, seed: Optional[int],
                 only: tuple[str, ...] = (), jobs: int = 1, force: bool = False,
                 progress: Callable[[Iterator[Any], int], Iterator[Any]] = lambda it, n: it,
-                into: Optional[Path] = None) -> ClassRun:
+                into: Optional[Path] = None,
+                arrivals: Optional[dict[str, Arrival]] = None) -> ClassRun:
     """Grade every student folder under `path` into `out/<student>/`, `jobs` at a time in
     worker processes (each with its own sandbox, so their Python work runs in parallel).
     With `into` (a dry run), write there instead and leave `out` as it is; the changes
-    are still those since the results in `out`."""
+    are still those since the results in `out`. `arrivals`: what `grade import` recorded
+    of each student's submission (students.csv), for the late policy and their report."""
     start = time.monotonic()
+    came = arrivals or {}
     students = [Student(d.name, d, _out(into or out, d, rubric, seed, only),
-                        _out(out, d, rubric, seed, only)) for d in student_dirs(path)]
+                        _out(out, d, rubric, seed, only),
+                        came[d.name].submitted_as() if d.name in came else None,
+                        came[d.name].notes() if d.name in came else ())
+                for d in student_dirs(path)]
     run = ClassRun(students)
     try:
         _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress)
@@ -152,7 +167,7 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
     common = common_fingerprint(rubric, seed, only)
     for s in students:
         files_digest = digest_files(s.path).hexdigest()
-        print_ = fingerprint(files_digest, common)
+        print_ = fingerprint(files_digest + s.own(), common)
         earlier = _earlier(s) if not only else None  # a replay always runs
         if earlier is not None and not force and _current(s, earlier, print_):
             run.reused.append(s.name)
@@ -350,7 +365,8 @@ def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
         Path(mark).write_text(str(os.getpid()))
     except OSError:
         pass
-    req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra)
+    req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra,
+                  arrival=student.arrival, notes=student.notes)
     try:
         result = grade(req, _WORKER["sandbox"])
         results = json.loads((student.out / "results.json").read_text())
