@@ -277,3 +277,17 @@ def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path):
     assert grade_import(download, "--out", tmp_path / "d").returncode == 0  # replaced whole
     assert not (tmp_path / "d" / "liddellalice_1001" / "stale.py").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".d.")]
+
+
+def test_names_written_in_utf8_without_the_flag_that_says_so(tmp_path):
+    import struct
+
+    data = bytearray(canvas_zip([CanvasStudent("Müller, Jürgen", 5, [(1, "problème1.py", b"x")])]))
+    for signature, offset in ((b"PK\3\4", 6), (b"PK\1\2", 8)):  # clear the UTF-8 flag
+        at = data.find(signature)
+        flags = struct.unpack_from("<H", data, at + offset)[0]
+        struct.pack_into("<H", data, at + offset, flags & ~0x800)
+    assert "├" in zipfile.ZipFile(io.BytesIO(bytes(data))).namelist()[0]  # zipfile's cp437
+    out = tmp_path / "class"
+    run_import(bytes(data), out)
+    assert tree(out / "müllerjürgen_5") == {"problème1.py": b"x"}

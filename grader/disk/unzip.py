@@ -66,6 +66,17 @@ def checked_name(raw: str) -> tuple[str, str]:
     return "/".join(parts), ""
 
 
+def _decoded(info: zipfile.ZipInfo) -> str:
+    """The entry's name: zip tools that write UTF-8 often forget the flag that says so, and
+    zipfile then reads the bytes as cp437 ("mÃ¼ller" for "müller")."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
 def _kind(info: zipfile.ZipInfo) -> str:
     """"dir", "file", or why the entry is not a regular file."""
     mode = info.external_attr >> 16
@@ -91,7 +102,7 @@ def members(zf: zipfile.ZipFile, limit: int = MAX_MEMBERS) -> tuple[list[Member]
         kind = _kind(info)
         if kind == "dir":
             continue
-        name, why = checked_name(info.filename)
+        name, why = checked_name(_decoded(info))
         if not why and kind != "file":
             why = kind
         if not why and name in seen:
