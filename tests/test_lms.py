@@ -136,6 +136,14 @@ def test_blackboard_latest_attempt_counts_earlier_ones_kept_aside(tmp_path):
             ).read_bytes() == b"# try 1\n"
 
 
+def test_names_that_read_as_two_lmss_go_to_the_more_telling(tmp_path):
+    download = blackboard_zip("HW_1", [BlackboardStudent("Ann Numbers", "12345", [
+        BlackboardAttempt(dt.datetime(2026, 12, 1, 9, 0), CAROL)])])
+    out = tmp_path / "class"
+    assert run_import(download, out).lms == "blackboard"  # not Canvas's user 1, file 12345
+    assert tree(out / "12345") == dict(CAROL)
+
+
 def test_a_receipt_in_another_language_or_lost_still_imports(tmp_path):
     data = zipfile.ZipFile(io.BytesIO(blackboard_zip("Opgave week 4", BB[1:2])))
     entries = {n: data.read(n) for n in data.namelist()}
@@ -205,14 +213,16 @@ def test_nothing_is_written_outside_and_every_refusal_is_listed(tmp_path):
                  "../../../escape.py": b"x", "/etc/abs.py": b"x", "C:/win.py": b"x"},
                 links={"hw/link.py": "/etc/passwd"})
     download = _zip({"smithsam_7_1_hw.zip": bomb, "smithsam_7_2_notes.txt": b"n",
+                     "smithsam_7_5_hw.tar.gz": b"\x1f\x8b", "smithsam_7_6_broken.zip": b"PK",
                      "smithsam_7_3_..": b"dots", "index.html": b"<p>not a submission</p>"},
                     links={"smithsam_7_4_problem2.py": "/etc/shadow"})
     out = tmp_path / "inner" / "class"
     run_import(download, out)
-    assert tree(out / "smithsam_7") == {"hw/problem1.py": b"A = 1\n", "notes.txt": b"n"}
+    assert tree(out / "smithsam_7") == {"hw/problem1.py": b"A = 1\n", "notes.txt": b"n",
+                                        "hw.tar.gz": b"\x1f\x8b", "broken.zip": b"PK"}
     assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(
         ["inner", "class", "class.zip", "smithsam_7", "hw", "problem1.py", "notes.txt",
-         "students.csv"])
+         "hw.tar.gz", "broken.zip", "students.csv"])
     got = {r["folder"]: r for r in rows(out)}
     aside = got["smithsam_7"]["left_aside"]
     assert "hw.zip: hw/zeros.bin (beyond the 1,000 files and 64 MB taken from one student)" in aside
@@ -220,6 +230,9 @@ def test_nothing_is_written_outside_and_every_refusal_is_listed(tmp_path):
     assert "hw.zip: /etc/abs.py (an absolute path" in aside and "hw.zip: C:/win.py (an abs" in aside
     assert "hw.zip: hw/link.py (a symbolic link (never followed))" in aside
     assert ".. (a path with '..'" in aside
+    assert "hw.tar.gz (an archive import does not unpack (only zips): kept in the folder" in aside
+    assert "broken.zip (broken.zip: not a readable zip archive (File is not a zip file): kept " \
+        "in the folder as uploaded, not unpacked)" in aside
     nobody = {r["left_aside"] for r in rows(out) if not r["folder"]}
     assert "index.html (not named as Canvas names submissions)" in nobody
     assert "smithsam_7_4_problem2.py (a symbolic link (never followed))" in nobody

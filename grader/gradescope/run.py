@@ -113,8 +113,9 @@ def _log(result: Any) -> list[str]:
     """For the instructor's view of run_autograder's output."""
     from grader.display.text import terminal
 
+    late = [terminal(result.late.line(result.earned))] if result.late else []
     return [terminal(f"{r.item.id}: {r.score:g}/{r.item.points:g} {r.verdict}")
-            for r in result.items]
+            for r in result.items] + late
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ from grader.lms.unpack import ASIDE, Outcome, write_student
 from grader.outputs.results_json import write_text_atomic
 
 FORMATS = {"canvas": canvas, "moodle": moodle, "blackboard": blackboard, "folders": folders}
-LMSS = ("canvas", "moodle", "blackboard")
+LMSS = ("blackboard", "moodle", "canvas")  # on a tie, the more telling names win:
+# "HW_1_12345_attempt_..." is Blackboard's, though it reads as Canvas's too
 
 
 class ImportFailure(Exception):

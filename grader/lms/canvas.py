@@ -19,7 +19,7 @@ from grader.lms.source import Source
 
 _TAIL = r"(?:(?P<attachment>\d+)_(?P<file>.+)|(?P<entry>text|link)\.html)$"
 ANONYMOUS = re.compile(r"^(?:(?P<late>LATE)_)?anon_(?P<id>[A-Za-z0-9]+)_" + _TAIL, re.S)
-NAMED = re.compile(r"^(?P<name>\w+?)_(?:(?P<late>LATE)_)?(?P<id>\d+)_" + _TAIL, re.S)
+NAMED = re.compile(r"^(?P<name>[^/]+?)_(?:(?P<late>LATE)_)?(?P<id>\d+)_" + _TAIL, re.S)
 # Attachment.make_unique_filename's extension, and the "-N" it puts before it
 _EXTENSION = re.compile(r"(\.[A-Za-z][A-Za-z0-9]*)*(\.[A-Za-z0-9]*)$")
 _AGAIN = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)$", re.S)

@@ -66,10 +66,7 @@ def open_source(path: Path) -> Source:
     """The download at `path` (a zip or a folder); ArchiveError naming it if unreadable."""
     if path.is_dir():
         return _folder(path)
-    try:
-        zf = unzip.open_zip(path, str(path))
-    except ArchiveError:
-        raise
+    zf = unzip.open_zip(path, str(path))
     taken, refused = unzip.members(zf)
     return Source(str(path), {m.name: m.size for m in taken}, refused, zf,
                   {m.name: m for m in taken})

@@ -23,6 +23,7 @@ from grader.lms.source import Source
 STUDENT_FILES = 1000  # files taken from one student
 STUDENT_BYTES = 64 << 20  # and their size in all
 ASIDE = ".aside"
+OTHER_ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".rar", ".7z")
 
 
 @dataclass
@@ -88,6 +89,9 @@ def _take(source: Source, u: Upload, folder: Path, budget: Budget, out: Outcome)
         return
     if _is_zip(dest) and _unpack(data, dest, folder, budget, out):
         return
+    if dest.lower().endswith(OTHER_ARCHIVES):
+        out.aside.append((dest, "an archive import does not unpack (only zips): kept in the "
+                          "folder as uploaded"))
     why = _put(folder, dest, data)
     if why:
         out.aside.append((u.member, why))
