@@ -82,6 +82,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     """Grade PATH: one submission (files in it or one folder down), or a class (one folder
     per student). Writes results.json and report.html per submission; for a class also
     index.html and grades.csv."""
+    from grader.classroom.imported import made_by_import as imported
     from grader.classroom.run import is_class
     from grader.disk.workspace import sweep
     from grader.sandbox.process import SubprocessSandbox, mentions_torch
@@ -95,7 +96,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
         _fail(ExitCode.USAGE_ERROR, f"unknown item {', '.join(unknown)} (the rubric has "
               f"{', '.join(it.id for it in rubric.items)})")
     out = out or Path("reports") / path.resolve().name
-    if as_class or is_class(path, {i.module for i in rubric.items}):
+    if as_class or is_class(path, {i.module for i in rubric.items}) or imported(path):
         roster, arrivals = _roster(roster_path, exports, path)
         _grade_class(path, out, rubric, SubprocessSandbox, seed, items,
                      jobs or os.cpu_count() or 1, force, dry_run, roster, exports, similarity,

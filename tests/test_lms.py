@@ -69,15 +69,15 @@ def test_canvas_download_becomes_a_folder_per_student(tmp_path):
     assert tree(out / "carol2smithcarol_1003") == dict(CAROL)
     assert tree(out / "texttom_1004") == {"text.html": b"<p>my answer</p>"}
     got = {r["folder"]: r for r in rows(out)}
-    assert got["liddellalice_1001"]["id"] == "1001" and got["liddellalice_1001"]["late"] == "no"
+    assert got["liddellalice_1001"]["lms_id"] == "1001" and got["liddellalice_1001"]["late"] == "no"
     assert got["builderbob_1002"]["late"] == "yes" and got["builderbob_1002"]["lms"] == "canvas"
-    assert "problem1.py (uploaded again as problem1-1.py" in got["liddellalice_1001"]["files"]
+    assert "problem1.py (uploaded again as problem1-1.py" in got["liddellalice_1001"]["files_taken"]
     assert got["liddellalice_1001"]["left_aside"] == (
         "problem1.py (replaced by a later upload of the same name, kept in .aside/"
         "liddellalice_1001/liddellalice_1001_100_problem1.py)")
     assert (out / ".aside/liddellalice_1001/liddellalice_1001_100_problem1.py").read_bytes() \
         == b"# the first try\n"
-    assert "hw3/problem1.py (from hw3.zip)" in got["builderbob_1002"]["files"]
+    assert "hw3/problem1.py (from hw3.zip)" in got["builderbob_1002"]["files_taken"]
     assert "hw3.zip: __MACOSX/hw3/._" in got["builderbob_1002"]["left_aside"]  # listed, not taken
 
 
@@ -106,7 +106,7 @@ def test_moodle_download_in_each_layout(tmp_path, layout):
     assert tree(out / "Alice_Liddell_501") == {f"{hw}{n}": b for n, b in ALICE}
     assert tree(out / "Bob_Builder_502") == {**dict(BOB), "onlinetext.html": b"<p>see files</p>"}
     assert tree(out / "Participant_503") == dict(CAROL)
-    got = {r["folder"]: (r["name"], r["id"], r["late"]) for r in rows(out)}
+    got = {r["folder"]: (r["name"], r["lms_id"], r["late"]) for r in rows(out)}
     assert got["Bob_Builder_502"] == ("Bob Builder", "502", "")  # Moodle says nothing of time
 
 
@@ -255,7 +255,7 @@ def test_student_names_and_file_names_stay_data_in_students_csv(tmp_path):
     text = (out / "students.csv").read_text()
     assert "hyperlink1_9" in text  # Canvas keeps only letters and digits of a name
     row = rows(out)[0]
-    assert row["files"].startswith("'+cmd_' _C calc'!A0.py")  # never read as a formula
+    assert row["files_taken"].startswith("'+cmd_' _C calc'!A0.py")  # never read as a formula
 
 
 def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path):

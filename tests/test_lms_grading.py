@@ -201,3 +201,13 @@ def test_late_policy_on_imported_flags_and_times(lms, tmp_path):
            "started, at most 30% of the points." in blackboard
     canvas = results(tmp_path / "canvas", "builderbob_1002")["output"]
     assert "Canvas marked it late without saying when, which counts as 1 day late" in canvas
+
+
+def test_an_imported_class_of_one_is_still_a_class(tmp_path):
+    download = tmp_path / "one.zip"
+    download.write_bytes(moodle_zip([MoodleStudent("Ann Only", 7, CAROL)]))
+    subprocess.run([*GRADE, "import", str(download), "--out", str(tmp_path / "hw")],
+                   check=True, capture_output=True, cwd=ROOT)
+    proc = grade(tmp_path / "hw", tmp_path / "reports", "--item", "p2a")
+    assert proc.returncode == 0, proc.stderr
+    assert list((tmp_path / "reports" / "Ann_Only_7" / "replay").iterdir())  # a student's

@@ -3,7 +3,7 @@ is, with the LMS's own ids (the gradebook exports match students by them, so no 
 has to be made by hand), when each student handed in and whether the LMS said late (for
 the rubric's late policy), and every file taken or left aside, and why.
 
-    folder,name,id,login,lms,late,submitted,files,left_aside
+    folder,name,lms_id,login,lms,late,submitted,files_taken,left_aside
     smithalice_1001,smithalice,1001,,canvas,yes,,problem1.py; problem2.py,problem1.py (...)
 
 Rows without a folder list files of the download that are nobody's submission. The file
@@ -24,7 +24,8 @@ from grader.classroom.roster import Roster, load_roster
 from grader.engine.late import Submitted
 
 STUDENTS_CSV = "students.csv"
-HEADER = ("folder", "name", "id", "login", "lms", "late", "submitted", "files", "left_aside")
+HEADER = ("folder", "name", "lms_id", "login", "lms", "late", "submitted", "files_taken",
+          "left_aside")
 SEPARATOR = "; "  # between the files of one cell
 RECEIPT = "the LMS's receipt for the attempt: read for the name and time"  # not the student's
 JUNK = "added by a zip tool or a file browser, not the student's work"  # nor this
@@ -64,6 +65,11 @@ class Imported:
     path: Path
     roster: Roster
     arrivals: dict[str, Arrival]
+
+
+def made_by_import(path: Path) -> bool:
+    """Whether `path` is a class `grade import` made (a class, however few its students)."""
+    return (path / STUDENTS_CSV).is_file()
 
 
 def load_imported(submissions: Path) -> Optional[Imported]:
