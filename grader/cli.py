@@ -25,7 +25,6 @@ class ExitCode(enum.IntEnum):
     USAGE_ERROR = 2
     NO_INPUT = 3  # the submission path does not exist
     BAD_RUBRIC = 4
-    NOT_FINAL = 5  # a class graded, but its LMS export withheld: items wait for a TA
     INTERRUPTED = 130  # Ctrl-C on a class: what was graded is written, marked partial
 
 
@@ -193,10 +192,10 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
         click.echo(terminal(f"interrupted: {len(run.not_graded)} students not graded; "
                             f"resume with: {resume}"), err=True)
         sys.exit(ExitCode.INTERRUPTED)
-    if exports and not items and waiting and not allow_pending:
-        _fail(ExitCode.NOT_FINAL, f"{', '.join(f'{lms}.csv' for lms in exports)} not written, "
-              f"{waiting.line()}: grade them (grade manual {written}), or export anyway "
-              "with --allow-pending")
+    if exports and not items and waiting and not allow_pending:  # graded: the status stays 0
+        click.echo(terminal(f"grade: {', '.join(f'{lms}.csv' for lms in exports)} not "
+                            f"written, {waiting.line()}: grade them (grade manual {written}), "
+                            "or export anyway with --allow-pending"), err=True)
 
 
 def _similarity(reports: Path, submissions: Path, rubric: Rubric) -> dict:

@@ -87,6 +87,9 @@ def import_download(path: Path, out: Path, lms: Optional[str] = None,
         nobody = tuple(parsed.aside)
         write_text_atomic(students_csv(fmt, outcomes, nobody), staging / STUDENTS_CSV)
         _replace(staging, out)
+    except OSError as exc:  # the disk is full, the folder not ours to write
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ImportFailure(f"{out}: cannot be written ({exc.strerror or exc})") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -125,7 +128,7 @@ def folder_names(parsed: Parsed) -> dict[str, str]:
             base = who.key
         else:
             base = "_".join(p for p in (slug(who.name), who.id) if p)
-        base = base or "student"
+        base = base.lstrip(".") or "student"  # a hidden folder would never be graded
         name, n = base, 2
         while name in used or name.lower() in (STUDENTS_CSV, ASIDE) or name.startswith("."):
             name, n = f"{base}_{n}", n + 1
