@@ -195,6 +195,7 @@ def test_late_policy_on_imported_flags_and_times(lms, tmp_path):
         assert "late" not in results(reports, on_time)["extra_data"]
         total = {r["student"]: r["total"] for r in csv.DictReader((reports / "grades.csv").open())}
         assert float(total[late]) == pytest.approx(earned - 3.2)
+        assert "late: 1 student lost 3.2 points in all to the rubric's late policy" in proc.stdout
     blackboard = results(tmp_path / "blackboard", "aliddell")["output"]
     assert "Late: -3.2 points: submitted 1 hour 31 minutes after the due date (2026-12-01 " \
            "23:59 UTC-05:00): 1 day started; the rubric takes 10% of the points per day " \

@@ -385,6 +385,12 @@ def summary_lines(run: ClassRun) -> list[str]:
         top = max(sum(t["max_score"] for t in r["tests"]) for r in run.results.values())
         lines.append(f"score: mean {statistics.mean(totals):.2f}, median "
                      f"{statistics.median(totals):g} of {top:g}")
+    late = [r["extra_data"]["late"]["deducted"] for r in run.results.values()
+            if "late" in r.get("extra_data", {})]
+    if late:
+        lines.append(f"late: {len(late)} student{'' if len(late) == 1 else 's'} lost "
+                     f"{sum(late):g} points in all to the rubric's late policy (each "
+                     "results.json says why)")
     slow = slowest(run.results, 3)
     if slow:
         lines.append("slowest: " + ", ".join(f"{text.name(n)} ({t:.1f} s)" for n, t in slow))
