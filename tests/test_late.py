@@ -37,7 +37,10 @@ def assess(p, **arrival):
     ({"at": DUE + dt.timedelta(minutes=16)}, 3.2, False, "16 minutes after the due date"),
     ({"at": DUE + dt.timedelta(days=1, hours=2)}, 6.4, False, "1 day 2 hours after"),
     ({"at": DUE + dt.timedelta(days=6, hours=1)}, 16.0, False, "7 days started"),  # the cap
-    ({"at": DUE + dt.timedelta(days=7, minutes=1)}, None, True, "more than 7 days late"),
+    ({"at": DUE + dt.timedelta(days=7, minutes=1)}, None, True,
+     "7 days started, past the cut-off: 7 days after the due date"),
+    ({"at": DUE + dt.timedelta(days=2), "late_due": DUE + dt.timedelta(days=1)}, 6.4, False,
+     "2 days started"),  # the LMS's late due date is no cut-off unless the rubric says so
     ({"late": True, "source": "Canvas"}, 3.2, False, "Canvas marked it late without saying"),
     ({"late": False, "source": "Canvas"}, None, False, None),
     ({}, None, False, None),  # nothing known of when it came
@@ -54,6 +57,13 @@ def test_what_a_late_policy_deducts_and_says(arrival, points, zero, why):
     assert late.zero == zero and (zero or late.points == pytest.approx(points))
     assert why in late.why
     assert late.line(30.0).startswith(f"Late: -{30.0 if zero else points:g} points: ")
+
+
+def test_the_late_due_date_as_cut_off():
+    p = policy(cutoff="late_due_date")
+    late = assess(p, at=DUE + dt.timedelta(days=2), late_due=DUE + dt.timedelta(days=1))
+    assert late.zero and "past the cut-off: the late due date (2026-12-02 23:59 UTC)" in late.why
+    assert assess(p, at=DUE + dt.timedelta(days=2)).points == pytest.approx(6.4)  # none said
 
 
 def test_points_per_hour_and_times_without_a_zone():
@@ -91,6 +101,8 @@ def _rubric_with(tmp_path, policy_text):
     ("policy:\n  late:\n    penalty: 1\n    per: week\n", "policy.late.per"),
     ("policy:\n  late:\n    penalty: 1\n    cutof: 3\n", "did you mean 'cutoff'?"),
     ("policy:\n  submissions:\n    max: 0\n", "policy.submissions.max"),
+    ("policy:\n  late:\n    penalty: 1\n    cutoff: -2\n", "policy.late.cutoff: -2: a number"),
+    ("policy:\n  late:\n    penalty: 1\n    cutoff: late\n", "or late_due_date"),
 ])
 def test_a_bad_policy_is_named_with_its_line(tmp_path, text, message):
     from grader.rubric.model import RubricError, load_rubric
@@ -205,6 +217,7 @@ def test_gradescope_metadata_gives_time_due_date_and_extension(tmp_path):
     assert late.points == pytest.approx(6.4)
     today = _metadata(tmp_path, TODAY).arrival  # the student's own due date: 3 days later
     assert today.extension and today.due == dt.datetime(2021, 9, 18, 1, 0, tzinfo=UTC)
+    assert today.late_due == dt.datetime(2021, 12, 18, 4, 0, tzinfo=UTC)
     assert assess(policy(due=None), **vars(today)) is None
     assert _metadata(tmp_path, {"users": "x", "assignment": [], "created_at": 7}).arrival.at is None
 

@@ -25,6 +25,7 @@ class Submitted:
     late: Optional[bool] = None  # the LMS's own verdict (Canvas's LATE_); None: not said
     due: Optional[dt.datetime] = None  # this student's due date, when the LMS gives one
     extension: bool = False  # `due` is the student's own (an extension)
+    late_due: Optional[dt.datetime] = None  # the last moment the LMS takes late work
     source: str = ""  # who says so: "Canvas", "Blackboard", "Gradescope"
 
 
@@ -42,20 +43,18 @@ def assess(policy: LatePolicy, arrival: Submitted, possible: float) -> Optional[
         whose = "your extended due date" if arrival.extension else "the due date"
         why = (f"submitted {_span(at - due)} after {whose} ({_when(due)}): "
                f"{_count(units, policy.per)} started")
-        zero = policy.cutoff is not None and at - due > policy.cutoff * unit
+        cut = _cutoff(policy, arrival, due, unit)
+        if cut is not None and at > cut[0]:
+            return Lateness(f"{why}, past the cut-off: {cut[1]}", "past it the rubric gives 0",
+                            zero=True)
     elif arrival.late:
         units = policy.flagged
         why = (f"{arrival.source or 'the LMS'} marked it late without saying when, which "
                f"counts as {_count(units, policy.per)} late")
-        zero = False
     else:
         return None
     if units <= 0:
         return None
-    if zero:
-        return Lateness(why + f", more than {_count(policy.cutoff, policy.per)} late",
-                        f"after {_count(policy.cutoff, policy.per)} the rubric gives 0",
-                        zero=True)
     points = amount(policy.penalty, possible) * units
     if policy.cap is not None:
         points = min(points, amount(policy.cap, possible))
@@ -63,6 +62,21 @@ def assess(policy: LatePolicy, arrival: Submitted, possible: float) -> Optional[
     if policy.cap is not None:
         rule += f", at most {shown(policy.cap)}"
     return Lateness(why, rule, round(points, 6))
+
+
+def _cutoff(policy: LatePolicy, arrival: Submitted, due: dt.datetime,
+            unit: dt.timedelta) -> Optional[tuple[dt.datetime, str]]:
+    """When the score becomes 0, and how to say it: so long after the due date, or the
+    LMS's own late due date (Gradescope's, the student's own with an extension)."""
+    if policy.cutoff == "late_due_date":
+        if arrival.late_due is None:
+            return None
+        late_due = aware(arrival.late_due, policy.timezone)
+        return late_due, f"the late due date ({_when(late_due)})"
+    if policy.cutoff is None:
+        return None
+    return due + float(policy.cutoff) * unit, \
+        f"{_count(float(policy.cutoff), policy.per)} after the due date"
 
 
 def _count(n: float, unit: str) -> str:

@@ -56,14 +56,20 @@ def read(root: Path) -> Optional[Metadata]:
 def arrival(meta: dict[str, Any]) -> Submitted:
     """The submission's time and its due date: the latest of its students' own due dates
     (one with an extension has a later one), else the assignment's."""
-    assignment = meta.get("assignment") if isinstance(meta.get("assignment"), dict) else {}
+    assignment = _dict(meta.get("assignment"))
+    mine = [_dict(u).get("assignment") for u in _list(meta.get("users"))]
+    mine = [a for a in mine if isinstance(a, dict)]
+    due, late_due = (_latest([_time(a.get(key)) for a in mine]) or _time(assignment.get(key))
+                     for key in ("due_date", "late_due_date"))
     course = _time(assignment.get("due_date"))
-    own = [_time(u["assignment"].get("due_date")) for u in _list(meta.get("users"))
-           if isinstance(u, dict) and isinstance(u.get("assignment"), dict)]
-    own = [d for d in own if d is not None]
-    due = max(own) if own else course
     return Submitted(at=_time(meta.get("created_at")), due=due,
-                     extension=bool(own and course and due > course), source="Gradescope")
+                     extension=bool(due and course and due > course), late_due=late_due,
+                     source="Gradescope")
+
+
+def _latest(moments: list[Optional[dt.datetime]]) -> Optional[dt.datetime]:
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None
 
 
 def kept_results(meta: Metadata, limit: SubmissionLimit) -> Optional[dict[str, Any]]:

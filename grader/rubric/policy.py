@@ -8,7 +8,7 @@
         per: day
         grace_minutes: 15
         cap: 50%                        # never more than this in all
-        cutoff: 7                       # more days late than this: the score is 0
+        cutoff: 7                       # more days late (or: late_due_date): the score is 0
         flagged: 1                      # the LMS says "late" but not when: this many days
       submissions:                      # Gradescope only
         max: 5
@@ -80,8 +80,9 @@ class LatePolicy(_Frozen):
     grace_minutes: float = Field(0.0, ge=0, description="minutes after the due date that "
                                  "still count as on time")
     cap: Optional[Union[float, str]] = Field(None, description="the most deducted in all")
-    cutoff: Optional[float] = Field(None, gt=0, description="more `per` late than this: "
-                                    "the score is 0")
+    cutoff: Optional[Union[float, str]] = Field(None, description="more `per` late than "
+                                                "this, or past Gradescope's late due date "
+                                                "(late_due_date): the score is 0")
     flagged: float = Field(1.0, ge=0, description="when the LMS says late without saying "
                            "when (Canvas): how many `per` late that counts as")
 
@@ -98,6 +99,14 @@ class LatePolicy(_Frozen):
         if not isinstance(value, str) and value is not None and value < 0:
             raise ValueError("an amount cannot be negative")
         return value
+
+    @field_validator("cutoff")
+    @classmethod
+    def _cutoff(cls, value: Any) -> Any:
+        if value is None or value == "late_due_date" or \
+                (not isinstance(value, str) and value > 0):
+            return value
+        raise ValueError("a number of days (or hours) above 0, or late_due_date")
 
     @field_validator("timezone")
     @classmethod
