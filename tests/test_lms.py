@@ -295,7 +295,8 @@ def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path):
 def test_names_written_in_utf8_without_the_flag_that_says_so(tmp_path):
     import struct
 
-    data = bytearray(canvas_zip([CanvasStudent("Müller, Jürgen", 5, [(1, "problème1.py", b"x")])]))
+    student = CanvasStudent("Müller, Jürgen", 5, [(1, "problème1.py", b"x")])
+    data = bytearray(canvas_zip([student]))
     for signature, offset in ((b"PK\3\4", 6), (b"PK\1\2", 8)):  # clear the UTF-8 flag
         at = data.find(signature)
         flags = struct.unpack_from("<H", data, at + offset)[0]

@@ -111,7 +111,8 @@ def test_no_export_while_items_wait_for_a_ta(lms, name):
     assert not (root / f"{name}-reports" / f"{name}.csv").exists()
     page = (root / f"{name}-reports" / "index.html").read_text()
     assert f'id="pending"><strong>Not final:</strong> {students} students wait for a TA on ' \
-           f"{4 * students} points in all (p1a_derivation, p1b_explanation, p3e_explanation)" in page
+           f"{4 * students} points in all (p1a_derivation, p1b_explanation, " \
+           "p3e_explanation)" in page
 
 
 def test_the_canvas_export_carries_canvas_ids_back(lms):
