@@ -67,18 +67,22 @@ def main() -> None:
               help="Class: regrade into a temporary folder and show what would change.")
 @click.option("--roster", "roster_path", type=click.Path(path_type=Path),
               help="Class: a CSV naming each submission folder's student (docs/gradebook.md).")
-@click.option("--export", "exports", multiple=True, type=click.Choice(["canvas"]),
+@click.option("--export", "exports", multiple=True,
+              type=click.Choice(["canvas", "moodle", "blackboard"]),
               help="Class: also write OUT/<lms>.csv in that LMS's gradebook import format.")
+@click.option("--allow-pending", is_flag=True,
+              help="Class: export even while manual items wait for a TA (not final).")
 @click.option("--similarity", is_flag=True,
               help="Class: also compare every pair of students (OUT/similarity.html, "
               "instructors only).")
 def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], seed: Optional[int],
          jobs: Optional[int], items: tuple[str, ...], force: bool, as_class: bool,
          dry_run: bool, roster_path: Optional[Path], exports: tuple[str, ...],
-         similarity: bool = False) -> None:
+         allow_pending: bool = False, similarity: bool = False) -> None:
     """Grade PATH: one submission (files in it or one folder down), or a class (one folder
     per student). Writes results.json and report.html per submission; for a class also
     index.html and grades.csv."""
+    from grader.classroom.imported import made_by_import as imported
     from grader.classroom.run import is_class
     from grader.disk.workspace import sweep
     from grader.sandbox.process import SubprocessSandbox, mentions_torch
@@ -92,12 +96,13 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
         _fail(ExitCode.USAGE_ERROR, f"unknown item {', '.join(unknown)} (the rubric has "
               f"{', '.join(it.id for it in rubric.items)})")
     out = out or Path("reports") / path.resolve().name
-    roster = _roster(roster_path, exports)
-    if as_class or is_class(path, {i.module for i in rubric.items}):
+    if as_class or is_class(path, {i.module for i in rubric.items}) or imported(path):
+        roster, arrivals = _roster(roster_path, exports, path)
         _grade_class(path, out, rubric, SubprocessSandbox, seed, items,
-                     jobs or os.cpu_count() or 1, force, dry_run, roster, exports, similarity)
+                     jobs or os.cpu_count() or 1, force, dry_run, roster, exports, similarity,
+                     arrivals, allow_pending)
         return
-    if dry_run or roster or exports or similarity:
+    if dry_run or roster_path or exports or similarity:
         _fail(ExitCode.USAGE_ERROR, "--dry-run, --roster, --export and --similarity are for "
               "a class (a folder of student folders)")
     from grader.pipeline import Request, grade, replay_folder, seed_of
@@ -121,23 +126,30 @@ def _print_replay(result: SubmissionResult) -> None:
         click.echo(terminal(item_feedback(r, result).text()))
 
 
-def _roster(path: Optional[Path], exports: tuple[str, ...]) -> Any:
+def _roster(path: Optional[Path], exports: tuple[str, ...], submissions: Path) -> Any:
+    """The class's roster and what `grade import` recorded (students.csv in the class's
+    folder): the roster given, checked against and completed from it, or its own."""
+    from grader.classroom.imported import class_roster
     from grader.classroom.roster import RosterError, load_roster
+    from grader.display.text import terminal
 
-    if path is None:
-        if exports:
-            _fail(ExitCode.USAGE_ERROR, f"--export {exports[0]} needs --roster: the LMS "
-                  "matches students by their ids")
-        return None
     try:
-        return load_roster(path)
+        given = load_roster(path) if path is not None else None
+        roster, imported, problems = class_roster(given, submissions)
     except RosterError as exc:
         _fail(ExitCode.USAGE_ERROR, str(exc))
+    if roster is None and exports:
+        _fail(ExitCode.USAGE_ERROR, f"--export {exports[0]} needs --roster (or a class made "
+              "by grade import): the LMS matches students by their ids")
+    for line in problems:
+        click.echo(terminal(f"roster and LMS download disagree: {line}"), err=True)
+    return roster, imported.arrivals if imported else None
 
 
 def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Optional[int],
                  items: tuple[str, ...], jobs: int, force: bool, dry_run: bool = False, roster: Any = None,
-                 exports: tuple[str, ...] = (), similarity: bool = False) -> None:
+                 exports: tuple[str, ...] = (), similarity: bool = False, arrivals: Any = None,
+                 allow_pending: bool = False) -> None:
     import tempfile
 
     from grader.classroom import changes
@@ -146,8 +158,9 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
     from grader.display.text import terminal
 
     into = Path(tempfile.mkdtemp(prefix="grade-dry-run-")) if dry_run else None
+    waiting = None
     run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs, force=force,
-                      progress=terminal_progress, into=into)
+                      progress=terminal_progress, into=into, arrivals=arrivals)
     for line in summary_lines(run) + changes.summary(run.changes):
         click.echo(terminal(line))
     resume = shlex.join(["grade", *sys.argv[1:]])
@@ -159,7 +172,8 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
             _similarity(written, path, rubric)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a moment: never half written
         try:
-            write_class_outputs(run, rubric, written, resume, roster, exports, path)
+            waiting = write_class_outputs(run, rubric, written, resume, roster, exports, path,
+                                          allow_pending)
         finally:
             signal.signal(signal.SIGINT, previous)
         if dry_run:
@@ -167,16 +181,22 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
                                 f"would write is in {into}"))
         click.echo(terminal(f"summary: {written / 'index.html'}"))
         click.echo(terminal(f"grades:  {written / 'grades.csv'}"))
-        for lms in exports:
-            click.echo(terminal(f"{lms}:  {written / f'{lms}.csv'}"))
+        for lms in exports if not waiting or allow_pending else ():
+            click.echo(terminal(f"{lms}:  {written / f'{lms}.csv'}"
+                                + (f" ({waiting.line()}: exported as --allow-pending says)"
+                                   if waiting else "")))
         if roster is not None:
             folders = {s.name for s in run.students}
-            for line in _roster_lines(roster, folders):
+            for line in roster.summary_lines(folders):
                 click.echo(terminal(line))
     if run.interrupted:
         click.echo(terminal(f"interrupted: {len(run.not_graded)} students not graded; "
                             f"resume with: {resume}"), err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    if exports and not items and waiting and not allow_pending:  # graded: the status stays 0
+        click.echo(terminal(f"grade: {', '.join(f'{lms}.csv' for lms in exports)} not "
+                            f"written, {waiting.line()}: grade them (grade manual {written}), "
+                            "or export anyway with --allow-pending"), err=True)
 
 
 def _similarity(reports: Path, submissions: Path, rubric: Rubric) -> dict:
@@ -213,19 +233,6 @@ def similarity_command(reports: Path, submissions: Optional[Path],
               "class run that wrote these reports did not record them)")
     _similarity(reports, source, rubric)
     refresh_class(reports, rubric)  # index.html shows the top pairs
-
-
-def _roster_lines(roster: Any, folders: set[str]) -> list[str]:
-    from grader.display.text import name
-
-    lines = []
-    if roster.missing(folders):
-        lines.append(f"no submission ({len(roster.missing(folders))}, scored 0): "
-                     + ", ".join(name(e.folder) for e in roster.missing(folders)[:10]))
-    if roster.strangers(folders):
-        lines.append(f"not in the roster ({len(roster.strangers(folders))}): "
-                     + ", ".join(name(f) for f in roster.strangers(folders)[:10]))
-    return lines
 
 
 def _rubric(rubric_path: Optional[Path]) -> Rubric:
@@ -328,6 +335,35 @@ def kit(rubric_path: Optional[Path], out: Path) -> None:
     top = [n.split("/", 1)[1] for n in names if n.count("/") == 1]
     click.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB): {', '.join(top)}, and "
                "_kit/ (public checks, the grader's modules check.py uses)")
+
+
+@main.command("import")
+@click.argument("archive", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="The class folder to write: one folder per student, and students.csv.")
+@click.option("--lms", type=click.Choice(["canvas", "moodle", "blackboard", "folders"]),
+              help="The LMS that made ARCHIVE (default: recognised from its file names).")
+@click.option("--rubric", "rubric_path", type=click.Path(path_type=Path),
+              help="The rubric whose file names re-uploads are matched to.")
+def import_command(archive: Path, out: Path, lms: Optional[str],
+                   rubric_path: Optional[Path]) -> None:
+    """Turn an LMS's bulk download (ARCHIVE: its zip, or the folder it unpacks into) into
+    one folder per student under OUT, with OUT/students.csv: who each folder is (the LMS's
+    ids), when they handed in, every file taken or left aside and why. Then grade OUT."""
+    from grader.display.text import terminal
+    from grader.engine.submission import file_name
+    from grader.lms import ImportFailure, import_download
+
+    if not archive.exists():
+        _fail(ExitCode.NO_INPUT, f"{archive}: no such file or folder")
+    rubric = _rubric(rubric_path)
+    try:
+        summary = import_download(archive, out, lms,
+                                  frozenset(file_name(i.module) for i in rubric.items))
+    except ImportFailure as exc:
+        _fail(ExitCode.NO_INPUT, str(exc))
+    for line in summary.lines():
+        click.echo(terminal(line))
 
 
 @main.group("manual", cls=ManualGroup)

@@ -14,6 +14,7 @@ from typing import Iterable, Optional
 from grader.disk import student_folders
 from grader.engine import checks, record, submission
 from grader.engine.inputs import derive_seed
+from grader.engine.late import Submitted, assess
 from grader.engine.modules import Schedule, run_modules
 from grader.engine.outcomes import ItemResult, ModuleSummary, SubmissionResult
 from grader.outputs.report import render_report
@@ -38,6 +39,8 @@ class Request:
     deadline: Optional[float] = None  # time.monotonic() after which nothing more is run
     parallel: bool = True  # modules side by side; off where memory is tight (Gradescope)
     manual: bool = True  # manual items too (Gradescope grades them itself)
+    arrival: Optional[Submitted] = None  # when it came: for the rubric's late policy
+    notes: tuple[str, ...] = ()  # for the student, about how the submission came in
 
 
 def seed_of(rubric: Rubric, path: Path, seed: Optional[int] = None) -> int:
@@ -57,7 +60,8 @@ def _base(req: Request) -> tuple[list[Item], SubmissionResult]:
     name = req.path.resolve().name
     return items, SubmissionResult(name=name, rubric=req.rubric,
                                    seed=seed_of(req.rubric, req.path, req.seed), items=(),
-                                   extra={"student": student_folders.key(name), **req.extra})
+                                   extra={"student": student_folders.key(name), **req.extra},
+                                   notes=req.notes)
 
 
 def record_failure(req: Request, why: str) -> SubmissionResult:
@@ -74,7 +78,7 @@ def grade(req: Request, sandbox: Sandbox) -> SubmissionResult:
     start = time.monotonic()
     items, base = _base(req)
     try:
-        result = _grade(req, items, base, sandbox, start)
+        result = _late(req, _grade(req, items, base, sandbox, start))
     except Exception:  # the grader's own failure: still a valid results.json
         result = _broken(base, items, traceback.format_exc())
     result = replace(result, execution_time=time.monotonic() - start)
@@ -118,7 +122,15 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,
                    modules=tuple(_summary(runs[m]) for m in sorted(runs)),
-                   layers=_layers(runs.values()), notes=_left_out(copy))
+                   layers=_layers(runs.values()), notes=base.notes + _left_out(copy))
+
+
+def _late(req: Request, result: SubmissionResult) -> SubmissionResult:
+    """The rubric's late policy applied to when the submission came, if both are known."""
+    policy = req.rubric.model.policy.late
+    if policy is None or req.arrival is None:
+        return result
+    return replace(result, late=assess(policy, req.arrival, result.max_score))
 
 
 def _manual_grades(req: Request) -> dict:

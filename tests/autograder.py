@@ -24,7 +24,8 @@ def build_zip(out: Path, rubric: Path = RUBRIC) -> Path:
     return out
 
 
-def autograder_root(tmp: Path, zip_path: Path, submission: Path | None) -> Path:
+def autograder_root(tmp: Path, zip_path: Path, submission: Path | None,
+                    metadata: dict | None = None) -> Path:
     root = tmp / "autograder"
     (root / "source").mkdir(parents=True)
     (root / "results").mkdir()
@@ -36,7 +37,7 @@ def autograder_root(tmp: Path, zip_path: Path, submission: Path | None) -> Path:
     (root / "submission").mkdir()
     if submission is not None:
         shutil.copytree(submission, root / "submission", dirs_exist_ok=True)
-    (root / "submission_metadata.json").write_text(json.dumps(
+    (root / "submission_metadata.json").write_text(json.dumps(metadata or
         {"id": 4242, "created_at": "2026-11-27T10:00:00Z", "users": [{"id": 7, "name": "S"}],
          "assignment": {"id": 1, "title": "Highways"}, "previous_submissions": []}))
     return root

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("grader.pipeline",),  # the whole flow for one submission
     ("grader.kit", "grader.authoring"),  # the student kit; rubric authors' tools
     ("grader.classroom",),  # a whole class
-    ("grader.similarity",),
+    ("grader.similarity", "grader.lms"),  # copied code; LMS downloads to student folders
     ("grader.manual", "grader.gradescope"),  # the TAs' app; the Gradescope adapter
     ("grader.cli",),
 ]

@@ -312,7 +312,9 @@ def test_a_roster_names_students_lists_the_absent_and_flags_strangers(tmp_path):
                       'alice,"Liddell, Alice",alice@uni.example,1001,S-1,A\n'
                       'bob,"Builder, Bob",bob@uni.example,1002,S-2,B\n'
                       'dora,"Explorer, Dora",dora@uni.example,1004,S-4,A\n')
-    proc = _grade_class(root, out, "--roster", str(roster), "--export", "canvas")
+    # manual items wait for a TA: the export is not final (tests/test_lms_grading.py)
+    proc = _grade_class(root, out, "--roster", str(roster), "--export", "canvas",
+                        "--allow-pending")
     assert proc.returncode == 0, proc.stderr
     rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert rows["alice"]["name"] == "Liddell, Alice" and rows["alice"]["total"] == "28"

@@ -155,3 +155,59 @@ def test_setup_sh_installs_into_a_fresh_python(autograder_zip, tmp_path):
         assert oct((root / "source" / "reference").stat().st_mode)[-3:] == "700"
     results = _run(root, path=f"{venv}/bin:/usr/bin:/bin")
     assert results["score"] == 28
+
+
+def _metadata(created: str, due: str, own_due: str | None = None, previous=()) -> dict:
+    """submission_metadata.json as Gradescope writes it today: per-user dates too."""
+    user = {"id": 7, "email": "s@uni.example", "name": "S", "sid": None}
+    if own_due:
+        user["assignment"] = {"release_date": "2026-11-01T00:00:00.000000-05:00",
+                              "due_date": own_due, "late_due_date": None}
+    return {"id": 4243, "created_at": created, "users": [user], "submission_method": "upload",
+            "assignment": {"id": 1, "title": "Highways", "due_date": due, "late_due_date": None,
+                           "total_points": "32.0"},
+            "previous_submissions": list(previous)}
+
+
+def test_the_late_policy_reads_gradescope_due_dates_and_extensions(tmp_path):
+    def late(data):
+        data["policy"] = {"late": {"penalty": "10%", "cap": "50%"}}
+    zip_path = _variant(tmp_path, late)
+    due = "2026-12-01T23:59:00.000000-05:00"
+    late_root = _autograder_root(tmp_path / "late", zip_path, EXAMPLES / "alice",
+                                 _metadata("2026-12-04T20:00:00.123456-05:00", due))
+    results = _run(late_root)
+    earned = sum(t["score"] for t in results["tests"])
+    # 10% of the 28 points the autograder gives (Gradescope grades the manual items) a day
+    assert earned == 28 and results["score"] == pytest.approx(28 - 3 * 2.8)
+    assert results["extra_data"]["late"]["deducted"] == pytest.approx(8.4)
+    assert "**Late: -8.4 points: submitted 2 days 20 hours after the due date (2026-12-01 23:59" \
+           " UTC-05:00): 3 days started; the rubric takes 10% of the points per day started, " \
+           "at most 50% of the points.**" in results["output"]
+    extended = _run(_autograder_root(tmp_path / "extended", zip_path, EXAMPLES / "alice",
+                                     _metadata("2026-12-04T20:00:00.123456-05:00", due,
+                                               own_due="2026-12-04T23:59:00.000000-05:00")))
+    assert extended["score"] == 28 and "late" not in extended["extra_data"]
+
+
+def test_beyond_the_cap_an_earlier_score_stands_and_nothing_is_graded(tmp_path):
+    def cap(data):
+        data["policy"] = {"submissions": {"max": 2, "keep": "best"}}
+    zip_path = _variant(tmp_path, cap)
+    first = _run(_autograder_root(tmp_path / "1", zip_path, EXAMPLES / "bob"))
+    earlier = [{"submission_time": "2026-11-20T10:00:00.000000-05:00", "score": str(first["score"]),
+                "autograder_error": False, "results": first},
+               {"submission_time": "2026-11-21T10:00:00.000000-05:00", "score": "3.0",
+                "autograder_error": False, "results": {"score": 3.0, "tests": []}}]
+    root = _autograder_root(tmp_path / "3", zip_path, EXAMPLES / "alice",
+                            _metadata("2026-11-22T10:00:00.0-05:00", "2026-12-01T23:59:00-05:00",
+                                      previous=earlier))
+    results = _run(root)
+    assert results["score"] == first["score"] == 14
+    assert results["tests"] == first["tests"]  # bob's graded submission, not alice's files
+    assert results["output"].startswith("**This is submission 3; the rubric grades 2 "
+                                        "submissions, and this one was not graded.** Your score "
+                                        "stays that of your best graded submission of "
+                                        "2026-11-20 10:00: 14 points.")
+    assert results["extra_data"]["submission_cap"] == {
+        "max": 2, "keep": "best", "submission": 3, "kept_from": "2026-11-20T10:00:00-05:00"}

@@ -6,7 +6,7 @@ With a roster, every student of the roster has a row: those without a submission
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from grader.classroom.roster import Roster
 from grader.classroom.run import ClassRun
@@ -29,6 +29,13 @@ def pending(results: dict[str, Any]) -> list[str]:
     """Manual items of these results that wait for a TA."""
     return [t["extra_data"]["item"] for t in results["tests"]
             if t["extra_data"].get("manual") == "pending"]
+
+
+def csv_text(rows: Iterable[Sequence[Cell]]) -> str:
+    """Rows, the first a header, through the one CSV writer (students.csv, the Moodle and
+    Blackboard exports): numbers stay numbers, text is never read as a formula."""
+    rows = list(rows)
+    return to_csv([str(c) for c in rows[0]], rows[1:]) if rows else ""
 
 
 def _rows(run: ClassRun, roster: Optional[Roster]) -> list[tuple[str, Optional[dict], str]]:

@@ -12,8 +12,9 @@ from typing import Any, Optional
 from urllib.parse import quote
 
 from grader import __version__
-from grader.classroom import gradebook
+from grader.classroom import exports, gradebook
 from grader.classroom.changes import changes_csv
+from grader.classroom.imported import class_roster
 from grader.classroom.records import (class_options, is_class_reports, read_similarity,
                                       report_folders, save_class_options)
 from grader.classroom.roster import Roster, RosterError, load_roster
@@ -42,16 +43,31 @@ class ItemStats:
 
 def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path, resume: str = "",
                         roster: Optional[Roster] = None, export: tuple[str, ...] = (),
-                        submissions: Optional[Path] = None) -> None:
+                        submissions: Optional[Path] = None,
+                        allow_pending: bool = False) -> Optional[exports.Pending]:
     """grades.csv, changes.csv and index.html (and an LMS's import file per `export`);
-    after an interrupted run they say so and `resume` is the command that grades the rest."""
+    after an interrupted run they say so and `resume` is the command that grades the rest.
+    What waits for a TA, if anything: then no LMS file is written unless `allow_pending`."""
     write_text_atomic(gradebook.grades_csv(run, rubric, roster), out / "grades.csv")
-    for lms in export:
-        write_text_atomic(gradebook.EXPORTS[lms](run, rubric, roster), out / f"{lms}.csv")
+    waiting = _write_exports(run, rubric, out, roster, export, allow_pending)
     write_text_atomic(changes_csv(run.changes), out / "changes.csv")
     write_text_atomic(render_index(run, rubric, resume, roster, read_similarity(out)),
                       out / "index.html")
-    save_class_options(out, roster, export, submissions)  # for the TAs' app's merges
+    save_class_options(out, roster, export, submissions, allow_pending)  # for the TAs' app
+    return waiting
+
+
+def _write_exports(run: ClassRun, rubric: Rubric, out: Path, roster: Optional[Roster],
+                   export: tuple[str, ...], allow_pending: bool) -> Optional[exports.Pending]:
+    """The LMS files, only once no TA item waits (or when told to anyway): an LMS takes
+    what it is given as final. An earlier file that would now mislead is removed."""
+    waiting = exports.pending(run.results, rubric)
+    for lms in export:
+        if waiting and not allow_pending:
+            (out / f"{lms}.csv").unlink(missing_ok=True)
+        elif roster is not None:  # every LMS matches students by the roster's ids
+            write_text_atomic(exports.EXPORTS[lms](run, rubric, roster), out / f"{lms}.csv")
+    return waiting
 
 
 def refresh_class(reports: Path, rubric: Rubric) -> None:
@@ -73,15 +89,16 @@ def refresh_class(reports: Path, rubric: Rubric) -> None:
                    graded=list(results), results=results)
     options = class_options(reports)
     roster = None
-    if options.get("roster"):
-        try:
-            roster = load_roster(Path(options["roster"]))
-        except RosterError:
-            roster = None
+    try:
+        given = load_roster(Path(options["roster"])) if options.get("roster") else None
+        submissions = Path(options["submissions"]) if options.get("submissions") else None
+        roster = class_roster(given, submissions)[0]
+    except RosterError:
+        roster = None
     write_text_atomic(gradebook.grades_csv(run, rubric, roster), reports / "grades.csv")
-    for lms in options.get("exports") or ():
-        if lms in gradebook.EXPORTS and roster is not None:
-            write_text_atomic(gradebook.EXPORTS[lms](run, rubric, roster), reports / f"{lms}.csv")
+    _write_exports(run, rubric, reports, roster, tuple(
+        lms for lms in options.get("exports") or () if lms in exports.EXPORTS),
+        bool(options.get("allow_pending")))
     write_text_atomic(render_index(run, rubric, "", roster, read_similarity(reports)),
                       reports / "index.html")
 
@@ -168,4 +185,4 @@ def render_index(run: ClassRun, rubric: Rubric, resume: str = "",
         failed=sorted(run.failed), interrupted=run.interrupted, resume=resume,
         not_graded=len(run.not_graded),
         changes=sorted(run.changes, key=lambda c: (-abs(c.delta), c.name)),
-        similar=similar)
+        similar=similar, pending=exports.pending(run.results, rubric))

@@ -70,12 +70,13 @@ def class_options(reports: Path) -> dict[str, Any]:
 
 
 def save_class_options(out: Path, roster: Any, exports: tuple[str, ...],
-                       submissions: Optional[Path] = None) -> None:
+                       submissions: Optional[Path] = None, allow_pending: bool = False) -> None:
     from grader.outputs.results_json import write_json_atomic
 
     write_json_atomic({"roster": str(roster.path.resolve()) if roster is not None else None,
                        "exports": list(exports),
-                       "submissions": str(submissions.resolve()) if submissions else None},
+                       "submissions": str(submissions.resolve()) if submissions else None,
+                       "allow_pending": allow_pending},
                       out / CLASS_OPTIONS)
 
 

@@ -62,6 +62,19 @@ class Roster:
         known = self._by_folder()
         return sorted(f for f in folders if f not in known)
 
+    def summary_lines(self, folders: set[str]) -> list[str]:
+        """For the terminal: who handed in nothing, and which folders it does not know."""
+        from grader.display.text import name
+
+        lines = []
+        if self.missing(folders):
+            lines.append(f"no submission ({len(self.missing(folders))}, scored 0): "
+                         + ", ".join(name(e.folder) for e in self.missing(folders)[:10]))
+        if self.strangers(folders):
+            lines.append(f"not in the roster ({len(self.strangers(folders))}): "
+                         + ", ".join(name(f) for f in self.strangers(folders)[:10]))
+        return lines
+
 
 def _key(header: str) -> str:
     return header.strip().lower().replace(" ", "_").replace("-", "_")
@@ -84,10 +97,13 @@ def load_roster(path: Path) -> Roster:
         raise RosterError(f"{path}:1: no column names the submission folder (one of "
                           f"{', '.join(COLUMNS['folder'])}); found {', '.join(rows[0])}")
     entries, seen = [], {}
+    listing = "left_aside" in {_key(h) for h in rows[0]}  # grade import's students.csv
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         values = {c: row[i].strip() if i < len(row) else "" for c, i in where.items()}
+        if not values["folder"] and listing:
+            continue  # files in the download that are nobody's submission
         if not values["folder"]:
             raise RosterError(f"{path}:{line}: no submission folder")
         if values["folder"] in seen:

@@ -25,8 +25,10 @@ from typing import Any, Callable, Generator, Iterator, Optional
 from grader import __version__
 from grader.classroom import changes
 from grader.classroom.changes import StudentChange
+from grader.classroom.imported import Arrival
 from grader.disk import files, student_folders, workspace
 from grader.display import text
+from grader.engine.late import Submitted
 from grader.engine.submission import IGNORED_DIRS, digest_files, locate
 from grader.outputs.results_json import to_results, write_json_atomic
 from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
@@ -46,6 +48,13 @@ class Student:
     earlier: Path  # where the last run's results are (the same, but in a dry run)
     renamed: str = ""  # why the output folder is not `name` (student_folders.placements)
     folder: str = ""  # the output folder's name, when renamed
+    arrival: Optional[Submitted] = None  # when it came, as `grade import` recorded it
+    notes: tuple[str, ...] = ()  # what the import left aside, for the student's report
+
+    def own(self) -> str:
+        """What, besides their files, makes this student's grading theirs."""
+        return repr((self.arrival, self.notes)) if self.arrival or self.notes else ""
+
 
 
 @dataclass
@@ -131,19 +140,24 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
                 sandbox_factory: Callable[[], Sandbox], *, seed: Optional[int],
                 only: tuple[str, ...] = (), jobs: int = 1, force: bool = False,
                 progress: Callable[[Iterator[Any], int], Iterator[Any]] = lambda it, n: it,
-                into: Optional[Path] = None) -> ClassRun:
+                into: Optional[Path] = None,
+                arrivals: Optional[dict[str, Arrival]] = None) -> ClassRun:
     """Grade every student folder under `path` into `out/<student>/`, `jobs` at a time in
     worker processes (each with its own sandbox, so their Python work runs in parallel).
     With `into` (a dry run), write there instead and leave `out` as it is; the changes
-    are still those since the results in `out`."""
+    are still those since the results in `out`. `arrivals`: what `grade import` recorded
+    of each student's submission (students.csv), for the late policy and their report."""
     start = time.monotonic()
+    came = arrivals or {}
     dirs = student_dirs(path)
     placed = student_folders.placements([d.name for d in dirs])
     students = []
     for d in dirs:
         folder, why = placed[d.name].folder, placed[d.name].why
         students.append(Student(d.name, d, _out(into or out, d, folder, rubric, seed, only),
-                                _out(out, d, folder, rubric, seed, only), why, folder))
+                                _out(out, d, folder, rubric, seed, only), why, folder,
+                                came[d.name].submitted_as() if d.name in came else None,
+                                came[d.name].notes() if d.name in came else ()))
     run = ClassRun(students)
     try:
         _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress)
@@ -166,7 +180,7 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
     common = common_fingerprint(rubric, seed, only)
     for s in students:
         files_digest = digest_files(s.path).hexdigest()
-        print_ = fingerprint(files_digest, common)
+        print_ = fingerprint(files_digest + s.own(), common)
         earlier = _earlier(s) if not only else None  # a replay always runs
         if earlier is not None and not _theirs(s, earlier):
             earlier = None  # another student's, from a run that gave them this folder
@@ -366,7 +380,8 @@ def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
         Path(mark).write_text(str(os.getpid()))
     except OSError:
         pass
-    req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra)
+    req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra,
+                  arrival=student.arrival, notes=student.notes)
     try:
         result = grade(req, _WORKER["sandbox"])
         results = json.loads((student.out / "results.json").read_text())
@@ -385,6 +400,12 @@ def summary_lines(run: ClassRun) -> list[str]:
         top = max(sum(t["max_score"] for t in r["tests"]) for r in run.results.values())
         lines.append(f"score: mean {statistics.mean(totals):.2f}, median "
                      f"{statistics.median(totals):g} of {top:g}")
+    late = [r["extra_data"]["late"]["deducted"] for r in run.results.values()
+            if "late" in r.get("extra_data", {})]
+    if late:
+        lines.append(f"late: {len(late)} student{'' if len(late) == 1 else 's'} lost "
+                     f"{sum(late):g} points in all to the rubric's late policy (each "
+                     "results.json says why)")
     slow = slowest(run.results, 3)
     if slow:
         lines.append("slowest: " + ", ".join(f"{text.name(n)} ({t:.1f} s)" for n, t in slow))

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from grader.display import text
 
-CLASS_OUTPUTS = {"index.html", "grades.csv", "changes.csv", "canvas.csv", "similarity.html",
+CLASS_OUTPUTS = {"index.html", "grades.csv", "changes.csv", "canvas.csv", "moodle.csv",
+                 "blackboard.csv", "similarity.html",
                  "similarity.json", ".class-options.json", "manual-grades.sqlite",
                  "manual-grades.sqlite-wal", "manual-grades.sqlite-shm",
                  "manual-grades.sqlite-journal"}  # the class's own files in --out

@@ -90,6 +90,24 @@ class ModuleSummary:
 
 
 @dataclass(frozen=True)
+class Lateness:
+    """What the rubric's late policy takes off a submission's total (never off an item),
+    and why, in the grader's words (grader/engine/late.py)."""
+
+    why: str  # "submitted 1 day 2 hours after the due date (2026-12-01 23:59 UTC)"
+    rule: str  # "the rubric takes 10% of the points per day started, at most 50%"
+    points: float = 0.0  # what it takes (at most what the items earned)
+    zero: bool = False  # past the cut-off: the score is 0
+
+    def deducted(self, earned: float) -> float:
+        return round(max(0.0, earned if self.zero else min(earned, self.points)), 6)
+
+    def line(self, earned: float) -> str:
+        """One line for every output: what was deducted and why."""
+        return f"Late: -{self.deducted(earned):g} points: {self.why}; {self.rule}."
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     name: str
     rubric: Rubric
@@ -102,10 +120,21 @@ class SubmissionResult:
     internal_error: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # for the student, about the submission as a whole
+    late: Optional[Lateness] = None  # the late policy's deduction, a line of its own
+
+    @property
+    def earned(self) -> float:
+        """What the items scored, before any deduction."""
+        return sum(r.score for r in self.items)
+
+    @property
+    def deducted(self) -> float:
+        return self.late.deducted(self.earned) if self.late else 0.0
 
     @property
     def score(self) -> float:
-        return sum(r.score for r in self.items)
+        """The total: what the items scored, less the late policy's deduction."""
+        return self.earned - self.deducted
 
     @property
     def max_score(self) -> float:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from grader.engine.diagnose import Explanation
-from grader.engine.outcomes import (ItemResult, ManualGrade, ModuleSummary, SubmissionResult,
-                                    TrialFailure)
+from grader.engine.outcomes import (ItemResult, Lateness, ManualGrade, ModuleSummary,
+                                    SubmissionResult, TrialFailure)
 from grader.rubric.model import Rubric
 
 RECORD = ".result.json"
@@ -31,6 +31,7 @@ def to_record(sub: SubmissionResult) -> dict[str, Any]:
         "execution_time": sub.execution_time, "internal_error": sub.internal_error,
         "extra": dict(sub.extra), "notes": list(sub.notes),
         "modules": [dataclasses.asdict(m) for m in sub.modules],
+        "late": dataclasses.asdict(sub.late) if sub.late else None,
         "items": [{
             "item": r.item.id, "seed": r.seed, "score": r.score, "trials": r.trials,
             "failed": r.failed, "duration": r.duration, "internal_error": r.internal_error,
@@ -65,7 +66,7 @@ def from_record(data: dict[str, Any], rubric: Rubric) -> SubmissionResult:
         modules=tuple(ModuleSummary(**m) for m in data["modules"]), root=data["root"],
         layers=tuple(data["layers"]), execution_time=data["execution_time"],
         internal_error=data["internal_error"], extra=dict(data["extra"]),
-        notes=tuple(data["notes"]))
+        notes=tuple(data["notes"]), late=Lateness(**data["late"]) if data.get("late") else None)
 
 
 def read(out: Path, rubric: Rubric) -> Optional[SubmissionResult]:

@@ -36,6 +36,7 @@ def run_autograder(root: Optional[Path] = None) -> None:
 
 def _grade(root: Path, start: float) -> dict[str, Any]:
     from grader.disk.workspace import folder, sweep
+    from grader.gradescope import metadata
     from grader.engine.inputs import derive_seed
     from grader.engine.submission import digest_files
     from grader.outputs.feedback import item_feedback
@@ -48,6 +49,12 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
     config = json.loads((SOURCE / "gradescope.json").read_text())
     rubric = load_rubric(SOURCE / config["rubric"])
     options = rubric.model.gradescope
+    meta = metadata.read(root)
+    cap = rubric.model.policy.submissions
+    kept = metadata.kept_results(meta, cap) if cap and meta else None
+    if kept is not None:  # beyond the rubric's cap: an earlier score stands, and it says so
+        print(f"not graded: submission beyond the rubric's {cap.max}; kept {kept['score']}")
+        return kept
     submission = root / "submission"
     seed = derive_seed(rubric.sha256, digest_files(submission).hexdigest())
     with folder("gs") as out:
@@ -55,7 +62,8 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
                                extra={"submission_id": _submission_id(root)},
                                deadline=start + options.time_budget,
                                parallel=False,  # one sandbox at a time fits 768 MB
-                               manual=False),  # Gradescope's own manual grading has them
+                               manual=False,  # Gradescope's own manual grading has them
+                               arrival=meta.arrival if meta else None),  # the late policy
                        SubprocessSandbox.ready_for(torch=mentions_torch(submission))())
     data = to_results(result)
     data.update(visibility=options.visibility, stdout_visibility=options.stdout_visibility,
@@ -105,8 +113,9 @@ def _log(result: Any) -> list[str]:
     """For the instructor's view of run_autograder's output."""
     from grader.display.text import terminal
 
+    late = [terminal(result.late.line(result.earned))] if result.late else []
     return [terminal(f"{r.item.id}: {r.score:g}/{r.item.points:g} {r.verdict}")
-            for r in result.items]
+            for r in result.items] + late
 
 
 if __name__ == "__main__":

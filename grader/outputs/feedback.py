@@ -161,6 +161,9 @@ def table(result: SubmissionResult, mark: Any = None, summary: str = "",
         score = f"  {f'{r.score:g}/{r.item.points:g}':>7}" if points else ""
         lines.append(f"  {'TA  ' if r.pending else mark(r.passed)} {r.item.id:<{width}}{score}  "
                      f"{text.terminal(r.verdict)}")
+    if result.late:  # a line of its own, never folded into an item
+        lines.append(f"  late {'':<{width}}{f'-{result.deducted:g}':>9}  "
+                     f"{text.terminal(result.late.line(result.earned))}")
     return lines
 
 

@@ -34,9 +34,17 @@ def to_results(sub: SubmissionResult) -> dict[str, Any]:
             "modules": {m.module: {"status": m.status, "detail": m.detail, "backend": m.backend,
                                    "processes": m.processes} for m in sub.modules},
             **({"internal_error": sub.internal_error} if sub.internal_error else {}),
+            **({"late": _late(sub)} if sub.late else {}),
             **sub.extra,
         },
     }
+
+
+def _late(sub: SubmissionResult) -> dict[str, Any]:
+    """The late policy's deduction, apart from the items: their scores add up to `earned`."""
+    late = sub.late
+    return {"deducted": sub.deducted, "earned": round(sub.earned, 6), "why": late.why,
+            "rule": late.rule, "zero": late.zero}
 
 
 def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
@@ -69,6 +77,8 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
 
 def overall_output(sub: SubmissionResult) -> str:
     lines = [summary_line(sub)]
+    if sub.late:
+        lines.append(sub.late.line(sub.earned))
     if sub.pending:
         lines.append(f"Waiting for a TA: {', '.join(sub.pending)} (not in the score yet).")
     if sub.internal_error:
@@ -87,6 +97,8 @@ def overall_markdown(sub: SubmissionResult) -> str:
     """`overall_output` for Gradescope's Markdown: what the student's files or code said
     (folder and file names, error messages) is code, not Markdown."""
     lines = [md_code(summary_line(sub))]
+    if sub.late:
+        lines.append(f"**{sub.late.line(sub.earned)}**")
     if sub.pending:
         lines.append(f"Waiting for a TA: {', '.join(sub.pending)} (not in the score yet).")
     if sub.internal_error:

@@ -1,6 +1,7 @@
 """The rubric: YAML to frozen, validated models (model.py), the safe arithmetic of its
-expressions (expr.py), items as plain data for the kit (itemdata.py), and the reference
-functions it names, loaded in the trusted process only (references.py).
+expressions (expr.py), the policy on late work and resubmissions (policy.py), items as
+plain data for the kit (itemdata.py), and the reference functions it names, loaded in the
+trusted process only (references.py).
 
 May import `grader.display` and `grader.disk` only. Tools that *check* a rubric
 run it through the engine and live in `grader.authoring`."""

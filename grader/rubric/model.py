@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from grader.rubric import expr
 from grader.rubric.itemdata import StudentNames
+from grader.rubric.policy import LatePolicy, Policy, SubmissionLimit
 
 Expr = Union[int, float, str]
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
@@ -296,6 +297,7 @@ class RubricModel(_Frozen):
     limits: Limits = Limits()
     gradescope: GradescopeOptions = GradescopeOptions()
     similarity: SimilarityOptions = SimilarityOptions()
+    policy: Policy = Policy()  # lateness and the cap on graded submissions (policy.py)
     items: tuple[Item, ...]
 
     @model_validator(mode="after")
@@ -402,7 +404,8 @@ def _describe(path: Path, node: yaml.Node | None, err: dict[str, Any]) -> str:
 def _suggest(word: str, parent: list[Any]) -> str:
     fields = {"items": Item, "defaults": Defaults, "limits": Limits, "mistakes": Mistake,
               "criteria": Criterion, "similarity": SimilarityOptions,
-              "inputs": InputSpec, "gradescope": GradescopeOptions}
+              "inputs": InputSpec, "gradescope": GradescopeOptions, "policy": Policy,
+              "late": LatePolicy, "submissions": SubmissionLimit}
     model = RubricModel
     for part in parent:
         if isinstance(part, str) and part in fields:
