@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import os
 import shlex
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -86,6 +87,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
         _fail(ExitCode.NO_INPUT, f"{path}: no such folder")
     sweep()  # scratch folders of graders that died
     rubric = _rubric(rubric_path)
+    _usable(rubric, rubric_path)
     unknown = [i for i in items if i not in {it.id for it in rubric.items}]
     if unknown:
         _fail(ExitCode.USAGE_ERROR, f"unknown item {', '.join(unknown)} (the rubric has "
@@ -120,6 +122,17 @@ def _print_replay(result: SubmissionResult) -> None:
         click.echo(terminal(item_feedback(r, result).text()))
 
 
+def _usable(rubric: Rubric, given: Optional[Path]) -> None:
+    """Refuse, before any student is touched, a rubric the grader would fail on for every
+    student: its reference folder, every name in it, its inputs (`grade rubric check`
+    without the self-test)."""
+    from grader.authoring.check import grading_problems
+
+    problems = grading_problems(rubric, given or DEFAULT_RUBRIC)
+    if problems:
+        _fail(ExitCode.BAD_RUBRIC, "the rubric cannot be used:\n" + "\n".join(problems))
+
+
 def _roster(path: Optional[Path], exports: tuple[str, ...]) -> Any:
     from grader.classroom.roster import RosterError, load_roster
 
@@ -141,33 +154,38 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
 
     from grader.classroom import changes
     from grader.classroom.outputs import write_class_outputs
-    from grader.classroom.run import grade_class, summary_lines, terminal_progress
+    from grader.classroom.progress import terminal_progress
+    from grader.classroom.run import grade_class, summary_lines
     from grader.display.text import terminal
 
     into = Path(tempfile.mkdtemp(prefix="grade-dry-run-")) if dry_run else None
-    run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs, force=force,
-                      progress=terminal_progress, into=into)
+    try:
+        run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs,
+                          force=force, progress=terminal_progress, into=into)
+    finally:
+        if into is not None:  # a dry run shows what would change and leaves nothing behind
+            shutil.rmtree(into, ignore_errors=True)
     for line in summary_lines(run) + changes.summary(run.changes):
         click.echo(terminal(line))
+    if run.stopped:
+        _stopped(run, out, dry_run)
     resume = shlex.join(["grade", *sys.argv[1:]])
-    written = into or out
-    if items:  # replays: grades.csv and index.html change on full gradings only
-        click.echo(terminal(f"replays: {written}/<student>/replay/{'-'.join(items)}-<seed>/"))
+    if dry_run:
+        click.echo(terminal(f"dry run: nothing in {out} was written or replaced"))
+    elif items:  # replays: grades.csv and index.html change on full gradings only
+        click.echo(terminal(f"replays: {out}/<student>/replay/{'-'.join(items)}-<seed>/"))
     else:
         if similarity and not run.interrupted:
-            _similarity(written, path, rubric)
+            _similarity(out, path, rubric)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a moment: never half written
         try:
-            write_class_outputs(run, rubric, written, resume, roster, exports, path)
+            write_class_outputs(run, rubric, out, resume, roster, exports, path)
         finally:
             signal.signal(signal.SIGINT, previous)
-        if dry_run:
-            click.echo(terminal(f"dry run: nothing in {out} was replaced; what a regrade "
-                                f"would write is in {into}"))
-        click.echo(terminal(f"summary: {written / 'index.html'}"))
-        click.echo(terminal(f"grades:  {written / 'grades.csv'}"))
+        click.echo(terminal(f"summary: {out / 'index.html'}"))
+        click.echo(terminal(f"grades:  {out / 'grades.csv'}"))
         for lms in exports:
-            click.echo(terminal(f"{lms}:  {written / f'{lms}.csv'}"))
+            click.echo(terminal(f"{lms}:  {out / f'{lms}.csv'}"))
         if roster is not None:
             folders = {s.name for s in run.students}
             for line in _roster_lines(roster, folders):
@@ -176,6 +194,24 @@ def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Opti
         click.echo(terminal(f"interrupted: {len(run.not_graded)} students not graded; "
                             f"resume with: {resume}"), err=True)
         sys.exit(ExitCode.INTERRUPTED)
+
+
+def _stopped(run: Any, out: Path, dry_run: bool) -> None:
+    """The grader failed on each of the first students it graded: say what is kept, and
+    why, and stop (it would fail on the rest too)."""
+    from grader.display.text import terminal
+
+    fresh = len(run.failed) - len(run.kept)
+    kept = "Nothing was written." if dry_run else (
+        f"Kept as they were: the last results of the {len(run.kept)} students it failed on "
+        "(the grader's own failure is not theirs, so it replaces no good result)"
+        + (f"; {fresh} students without good earlier results have a results.json saying the "
+           "grader failed on them" if fresh else "")
+        + f"; {out / 'grades.csv'} and {out / 'index.html'}, not rewritten.")
+    click.echo(terminal(f"grade: stopped: {run.stopped}"), err=True)
+    click.echo(terminal(f"{kept} Fix the cause (`grade rubric check` may name it) and run "
+                        "the same command again."), err=True)
+    sys.exit(ExitCode.INTERNAL_ERROR)
 
 
 def _similarity(reports: Path, submissions: Path, rubric: Rubric) -> dict:
@@ -236,6 +272,7 @@ def _rubric(rubric_path: Optional[Path]) -> Rubric:
 
 
 def _print_table(result: SubmissionResult, out: Path) -> None:
+    from grader.display.plaintext import failure_line
     from grader.display.text import terminal
     from grader.outputs.feedback import table
 
@@ -246,10 +283,14 @@ def _print_table(result: SubmissionResult, out: Path) -> None:
     if result.internal_error:
         click.echo(click.style("The grader itself failed on this submission (a bug or a bad "
                                "rubric, not the student's fault):", fg="red"), err=True)
-        click.echo(terminal(result.internal_error), err=True)
+        click.echo(terminal(failure_line(result.internal_error)), err=True)
     for r in result.items:
         if r.internal_error and not result.internal_error:
-            click.echo(terminal(f"grader error on {r.item.id}:\n{r.internal_error}"), err=True)
+            click.echo(terminal(f"grader error on {r.item.id}: {failure_line(r.internal_error)}"),
+                       err=True)
+    if any(r.internal_error for r in result.items):
+        click.echo(terminal(f"(the traceback is in {out / 'results.json'}, extra_data."
+                            "internal_error)"), err=True)
     click.echo(terminal(f"report:  {out / 'report.html'}"))
     click.echo(terminal(f"results: {out / 'results.json'}"))
 

@@ -11,9 +11,10 @@ import difflib
 import importlib
 import math
 import re
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
 from grader.authoring import selftest
 from grader.engine.inputs import InputError, draw_trials
@@ -38,19 +39,62 @@ def check(path: Path, seeds: int = 40) -> Report:
     except RubricError as exc:
         report.errors += exc.problems
         return report
-    at = lambda *loc: f"{path}:{line_of(rubric.path, list(loc))}: "  # noqa: E731 - as given
-    try:
-        refs = References(rubric.reference_dir)
-    except ReferenceError_ as exc:
-        report.errors.append(at("reference") + f"reference: {exc}")
+    at = _at(path, rubric)
+    refs = _references(rubric, report, at)
+    if refs is None:
         return report
     _check_references(rubric, refs, report, at)
     _check_handout(rubric, report, at)
     _check_inputs(rubric, report, at)
     if report.errors:
         return report
-    _self_test(rubric, refs, report, at, seeds)
+    try:
+        _self_test(rubric, refs, report, at, seeds)
+    except Exception as exc:  # noqa: BLE001 - a reference that raises: where, and what
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        report.errors.append(f"{path}: the self-test stopped: {frame.filename}:{frame.lineno} "
+                             f"(in {frame.name}) raised {type(exc).__name__}: {exc}")
     return report
+
+
+def grading_problems(rubric: Rubric, path: Optional[Path] = None) -> list[str]:
+    """What would make the grader fail on every student, found before any is touched: a
+    reference folder that is not there, a reference, alternative or mistake it does not
+    hold, inputs that cannot be drawn. `path` is the rubric as the user named it. `grade`
+    refuses such a rubric; `grade rubric check` also checks the handout and self-tests."""
+    report = Report()
+    at = _at(path or rubric.path, rubric)
+    refs = _references(rubric, report, at)
+    if refs is not None:
+        _check_references(rubric, refs, report, at)
+    _check_inputs(rubric, report, at)
+    return report.errors
+
+
+def _at(path: Path, rubric: Rubric) -> Callable[..., str]:
+    """`path:line: ` of the field at a location in the rubric, the path as given."""
+    return lambda *loc: f"{path}:{line_of(rubric.path, list(loc))}: "
+
+
+def _references(rubric: Rubric, report: Report, at: Any) -> Optional[References]:
+    folder, given = rubric.reference_dir, rubric.model.reference
+    if not folder.is_dir():
+        relative = "" if Path(given).is_absolute() else \
+            f" (a rubric's paths are relative to the rubric's own folder, {rubric.path.parent})"
+        report.errors.append(at("reference") + f"reference: {given!r} is {folder}, which is "
+                             f"not a folder{relative}")
+        return None
+    try:
+        return References(folder)
+    except Exception as exc:  # noqa: BLE001 - the reference's own __init__.py raised
+        report.errors.append(at("reference") + f"reference: {folder} cannot be loaded: "
+                             f"{_why(exc)}")
+        return None
+
+
+def _why(exc: BaseException) -> str:
+    """What went wrong loading a reference, in words (our own exceptions' names aside)."""
+    return str(exc) if isinstance(exc, ReferenceError_) else f"{type(exc).__name__}: {exc}"
 
 
 def _check_references(rubric: Rubric, refs: References, report: Report, at: Any) -> None:
@@ -61,17 +105,17 @@ def _check_references(rubric: Rubric, refs: References, report: Report, at: Any)
         for loc, dotted in names:
             try:
                 refs.get(dotted)
-            except ReferenceError_ as exc:
+            except Exception as exc:  # noqa: BLE001 - not there, or its module raised
                 where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
                 report.errors.append(at("items", i, *loc) + f"items[{i}]{where}: {dotted!r}: "
-                                     f"{exc}{_suggest(refs, dotted)}")
+                                     f"{_why(exc)}{_suggest(refs, dotted)}")
 
 
 def _suggest(refs: References, dotted: str) -> str:
     module_name, attr = dotted.rsplit(".", 1)
     try:
         module = importlib.import_module(f"{refs.package}.{module_name}")
-    except ImportError:
+    except Exception:  # noqa: BLE001 - said already
         return ""
     close = difflib.get_close_matches(attr, [n for n in dir(module) if not n.startswith("_")], 1)
     return f" (did you mean {module_name}.{close[0]}?)" if close else ""

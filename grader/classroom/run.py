@@ -20,16 +20,19 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator, Optional
+from typing import Any, Callable, Generator, Iterator, NamedTuple, Optional
 
 from grader import __version__
 from grader.classroom import changes
 from grader.classroom.changes import StudentChange
+from grader.classroom.progress import InFlight
+from grader.classroom.safeguard import Breaker, GraderBroken, grader_failed
 from grader.disk import files, workspace
 from grader.display import text
+from grader.display.plaintext import failure_line
 from grader.engine.submission import IGNORED_DIRS, digest_files, locate
 from grader.outputs.results_json import to_results, write_json_atomic
-from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
+from grader.pipeline import Request, grade, grader_failure, record_failure, replay_folder, seed_of
 from grader.rubric.model import Rubric
 from grader.sandbox import Sandbox
 from grader.sandbox.process import mentions_torch
@@ -55,6 +58,17 @@ def output_folder(out: Path, name: str) -> Path:
     return out / (f"{name}.student" if name.lower() in CLASS_OUTPUTS else name)
 
 
+class Outcome(NamedTuple):
+    """One student's grading as a worker ends it: results.json's data, the grader's own
+    failure (its traceback) if any, and whether the worker was lost (died or hung:
+    perhaps the student's doing, so it does not count as the grader failing)."""
+
+    name: str
+    results: dict[str, Any]
+    error: str = ""
+    lost: bool = False
+
+
 @dataclass
 class ClassRun:
     """What a class run did, for the closing summary."""
@@ -63,11 +77,13 @@ class ClassRun:
     graded: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # grader failures, by student
+    kept: list[str] = field(default_factory=list)  # failed, so their last results stay
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False  # Ctrl-C: the students not in `results` were not graded
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # before this run
     changes: list[StudentChange] = field(default_factory=list)
+    stopped: Optional[GraderBroken] = None  # the grader failed on the first students
 
     @property
     def not_graded(self) -> list[str]:
@@ -115,7 +131,7 @@ def _current(student: Student, results: Optional[dict[str, Any]],
     """Whether the student's earlier results are complete and still current."""
     extra = (results or {}).get("extra_data", {})
     return (student.earlier / "report.html").exists() and extra.get(FINGERPRINT) == print_ \
-        and "internal_error" not in extra  # the grader failed on them: try again
+        and not grader_failed(results or {})  # the grader failed on them: try again
 
 
 def grade_class(path: Path, out: Path, rubric: Rubric,
@@ -139,6 +155,8 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
         if not isinstance(exc.__context__, KeyboardInterrupt):
             raise
         run.interrupted = True
+    except GraderBroken as exc:  # no use grading the rest: what they had stays
+        run.stopped = exc
     run.changes = [c for name, old in sorted(run.previous.items()) if name in run.results
                    for c in [changes.between(name, old, run.results[name])] if c]
     run.seconds = time.monotonic() - start
@@ -172,9 +190,10 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
     watchdog = 2 * rubric.model.limits.submission_seconds + 60
     done = _in_pool(todo, jobs, args, rubric, watchdog)
     try:
-        _collect(run, progress(done, len(todo)))
+        _collect(run, progress(done, len(todo)), Breaker(len(todo)))
     finally:
         done.close()  # interrupted while not inside it: its workers are stopped all the same
+        _end_helpers()
 
 
 def _out(out: Path, student: Path, rubric: Rubric, seed: Optional[int],
@@ -184,7 +203,7 @@ def _out(out: Path, student: Path, rubric: Rubric, seed: Optional[int],
 
 
 def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: tuple,
-             rubric: Rubric, watchdog: float) -> Iterator[tuple[str, dict[str, Any], str]]:
+             rubric: Rubric, watchdog: float) -> Iterator[Outcome | InFlight]:
     """Grade in `jobs` worker processes; a worker that dies or hangs costs its student
     only (pebble starts another), who gets a results.json saying what happened."""
     import pebble  # a class's alone: Gradescope's image grades one submission without it
@@ -202,7 +221,7 @@ def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: t
 
 def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: tuple,
              rubric: Rubric, watchdog: float,
-             marks: Path) -> Generator[tuple[str, dict[str, Any], str], None, bool]:
+             marks: Path) -> Generator[Outcome | InFlight, None, bool]:
     """Yield each student's outcome as it comes; return whether a worker died unnoticed."""
     lost = False
     try:
@@ -211,6 +230,7 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
                    for i, (s, _, extra) in enumerate(todo)}
         pending: set = set(futures)
         dead_since: dict = {}
+        began: dict = {}  # future -> when its worker was first seen holding it
         while pending:
             done, _ = concurrent.futures.wait(pending, timeout=0.5,
                                               return_when=concurrent.futures.FIRST_COMPLETED)
@@ -222,11 +242,13 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
                 except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
                     result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
                 yield result
-            for future in _dead(pending, futures, dead_since):
+            pids = _workers(pending, futures)
+            for future in _dead(pids, dead_since):
                 pending.discard(future)  # pebble may not notice (it lost a race): we do
                 lost = True
                 yield _lost(futures[future][0], rubric, args[2], args[3],
                             "the worker grading this student died (killed, perhaps for memory)")
+            yield _in_flight(pids, pending, futures, began)
     except BaseException:  # Ctrl-C (or the consumer gone): stop at once, hand out no more
         _stop_now(pool)
         raise
@@ -236,15 +258,30 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
 GRACE = 2.0  # seconds pebble gets to report a dead worker's task before we do
 
 
-def _dead(pending: set, futures: dict, dead_since: dict) -> list:
-    """The futures whose worker (named in its mark, written when the task began) has been
-    dead for GRACE seconds while pebble still has them running."""
-    now, gone = time.monotonic(), []
+def _workers(pending: set, futures: dict) -> dict:
+    """The pid of the worker holding each pending future that has started (from its mark,
+    written when the task began)."""
+    pids = {}
     for future in pending:
         try:
-            pid = int(futures[future][1].read_text())
+            pids[future] = int(futures[future][1].read_text())
         except (OSError, ValueError):
             continue  # not started yet
+    return pids
+
+
+def _in_flight(pids: dict, pending: set, futures: dict, began: dict) -> InFlight:
+    """Who is being graded now, and for how long: for the progress to name them."""
+    now = time.monotonic()
+    return InFlight(tuple(sorted(((futures[f][0].name, now - began.setdefault(f, now))
+                                  for f in pids if f in pending), key=lambda s: -s[1])))
+
+
+def _dead(pids: dict, dead_since: dict) -> list:
+    """The futures whose worker has been dead for GRACE seconds while pebble still has
+    them running."""
+    now, gone = time.monotonic(), []
+    for future, pid in pids.items():
         if _alive(pid):
             continue
         if now - dead_since.setdefault(future, now) >= GRACE:
@@ -279,6 +316,18 @@ def _stop_now(pool: Any) -> None:
     pool.join(timeout=10)
 
 
+def _end_helpers() -> None:
+    """End multiprocessing's fork server and resource tracker, which the workers needed,
+    and wait for them: nothing of a run outlives it (a resumed run would race them). Their
+    `_stop` is private, and the one way to wait; it is there from Python 3.8 on."""
+    from multiprocessing import forkserver, resource_tracker
+
+    for helper in (forkserver._forkserver, resource_tracker._resource_tracker):
+        stop = getattr(helper, "_stop", None)
+        if stop is not None:
+            stop()
+
+
 def _exit_at_once(*_: Any) -> None:
     for worker in multiprocessing.active_children():
         worker.kill()
@@ -296,12 +345,12 @@ def _why(exc: BaseException, watchdog: float) -> str:
 
 
 def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str, ...],
-          why: str) -> tuple[str, dict[str, Any], str]:
+          why: str, lost: bool = True) -> Outcome:
     """Outputs for a student whose grading failed outright; no fingerprint, so a rerun
     retries. Never raises: the class goes on whatever this student's files hold."""
     try:
         result = record_failure(Request(student.path, student.out, rubric, seed, only), why)
-        return student.name, to_results(result), why
+        return Outcome(student.name, to_results(result), why, lost)
     except Exception:  # noqa: BLE001 - then the plainest results.json there is
         why += "\n" + traceback.format_exc()
         results = {"score": 0.0, "execution_time": 0.0, "output": "The grader failed on this "
@@ -311,7 +360,7 @@ def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str
             write_json_atomic(results, student.out / "results.json")
         except Exception:  # noqa: BLE001 - the summary still lists them
             pass
-        return student.name, results, why
+        return Outcome(student.name, results, why, lost)
 
 
 def _worker_context() -> Any:
@@ -327,10 +376,18 @@ def _worker_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _collect(run: ClassRun, done: Iterator[tuple[str, dict[str, Any], str]]) -> None:
-    for name, results, error in done:
-        run.results[name] = results
-        (run.failed.__setitem__(name, error) if error else run.graded.append(name))
+def _collect(run: ClassRun, done: Iterator[Any], breaker: Breaker) -> None:
+    for event in done:
+        if isinstance(event, InFlight):
+            continue
+        run.results[event.name] = event.results
+        if event.error:
+            run.failed[event.name] = event.error
+        else:
+            run.graded.append(event.name)
+        if event.error and not grader_failed(event.results):
+            run.kept.append(event.name)
+        breaker.record(event)
 
 
 _WORKER: dict[str, Any] = {}  # one rubric and one sandbox per worker process
@@ -343,20 +400,26 @@ def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> No
 
 
 def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
-               only: tuple[str, ...], mark: str) -> tuple[str, dict[str, Any], str]:
+               only: tuple[str, ...], mark: str) -> Outcome:
     """Grade one student; `extra` (fingerprints) goes into results.json. `mark` gets this
     worker's pid, so that the pool can tell when it died with the student in hand."""
     try:
         Path(mark).write_text(str(os.getpid()))
     except OSError:
         pass
-    req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra)
+    earlier = _earlier(student) if student.out == student.earlier else None
+    keep = earlier is not None and not grader_failed(earlier)  # never over good results
+    req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra,
+                  keep_on_failure=keep)
     try:
         result = grade(req, _WORKER["sandbox"])
+        failure = grader_failure(result)
+        if keep and failure:  # the grader failed, not the student: results.json stays
+            return Outcome(student.name, earlier, failure)
         results = json.loads((student.out / "results.json").read_text())
-        return student.name, results, result.internal_error
+        return Outcome(student.name, results, failure)
     except Exception:  # noqa: BLE001 - even past grade()'s own guarantee: this student only
-        return _lost(student, _WORKER["rubric"], seed, only, traceback.format_exc())
+        return _lost(student, _WORKER["rubric"], seed, only, traceback.format_exc(), False)
 
 
 def summary_lines(run: ClassRun) -> list[str]:
@@ -364,7 +427,8 @@ def summary_lines(run: ClassRun) -> list[str]:
     totals = [r["score"] for r in run.results.values()]
     lines = [f"{len(run.students)} students: {len(run.graded) + len(run.failed)} graded, "
              f"{len(run.reused)} unchanged since the last run, in {run.seconds:.1f} s"
-             + (f"; interrupted, {len(run.not_graded)} not graded" if run.interrupted else "")]
+             + (f"; interrupted, {len(run.not_graded)} not graded" if run.interrupted else "")
+             + ("; stopped: the grader failed on the first students" if run.stopped else "")]
     if totals:
         top = max(sum(t["max_score"] for t in r["tests"]) for r in run.results.values())
         lines.append(f"score: mean {statistics.mean(totals):.2f}, median "
@@ -373,8 +437,8 @@ def summary_lines(run: ClassRun) -> list[str]:
     if slow:
         lines.append("slowest: " + ", ".join(f"{text.name(n)} ({t:.1f} s)" for n, t in slow))
     for name, error in sorted(run.failed.items()):
-        last = error.strip().splitlines()[-1] if error.strip() else "?"
-        lines.append(f"GRADER FAILED on {text.name(name)}: {last}")
+        kept = " (their results from the last run are kept)" if name in run.kept else ""
+        lines.append(f"GRADER FAILED on {text.name(name)}: {failure_line(error)}{kept}")
     return lines
 
 
@@ -382,15 +446,3 @@ def slowest(results: dict[str, dict[str, Any]], n: int) -> list[tuple[str, float
     times = sorted(((r.get("execution_time", 0.0), name) for name, r in results.items()),
                    reverse=True)
     return [(name, t) for t, name in times[:n]]
-
-
-def terminal_progress(it: Iterator[Any], total: int) -> Iterator[Any]:
-    """A progress bar on a terminal, plain lines otherwise (CI logs, pipes)."""
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        yield from tqdm(it, total=total, unit="student", file=sys.stderr)
-        return
-    for done, item in enumerate(it, 1):
-        print(f"graded {done}/{total}", file=sys.stderr, flush=True)
-        yield item
