@@ -126,9 +126,9 @@ def _usable(rubric: Rubric, given: Optional[Path]) -> None:
     """Refuse, before any student is touched, a rubric the grader would fail on for every
     student: its reference folder, every name in it, its inputs (`grade rubric check`
     without the self-test)."""
-    from grader.authoring.check import grading_problems
+    from grader.engine import preflight
 
-    problems = grading_problems(rubric, given or DEFAULT_RUBRIC)
+    problems = preflight.problems(rubric, given or DEFAULT_RUBRIC)
     if problems:
         _fail(ExitCode.BAD_RUBRIC, "the rubric cannot be used:\n" + "\n".join(problems))
 
@@ -361,6 +361,7 @@ def kit(rubric_path: Optional[Path], out: Path) -> None:
     from grader.kit.public import KitError
 
     rubric = _rubric(rubric_path)
+    _usable(rubric, rubric_path)  # the kit computes the references' answers
     try:
         names = build_kit(rubric.path, out)
     except KitError as exc:

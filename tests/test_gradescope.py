@@ -193,3 +193,18 @@ def test_setup_sh_keeps_the_first_install_attempts_error(tmp_path):
     assert "No matching distribution found for torch (first attempt)" in proc.stderr
     assert "network is unreachable" in proc.stderr
     assert proc.stderr.index("first attempt") < proc.stderr.index("network is unreachable")
+
+
+def test_a_zip_whose_rubric_lost_its_reference_is_not_built(tmp_path):
+    """The rubric copied away from its reference folder would fail every student on
+    Gradescope: the build refuses it, at the rubric's line (issue 23)."""
+    rubric = tmp_path / "looser.yaml"
+    shutil.copy(RUBRIC, rubric)
+    proc = subprocess.run([sys.executable, "-m", "grader.gradescope", "build", "--rubric",
+                           str(rubric), "--out", str(tmp_path / "autograder.zip")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0 and not (tmp_path / "autograder.zip").exists()
+    line = next(i for i, text in enumerate(rubric.read_text().splitlines(), 1)
+                if text.startswith("reference:"))
+    assert f"{rubric}:{line}: reference: '../reference' is {tmp_path.parent / 'reference'}, " \
+        "which is not a folder" in proc.stderr, proc.stderr

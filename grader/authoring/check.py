@@ -7,19 +7,17 @@ its item, and a warning where a mistake slips through too often.
 """
 from __future__ import annotations
 
-import difflib
-import importlib
 import math
 import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from grader.authoring import selftest
-from grader.engine.inputs import InputError, draw_trials
-from grader.rubric.model import Rubric, RubricError, line_of, load_rubric
-from grader.rubric.references import ReferenceError_, References
+from grader.engine import preflight
+from grader.rubric.model import Rubric, RubricError, load_rubric
+from grader.rubric.references import References
 
 SLIP_WARNING = 0.01  # warn when a mistake passes its item on more than 1% of seeds
 LOOSE = 100  # warn when an rtol is this many times what float32 needs
@@ -39,13 +37,13 @@ def check(path: Path, seeds: int = 40) -> Report:
     except RubricError as exc:
         report.errors += exc.problems
         return report
-    at = _at(path, rubric)
-    refs = _references(rubric, report, at)
+    at = preflight.locator(path, rubric)
+    refs = preflight.references(rubric, report.errors, at)
     if refs is None:
         return report
-    _check_references(rubric, refs, report, at)
+    report.errors += preflight.reference_problems(rubric, refs, at)
     _check_handout(rubric, report, at)
-    _check_inputs(rubric, report, at)
+    report.errors += preflight.input_problems(rubric, at)
     if report.errors:
         return report
     try:
@@ -55,70 +53,6 @@ def check(path: Path, seeds: int = 40) -> Report:
         report.errors.append(f"{path}: the self-test stopped: {frame.filename}:{frame.lineno} "
                              f"(in {frame.name}) raised {type(exc).__name__}: {exc}")
     return report
-
-
-def grading_problems(rubric: Rubric, path: Optional[Path] = None) -> list[str]:
-    """What would make the grader fail on every student, found before any is touched: a
-    reference folder that is not there, a reference, alternative or mistake it does not
-    hold, inputs that cannot be drawn. `path` is the rubric as the user named it. `grade`
-    refuses such a rubric; `grade rubric check` also checks the handout and self-tests."""
-    report = Report()
-    at = _at(path or rubric.path, rubric)
-    refs = _references(rubric, report, at)
-    if refs is not None:
-        _check_references(rubric, refs, report, at)
-    _check_inputs(rubric, report, at)
-    return report.errors
-
-
-def _at(path: Path, rubric: Rubric) -> Callable[..., str]:
-    """`path:line: ` of the field at a location in the rubric, the path as given."""
-    return lambda *loc: f"{path}:{line_of(rubric.path, list(loc))}: "
-
-
-def _references(rubric: Rubric, report: Report, at: Any) -> Optional[References]:
-    folder, given = rubric.reference_dir, rubric.model.reference
-    if not folder.is_dir():
-        relative = "" if Path(given).is_absolute() else \
-            f" (a rubric's paths are relative to the rubric's own folder, {rubric.path.parent})"
-        report.errors.append(at("reference") + f"reference: {given!r} is {folder}, which is "
-                             f"not a folder{relative}")
-        return None
-    try:
-        return References(folder)
-    except Exception as exc:  # noqa: BLE001 - the reference's own __init__.py raised
-        report.errors.append(at("reference") + f"reference: {folder} cannot be loaded: "
-                             f"{_why(exc)}")
-        return None
-
-
-def _why(exc: BaseException) -> str:
-    """What went wrong loading a reference, in words (our own exceptions' names aside)."""
-    return str(exc) if isinstance(exc, ReferenceError_) else f"{type(exc).__name__}: {exc}"
-
-
-def _check_references(rubric: Rubric, refs: References, report: Report, at: Any) -> None:
-    for i, item in enumerate(rubric.items):
-        names = [(("reference",), item.reference)] if item.reference else []
-        names += [(("alternatives", k), a) for k, a in enumerate(item.alternatives)]
-        names += [(("mistakes", k, "reference"), m.reference) for k, m in enumerate(item.mistakes)]
-        for loc, dotted in names:
-            try:
-                refs.get(dotted)
-            except Exception as exc:  # noqa: BLE001 - not there, or its module raised
-                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-                report.errors.append(at("items", i, *loc) + f"items[{i}]{where}: {dotted!r}: "
-                                     f"{_why(exc)}{_suggest(refs, dotted)}")
-
-
-def _suggest(refs: References, dotted: str) -> str:
-    module_name, attr = dotted.rsplit(".", 1)
-    try:
-        module = importlib.import_module(f"{refs.package}.{module_name}")
-    except Exception:  # noqa: BLE001 - said already
-        return ""
-    close = difflib.get_close_matches(attr, [n for n in dir(module) if not n.startswith("_")], 1)
-    return f" (did you mean {module_name}.{close[0]}?)" if close else ""
 
 
 def _check_handout(rubric: Rubric, report: Report, at: Any) -> None:
@@ -145,17 +79,6 @@ def _check_handout(rubric: Rubric, report: Report, at: Any) -> None:
                 report.errors.append(at("items", i, "student") + f"items[{i}].student: "
                                      f"{item.student!r}: {what} is not named in "
                                      f"{handout.name}, so students cannot know to define it")
-                break
-
-
-def _check_inputs(rubric: Rubric, report: Report, at: Any) -> None:
-    for i, item in enumerate(rubric.items):
-        for seed in range(5):
-            try:
-                draw_trials(item, seed)
-            except InputError as exc:
-                report.errors.append(at("items", i, "inputs", exc.name) + f"items[{i}].inputs."
-                                     f"{exc.name}: cannot draw the inputs: {exc}")
                 break
 
 
