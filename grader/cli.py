@@ -289,7 +289,7 @@ def _print_table(result: SubmissionResult, out: Path) -> None:
             click.echo(terminal(f"grader error on {r.item.id}: {failure_line(r.internal_error)}"),
                        err=True)
     if any(r.internal_error for r in result.items):
-        click.echo(terminal(f"(the traceback is in {out / 'results.json'}, extra_data."
+        click.echo(terminal(f"(the tracebacks are in {out / 'results.json'}, under "
                             "internal_error)"), err=True)
     click.echo(terminal(f"report:  {out / 'report.html'}"))
     click.echo(terminal(f"results: {out / 'results.json'}"))

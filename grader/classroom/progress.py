@@ -21,6 +21,13 @@ class InFlight:
 
     students: tuple[tuple[str, float], ...] = ()
 
+    @classmethod
+    def since(cls, began: dict[str, float]) -> InFlight:
+        """From when (time.monotonic()) each student in flight began."""
+        now = time.monotonic()
+        return cls(tuple(sorted(((name, now - t) for name, t in began.items()),
+                                key=lambda s: -s[1])))
+
     def describe(self, leave_out: frozenset[str] = frozenset()) -> str:
         """"carol (41 s), dave (2 s) and 1 more", their names made safe for a terminal."""
         now = [(n, s) for n, s in self.students if n not in leave_out]

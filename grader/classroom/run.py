@@ -248,7 +248,9 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
                 lost = True
                 yield _lost(futures[future][0], rubric, args[2], args[3],
                             "the worker grading this student died (killed, perhaps for memory)")
-            yield _in_flight(pids, pending, futures, began)
+            now = time.monotonic()
+            yield InFlight.since({futures[f][0].name: began.setdefault(f, now)
+                                  for f in pids if f in pending})
     except BaseException:  # Ctrl-C (or the consumer gone): stop at once, hand out no more
         _stop_now(pool)
         raise
@@ -268,13 +270,6 @@ def _workers(pending: set, futures: dict) -> dict:
         except (OSError, ValueError):
             continue  # not started yet
     return pids
-
-
-def _in_flight(pids: dict, pending: set, futures: dict, began: dict) -> InFlight:
-    """Who is being graded now, and for how long: for the progress to name them."""
-    now = time.monotonic()
-    return InFlight(tuple(sorted(((futures[f][0].name, now - began.setdefault(f, now))
-                                  for f in pids if f in pending), key=lambda s: -s[1])))
 
 
 def _dead(pids: dict, dead_since: dict) -> list:
