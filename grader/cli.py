@@ -2,36 +2,21 @@
 line."""
 from __future__ import annotations
 
-import enum
 import os
-import shlex
-import signal
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import click
 
 from grader import __version__
-from grader.engine.outcomes import SubmissionResult
+from grader.commands import ExitCode, fail, rubric_or_exit, usable
+from grader.commands.classes import grade_class_command, roster_for, similarity_run
+from grader.commands.single import print_replay, print_table
 from grader.manual.commands import ManualGroup, users
-from grader.rubric.model import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
+from grader.rubric.model import DEFAULT_RUBRIC, load_rubric
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0  # grading finished, whatever the scores
-    INTERNAL_ERROR = 1
-    USAGE_ERROR = 2
-    NO_INPUT = 3  # the submission path does not exist
-    BAD_RUBRIC = 4
-    INTERRUPTED = 130  # Ctrl-C on a class: what was graded is written, marked partial
-
-
-def _fail(code: ExitCode, message: str) -> None:
-    click.echo(f"grade: {message}", err=True)
-    sys.exit(code)
 
 
 class _Grade(click.Group):
@@ -88,22 +73,23 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     from grader.sandbox.process import SubprocessSandbox, mentions_torch
 
     if not path.is_dir():
-        _fail(ExitCode.NO_INPUT, f"{path}: no such folder")
+        fail(ExitCode.NO_INPUT, f"{path}: no such folder")
     sweep()  # scratch folders of graders that died
-    rubric = _rubric(rubric_path)
+    rubric = rubric_or_exit(rubric_path)
+    usable(rubric, rubric_path)
     unknown = [i for i in items if i not in {it.id for it in rubric.items}]
     if unknown:
-        _fail(ExitCode.USAGE_ERROR, f"unknown item {', '.join(unknown)} (the rubric has "
+        fail(ExitCode.USAGE_ERROR, f"unknown item {', '.join(unknown)} (the rubric has "
               f"{', '.join(it.id for it in rubric.items)})")
     out = out or Path("reports") / path.resolve().name
     if as_class or is_class(path, {i.module for i in rubric.items}) or imported(path):
-        roster, arrivals = _roster(roster_path, exports, path)
-        _grade_class(path, out, rubric, SubprocessSandbox, seed, items,
+        roster, arrivals = roster_for(roster_path, exports, path)
+        grade_class_command(path, out, rubric, SubprocessSandbox, seed, items,
                      jobs or os.cpu_count() or 1, force, dry_run, roster, exports, similarity,
                      arrivals, allow_pending)
         return
     if dry_run or roster_path or exports or similarity:
-        _fail(ExitCode.USAGE_ERROR, "--dry-run, --roster, --export and --similarity are for "
+        fail(ExitCode.USAGE_ERROR, "--dry-run, --roster, --export and --similarity are for "
               "a class (a folder of student folders)")
     from grader.pipeline import Request, grade, replay_folder, seed_of
 
@@ -111,102 +97,9 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
         out = replay_folder(out, items, seed_of(rubric, path, seed))
     result = grade(Request(path, out, rubric, seed, items),
                    SubprocessSandbox.ready_for(torch=mentions_torch(path))())
-    _print_table(result, out)
+    print_table(result, out)
     if items:
-        _print_replay(result)
-
-
-def _print_replay(result: SubmissionResult) -> None:
-    """A replay shows each item's whole feedback: the trial's inputs, what was wrong."""
-    from grader.display.text import terminal
-    from grader.outputs.feedback import item_feedback
-
-    for r in result.items:
-        click.echo(f"\n{r.item.id}:")
-        click.echo(terminal(item_feedback(r, result).text()))
-
-
-def _roster(path: Optional[Path], exports: tuple[str, ...], submissions: Path) -> Any:
-    """The class's roster and what `grade import` recorded (students.csv in the class's
-    folder): the roster given, checked against and completed from it, or its own."""
-    from grader.classroom.imported import class_roster
-    from grader.classroom.roster import RosterError, load_roster
-    from grader.display.text import terminal
-
-    try:
-        given = load_roster(path) if path is not None else None
-        roster, imported, problems = class_roster(given, submissions)
-    except RosterError as exc:
-        _fail(ExitCode.USAGE_ERROR, str(exc))
-    if roster is None and exports:
-        _fail(ExitCode.USAGE_ERROR, f"--export {exports[0]} needs --roster (or a class made "
-              "by grade import): the LMS matches students by their ids")
-    for line in problems:
-        click.echo(terminal(f"roster and LMS download disagree: {line}"), err=True)
-    return roster, imported.arrivals if imported else None
-
-
-def _grade_class(path: Path, out: Path, rubric: Rubric, sandbox: Any, seed: Optional[int],
-                 items: tuple[str, ...], jobs: int, force: bool, dry_run: bool = False, roster: Any = None,
-                 exports: tuple[str, ...] = (), similarity: bool = False, arrivals: Any = None,
-                 allow_pending: bool = False) -> None:
-    import tempfile
-
-    from grader.classroom import changes
-    from grader.classroom.outputs import write_class_outputs
-    from grader.classroom.run import grade_class, summary_lines, terminal_progress
-    from grader.display.text import terminal
-
-    into = Path(tempfile.mkdtemp(prefix="grade-dry-run-")) if dry_run else None
-    waiting = None
-    run = grade_class(path, out, rubric, sandbox, seed=seed, only=items, jobs=jobs, force=force,
-                      progress=terminal_progress, into=into, arrivals=arrivals)
-    for line in summary_lines(run) + changes.summary(run.changes):
-        click.echo(terminal(line))
-    resume = shlex.join(["grade", *sys.argv[1:]])
-    written = into or out
-    if items:  # replays: grades.csv and index.html change on full gradings only
-        click.echo(terminal(f"replays: {written}/<student>/replay/{'-'.join(items)}-<seed>/"))
-    else:
-        if similarity and not run.interrupted:
-            _similarity(written, path, rubric)
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a moment: never half written
-        try:
-            waiting = write_class_outputs(run, rubric, written, resume, roster, exports, path,
-                                          allow_pending)
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        if dry_run:
-            click.echo(terminal(f"dry run: nothing in {out} was replaced; what a regrade "
-                                f"would write is in {into}"))
-        click.echo(terminal(f"summary: {written / 'index.html'}"))
-        click.echo(terminal(f"grades:  {written / 'grades.csv'}"))
-        for lms in exports if not waiting or allow_pending else ():
-            click.echo(terminal(f"{lms}:  {written / f'{lms}.csv'}"
-                                + (f" ({waiting.line()}: exported as --allow-pending says)"
-                                   if waiting else "")))
-        if roster is not None:
-            folders = {s.name for s in run.students}
-            for line in roster.summary_lines(folders):
-                click.echo(terminal(line))
-    if run.interrupted:
-        click.echo(terminal(f"interrupted: {len(run.not_graded)} students not graded; "
-                            f"resume with: {resume}"), err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    if exports and not items and waiting and not allow_pending:  # graded: the status stays 0
-        click.echo(terminal(f"grade: {', '.join(f'{lms}.csv' for lms in exports)} not "
-                            f"written, {waiting.line()}: grade them (grade manual {written}), "
-                            "or export anyway with --allow-pending"), err=True)
-
-
-def _similarity(reports: Path, submissions: Path, rubric: Rubric) -> dict:
-    from grader import similarity
-
-    summary = similarity.run(reports, submissions, rubric)
-    click.echo(f"similarity: {summary['flagged']} of {summary['pairs']} pairs flagged "
-               f"(in {summary['seconds']:.1f} s): {reports / similarity.REPORT} "
-               "(instructors only)")
-    return summary
+        print_replay(result)
 
 
 @main.command("similarity")
@@ -222,45 +115,17 @@ def similarity_command(reports: Path, submissions: Optional[Path],
     from grader.classroom.outputs import refresh_class
     from grader.classroom.records import class_options, report_folders
 
-    rubric = _rubric(rubric_path)
+    rubric = rubric_or_exit(rubric_path)
     if not report_folders(reports) or (reports / "results.json").is_file():
-        _fail(ExitCode.USAGE_ERROR, f"{reports} is not a class's reports (grade the class "
+        fail(ExitCode.USAGE_ERROR, f"{reports} is not a class's reports (grade the class "
               "into it first)")
     recorded = class_options(reports).get("submissions")
     source = submissions or (Path(recorded) if recorded else None)
     if source is None or not source.is_dir():
-        _fail(ExitCode.USAGE_ERROR, "where are the submissions? give --submissions (the "
+        fail(ExitCode.USAGE_ERROR, "where are the submissions? give --submissions (the "
               "class run that wrote these reports did not record them)")
-    _similarity(reports, source, rubric)
+    similarity_run(reports, source, rubric)
     refresh_class(reports, rubric)  # index.html shows the top pairs
-
-
-def _rubric(rubric_path: Optional[Path]) -> Rubric:
-    try:
-        return load_rubric(rubric_path or DEFAULT_RUBRIC)
-    except RubricError as exc:
-        _fail(ExitCode.BAD_RUBRIC, "the rubric cannot be used:\n" + "\n".join(exc.problems))
-        raise  # unreachable: _fail exits
-
-
-def _print_table(result: SubmissionResult, out: Path) -> None:
-    from grader.display.text import terminal
-    from grader.outputs.feedback import table
-
-    mark = lambda passed: click.style("ok  ", fg="green") if passed \
-        else click.style("FAIL", fg="red")  # noqa: E731
-    for line in table(result, mark):
-        click.echo(line)
-    if result.internal_error:
-        click.echo(click.style("The grader itself failed on this submission (a bug or a bad "
-                               "rubric, not the student's fault):", fg="red"), err=True)
-        click.echo(terminal(result.internal_error), err=True)
-    for r in result.items:
-        if r.internal_error and not result.internal_error:
-            click.echo(terminal(f"grader error on {r.item.id}:\n{r.internal_error}"), err=True)
-    click.echo(terminal(f"report:  {out / 'report.html'}"))
-    click.echo(terminal(f"results: {out / 'results.json'}"))
-
 
 
 @main.group("rubric")
@@ -310,9 +175,9 @@ def explain(item_id: str, rubric_path: Optional[Path], seed: Optional[int]) -> N
     """What ITEM checks, on which inputs, with which tolerance, and which mistakes it names."""
     from grader.authoring.explain import explain_item
 
-    rubric = _rubric(rubric_path)
+    rubric = rubric_or_exit(rubric_path)
     if item_id not in {i.id for i in rubric.items}:
-        _fail(ExitCode.USAGE_ERROR, f"unknown item {item_id} (the rubric has "
+        fail(ExitCode.USAGE_ERROR, f"unknown item {item_id} (the rubric has "
               f"{', '.join(i.id for i in rubric.items)})")
     click.echo(explain_item(rubric, rubric.item(item_id), seed))
 
@@ -327,11 +192,12 @@ def kit(rubric_path: Optional[Path], out: Path) -> None:
     from grader.kit import build_kit
     from grader.kit.public import KitError
 
-    rubric = _rubric(rubric_path)
+    rubric = rubric_or_exit(rubric_path)
+    usable(rubric, rubric_path)  # the kit computes the references' answers
     try:
         names = build_kit(rubric.path, out)
     except KitError as exc:
-        _fail(ExitCode.BAD_RUBRIC, str(exc))
+        fail(ExitCode.BAD_RUBRIC, str(exc))
     top = [n.split("/", 1)[1] for n in names if n.count("/") == 1]
     click.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB): {', '.join(top)}, and "
                "_kit/ (public checks, the grader's modules check.py uses)")
@@ -355,13 +221,13 @@ def import_command(archive: Path, out: Path, lms: Optional[str],
     from grader.lms import ImportFailure, import_download
 
     if not archive.exists():
-        _fail(ExitCode.NO_INPUT, f"{archive}: no such file or folder")
-    rubric = _rubric(rubric_path)
+        fail(ExitCode.NO_INPUT, f"{archive}: no such file or folder")
+    rubric = rubric_or_exit(rubric_path)
     try:
         summary = import_download(archive, out, lms,
                                   frozenset(file_name(i.module) for i in rubric.items))
     except ImportFailure as exc:
-        _fail(ExitCode.NO_INPUT, str(exc))
+        fail(ExitCode.NO_INPUT, str(exc))
     for line in summary.lines():
         click.echo(terminal(line))
 
@@ -406,11 +272,11 @@ def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
     from grader.outputs.results_json import write_text_atomic
     from grader.written.store import DB_NAME, Store, manual_items
 
-    rubric = _rubric(rubric_path)
+    rubric = rubric_or_exit(rubric_path)
     if not manual_items(rubric):
-        _fail(ExitCode.USAGE_ERROR, f"the rubric {rubric.path} has no manual items")
+        fail(ExitCode.USAGE_ERROR, f"the rubric {rubric.path} has no manual items")
     if not report_folders(reports):
-        _fail(ExitCode.USAGE_ERROR, f"{reports} holds no reports (folders with results.json): "
+        fail(ExitCode.USAGE_ERROR, f"{reports} holds no reports (folders with results.json): "
               "grade the class into it first")
     store = Store(reports.resolve() / DB_NAME)
     store.ensure(rubric)
@@ -419,7 +285,7 @@ def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
             try:
                 count = store.import_csv(import_from.read_text(encoding="utf-8-sig"), "import")
             except ValueError as exc:
-                _fail(ExitCode.USAGE_ERROR, f"{import_from}: {exc}")
+                fail(ExitCode.USAGE_ERROR, f"{import_from}: {exc}")
             problems = merge_grades(reports, rubric, store)
             click.echo(f"imported {count} grades from {import_from}; merged into {reports}")
             for key, why in problems.items():
@@ -434,7 +300,7 @@ def manual_app(reports: Path, rubric_path: Optional[Path], host: str, port: int,
         serve(reports, rubric, host, port, hosts, login=login, certfile=certfile,
               keyfile=keyfile)
     except ServeError as exc:
-        _fail(ExitCode.USAGE_ERROR, str(exc))
+        fail(ExitCode.USAGE_ERROR, str(exc))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ class Request:
     manual: bool = True  # manual items too (Gradescope grades them itself)
     arrival: Optional[Submitted] = None  # when it came: for the rubric's late policy
     notes: tuple[str, ...] = ()  # for the student, about how the submission came in
+    keep_on_failure: bool = False  # the grader's own failure leaves `out`'s outputs as they are
 
 
 def seed_of(rubric: Rubric, path: Path, seed: Optional[int] = None) -> int:
@@ -82,12 +83,21 @@ def grade(req: Request, sandbox: Sandbox) -> SubmissionResult:
     except Exception:  # the grader's own failure: still a valid results.json
         result = _broken(base, items, traceback.format_exc())
     result = replace(result, execution_time=time.monotonic() - start)
+    if req.keep_on_failure and grader_failure(result):
+        return result  # not the student's doing: their last results stay (classroom/run.py)
     try:
         write_outputs(result, req.out)
     except Exception:  # nothing a student sent may stop results.json from being written
         result = _broken(base, items, traceback.format_exc())
         write_outputs(replace(result, execution_time=time.monotonic() - start), req.out)
     return result
+
+
+def grader_failure(result: SubmissionResult) -> str:
+    """The grader's own failure on this submission, not the student's: its traceback, for
+    the whole submission or the first item it failed on ("" when it failed on none)."""
+    return result.internal_error or next((r.internal_error for r in result.items
+                                          if r.internal_error), "")
 
 
 def _deadline(req: Request, start: float) -> tuple[float, str]:

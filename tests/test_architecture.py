@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("grader.classroom",),  # a whole class
     ("grader.similarity", "grader.lms"),  # copied code; LMS downloads to student folders
     ("grader.manual", "grader.gradescope"),  # the TAs' app; the Gradescope adapter
+    ("grader.commands",),  # what the command line does once its arguments are parsed
     ("grader.cli",),
 ]
 MAX_LINES = 450

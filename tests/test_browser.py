@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_class_summary_loads_clean_and_shows_the_class(browser, class_summary, r
     assert page.locator("#n-students").inner_text() == "3"
     rows = page.locator("#items tbody tr")
     assert rows.count() == len(rubric.items)
-    assert page.locator("#histogram rect").count() > 0
+    assert page.locator("#histogram .bar > span").count() > 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "class-summary.png"), full_page=True)
     page.close()
@@ -132,7 +133,7 @@ def test_class_summary_fits_a_laptop_and_a_phone(browser, class_summary, width):
     if width == 1280:  # every column of the students table in view, the time column too
         last = page.locator("#students thead th").last.bounding_box()
         assert last["x"] + last["width"] <= width, last
-    label = page.locator("#histogram text.bin").first.bounding_box()
+    label = page.locator("#histogram .bin").first.bounding_box()
     assert label["height"] >= 9, label  # a phone's screen shrinks the chart, not its labels
     page.screenshot(path=str(ARTIFACTS / f"class-summary-{width}.png"), full_page=True)
     page.close()
@@ -164,3 +165,80 @@ def test_the_kit_handout_loads_clean_with_its_math_and_fits(browser, tmp_path, w
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"kit-handout-{width}.png"), full_page=False)
     page.close()
+
+
+SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+WIDTHS = [(1280, 800), (390, 844)]  # a laptop, a phone
+
+# Every piece of text on the page as the boxes of its lines (a formula as one box), and
+# the pairs of boxes that cover each other by more than a pixel each way: text over text.
+OVERLAPS = """() => {
+  const boxes = [];
+  const add = (r, what) => { if (r.width > 0.5 && r.height > 0.5)
+    boxes.push([r.left, r.top, r.right, r.bottom, what]); };
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walk.nextNode());) {
+    const text = node.textContent.trim();
+    if (!text || node.parentElement.closest("math, script, style")) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) add(r, text.slice(0, 40));
+  }
+  for (const m of document.querySelectorAll("math")) add(m.getBoundingClientRect(), "<math>");
+  const found = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, b] = [boxes[i], boxes[j]];
+    const x = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+    const y = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+    if (x > 1 && y > 1) found.push(a[4] + " | " + b[4]);
+  }
+  return found.slice(0, 10);
+}"""
+
+
+@pytest.mark.parametrize("width, height", WIDTHS)
+@pytest.mark.parametrize("name", ["bob", "carol"])
+def test_a_report_reads_on_a_laptop_and_a_phone(browser, reports, rubric, name, width, height):
+    """No sideways scroll, no text over text, and every item named by its title: the
+    phone drops the ids, not the titles (issue 23)."""
+    page, problems = _open(browser, reports / name / "report.html", width, height)
+    assert problems == []
+    assert page.evaluate(SIDEWAYS) <= 1
+    assert page.evaluate(OVERLAPS) == []
+    for item in rubric.items:
+        title = page.locator(f"#summary a[href='#item-{item.id}']")
+        assert title.is_visible() and title.inner_text().strip(), item.id
+        assert item.id not in title.inner_text()
+    assert page.locator("#summary td:nth-child(2)").first.is_visible() == (width > 640)
+    page.screenshot(path=str(ARTIFACTS / f"report-{name}-{width}.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.parametrize("width, height", WIDTHS)
+def test_the_class_summary_reads_on_a_laptop_and_a_phone(browser, class_summary, width, height):
+    """No sideways scroll, no text over text; the histogram's bins hold whole points, as
+    the totals do; manual items that wait for a TA are neither passed nor failed, and
+    their cells are as blank as in grades.csv (issue 23)."""
+    page, problems = _open(browser, class_summary, width, height)
+    assert problems == []
+    assert page.evaluate(SIDEWAYS) <= 1
+    assert page.evaluate(OVERLAPS) == []
+    labels = page.locator("#histogram .row:not(.meta) .bin").all_inner_texts()
+    bins = [_bin(label) for label in labels]
+    assert bins[0][0] == 0 and bins[-1][1] == 32 and 3 <= len(bins) <= 12, labels
+    assert all(b[0] == a[1] + 1 for a, b in zip(bins, bins[1:])), labels  # no gap, no overlap
+    for box in page.locator("#histogram .bin").all():
+        assert box.bounding_box()["height"] >= 9
+    manual = page.locator("#items tbody tr", has=page.locator("code", has_text="p1a_derivation"))
+    assert "3 waiting for a TA" in manual.inner_text() and "0/3" not in manual.inner_text()
+    cells = page.locator("#students td.waiting")
+    assert cells.count() == 9 and set(cells.all_inner_texts()) == {"TA"}
+    page.screenshot(path=str(ARTIFACTS / f"class-summary-reads-{width}.png"), full_page=True)
+    page.close()
+
+
+def _bin(label: str) -> tuple[int, int]:
+    """"5–9" -> (5, 9); "32" -> (32, 32): whole points only, or the match fails."""
+    found = re.fullmatch(r"(\d+)(?:–(\d+))?", label.strip())
+    assert found, label
+    return int(found.group(1)), int(found.group(2) or found.group(1))

@@ -4,14 +4,19 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
+from typing import Callable, Optional
 
 import pytest
 
-from conftest import EXAMPLES, GRADE, ROOT, WRITTEN, feedback, run_grade
+from conftest import EXAMPLES, GRADE, ROOT, RUN_TOKEN, WRITTEN, feedback, run_grade
 
 pytestmark = pytest.mark.slow
 SHARED = ROOT.parent / "shared" / "corpus"
@@ -68,7 +73,7 @@ def test_grades_csv_and_summary(klass, tmp_path):
     slow_line = next(line for line in proc.stdout.splitlines() if line.startswith("slowest: "))
     assert "hangs (" in slow_line, slow_line
     html = (out / "index.html").read_text()
-    assert "<svg" in html and 'href="alice/report.html"' in html and "p1a_std" in html
+    assert 'id="histogram"' in html and 'href="alice/report.html"' in html and "p1a_std" in html
     assert "You returned the standard deviation</span> × 1" in html and "timed out × 1" in html
     offline = html.replace('xmlns="http://www.w3.org/1998/Math/MathML"', "")  # a name only
     assert not any(s in offline for s in ("http://", "https://", "<link", "src="))
@@ -165,17 +170,27 @@ def _slow_class(root, n: int):
             "def init_variance(d_x):", "def init_variance(d_x):\n    import time\n    time.sleep(0.3)", 1))
 
 
-def _ctrl_c_in_a_terminal(args: list[str], presses: int, after: float) -> tuple[int, float, str]:
+def _ctrl_c_in_a_terminal(args: list[str], presses: int, after: float | Callable[[], bool],
+                          left: Optional[Path] = None) -> tuple[int, float, str]:
     """Run `grade` in a pseudo-terminal and press Ctrl-C (the terminal sends SIGINT to its
-    foreground process group) `presses` times, `after` seconds in; return its exit status,
-    the seconds from the first press to its end, and what it printed."""
+    foreground process group) `presses` times, `after` seconds in (or once `after()` is
+    true, within two minutes); return its exit status,
+    the seconds from the first press to its end, and what it printed. With `left`, grade
+    runs under tests/subreaper.py, which writes there what it left running when it exited."""
     import pty
     import select
 
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child becomes grade
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))  # as a terminal's
         os.chdir(ROOT)
-        os.execv(GRADE[0], [*GRADE, *args])
+        reaper = [sys.executable, str(ROOT / "tests" / "subreaper.py"), str(left)] if left else []
+        command = [*reaper, *GRADE, *args]
+        os.execv(command[0], command)
     printed, start = bytearray(), time.monotonic()
 
     def read(timeout: float) -> bool:
@@ -186,7 +201,8 @@ def _ctrl_c_in_a_terminal(args: list[str], presses: int, after: float) -> tuple[
                 return False
         return True
 
-    while time.monotonic() - start < after:
+    while (not after() and time.monotonic() - start < 120) if callable(after) \
+            else time.monotonic() - start < after:
         read(0.1)
     pressed = time.monotonic()
     for _ in range(presses):
@@ -245,6 +261,22 @@ def test_ctrl_c_stops_a_class_writes_what_was_graded_and_resumes(tmp_path):
     again = _grade_class(root, out)
     assert f"{len(waiting)} graded, {len(graded)} unchanged" in again.stdout, again.stdout
     assert 'id="partial"' not in (out / "index.html").read_text()
+
+
+def test_after_one_ctrl_c_nothing_of_the_run_outlives_the_grader(tmp_path):
+    """The grader waits for its own processes (workers, fork server, zygotes, sandboxes)
+    before it exits 130: a resume started at once races none of them (issue 23). While it
+    runs, the progress bar names the students in flight."""
+    root, out, left = tmp_path / "submissions", tmp_path / "class", tmp_path / "left.json"
+    _slow_class(root, 12)
+    graded = lambda: len(list(out.glob("*/report.html"))) >= 2  # noqa: E731 - in full swing
+    code, seconds, printed = _ctrl_c_in_a_terminal(
+        [str(root), "--out", str(out), "--jobs", "2"], presses=1, after=graded, left=left)
+    assert code == 130, printed[-2000:]
+    assert seconds < 5
+    report = json.loads(left.read_text())
+    assert report["code"] == 130 and report["left"] == {}, report
+    assert re.search(r"grading s\d\d \(\d+ s\)", printed), printed[-2000:]
 
 
 def test_a_second_ctrl_c_exits_at_once_and_leaves_nothing_running(tmp_path):
@@ -350,3 +382,108 @@ def test_a_roster_that_cannot_be_used_is_one_clear_line(text, message, tmp_path)
 def test_a_canvas_export_needs_the_roster(tmp_path):
     proc = _grade_class(EXAMPLES, tmp_path / "out", "--class", "--export", "canvas")
     assert proc.returncode == 2 and "needs --roster" in proc.stderr
+
+
+def _files(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_rubric_copied_beside_the_class_is_refused_before_any_student_is_touched(tmp_path):
+    """README's commands as a new instructor types them, from the class's folder, with the
+    rubric copied next to the class: its `reference: ../reference` then names a folder that
+    is not there. Exit 4 with the file:line, and the graded class exactly as it was; then,
+    the rubric fixed, a dry run that writes nothing, /tmp included (issue 23)."""
+    names = {name: f"{name}{RUN_TOKEN}" for name in ("alice", "bob", "carol")}  # ours alone
+    for name, folder in names.items():
+        shutil.copytree(MEMBERS[name], tmp_path / "submissions" / folder)
+    graded = subprocess.run([*GRADE, "submissions/", "--out", "reports/", "--jobs", "2"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert graded.returncode == 0, graded.stderr
+    before = _files(tmp_path / "reports")
+    rubric = tmp_path / "looser.yaml"
+    rubric.write_text((ROOT / "rubrics" / "highways.yaml").read_text().replace(
+        "rtol: 1.0e-6        # ten times", "rtol: 1.0e-4        # ten times", 1))
+    proc = subprocess.run([*GRADE, "submissions/", "--out", "reports/", "--rubric",
+                           "looser.yaml"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    line = next(i for i, text in enumerate(rubric.read_text().splitlines(), 1)
+                if text.startswith("reference:"))
+    assert proc.stderr.splitlines()[1].startswith(
+        f"looser.yaml:{line}: reference: '../reference' is {tmp_path.parent / 'reference'}, "
+        "which is not a folder (a rubric's paths are relative to the rubric's own folder"), \
+        proc.stderr
+    assert "ReferenceError_" not in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert _files(tmp_path / "reports") == before
+    rubric.write_text(rubric.read_text().replace("reference: ../reference",
+                                                 f"reference: {ROOT / 'reference'}", 1))
+    dry = subprocess.run([*GRADE, "submissions/", "--out", "reports/", "--rubric",
+                          "looser.yaml", "--dry-run"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=600)
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run: nothing in reports was written or replaced" in dry.stdout
+    assert _files(tmp_path / "reports") == before
+    left = [p for p in Path(tempfile.gettempdir()).glob("grade-dry-run-*/*")
+            if p.name in names.values()]
+    assert left == []
+
+
+def test_a_grader_failing_on_the_first_students_stops_and_replaces_no_good_result(tmp_path):
+    """The second line of defence: a reference that raises (its name is there, so the
+    checks before grading pass) fails the grader on every student. The run stops after
+    the first ones, says what it kept and why, and every file of the graded class stays
+    as it was (issue 23)."""
+    import yaml
+
+    root, out = tmp_path / "submissions", tmp_path / "class"
+    for name in ("alice", "bob", "carol", "torchy"):
+        shutil.copytree(MEMBERS[name], root / name)
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
+    data = yaml.safe_load((ROOT / "rubrics" / "highways.yaml").read_text())
+    data.update(reference=str(tmp_path / "reference"), handout=str(ROOT / "docs" / "handout.md"))
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert _grade_class(root, out, "--rubric", str(rubric)).returncode == 0
+    before = _files(out)
+    with (tmp_path / "reference" / "problem2.py").open("a") as fh:
+        fh.write("\n\ndef split_weights(W, d_x):\n    raise RuntimeError('a broken reference')\n")
+    proc = _grade_class(root, out, "--rubric", str(rubric))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "grade: stopped: the grader itself failed on each of the first 3 students it " \
+        "graded" in proc.stderr and "RuntimeError: a broken reference" in proc.stderr
+    assert "Kept as they were: the last results of the" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _files(out) == before
+
+
+def test_the_progress_names_the_students_being_graded(tmp_path):
+    """A slow student is seen while it runs: each progress line names who is in flight,
+    and for how long (issue 23)."""
+    root = tmp_path / "submissions"
+    for name in ("alice", "bob", "carol"):
+        shutil.copytree(MEMBERS[name], root / name)
+    shutil.copytree(MEMBERS["alice"], root / "a_slow")  # first in line, and slow to import
+    problem1 = root / "a_slow" / "problem1.py"
+    problem1.write_text("import time\ntime.sleep(12)\n" + problem1.read_text())
+    proc = _grade_class(root, tmp_path / "class")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^graded [123]/4: (alice|bob|carol); grading a_slow \(\d+ s\)$",
+                     proc.stderr, re.M), proc.stderr
+    assert re.search(r"^graded 4/4: \w+$", proc.stderr, re.M), proc.stderr
+
+
+@pytest.mark.parametrize("totals, top, labels", [
+    ([14, 8, 28], 32, ["0–4", "5–9", "10–14", "15–19", "20–24", "25–29", "30–32"]),
+    ([0, 20], 20, ["0–1", "2–3", "4–5", "6–7", "8–9", "10–11", "12–13", "14–15", "16–17",
+                   "18–19", "20"]),
+    ([3, 10], 10, [str(k) for k in range(11)]),
+    ([14.5, 8], 32, ["0–4.5", "5–9.5", "10–14.5", "15–19.5", "20–24.5", "25–29.5", "30–32"]),
+])
+def test_histogram_bins_are_ones_a_person_reads(totals, top, labels):
+    """Whole points give whole bins of 1, 2, 5, 10... points, at most 12 of them, each
+    labelled by the totals it holds (issue 23: not 3.2 points wide)."""
+    from grader.classroom.outputs import histogram
+
+    bins = histogram(totals, top)
+    assert [label for label, _ in bins] == labels
+    assert sum(n for _, n in bins) == len(totals)

@@ -1,6 +1,8 @@
 """Comparing outputs: what is accepted (float32, lists, tensors' arrays) and what is not."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -21,7 +23,7 @@ def test_a_value_mismatch_says_where_and_by_how_much():
     got[1, 0] = 0.7
     m = compare_arrays(got, EXP, 1e-4, 1e-6, "W_x")
     assert m.kind == "value" and m.summary == "W_x is wrong at [1, 0]"
-    assert m.lines[0] == "expected 0.5, got 0.7"
+    assert m.lines[0] == "at [1, 0]: expected 0.5, got 0.7"
     assert m.lines[1].startswith("expected: [[") and "(shape [2, 2])" in m.lines[1]
     assert m.lines[2].startswith("got:      [[") and "0.7" in m.lines[2]  # small: whole
     assert "1 of 4 values" in m.lines[3] and "rtol 0.0001" in m.lines[3]
@@ -32,10 +34,28 @@ def test_a_large_array_shows_the_values_around_the_first_wrong_one():
     expected = np.arange(60.0).reshape(3, 20)
     got = expected.copy()
     got[1, 7], got[2, 19] = 9.0, 0.0
-    lines = compare_arrays(got, expected, 1e-6, 0.0, "x").lines
-    assert lines[1] == "around the first wrong value, [1, 7]: expected[1, 5:10] = " \
-        "[25, 26, 27, 28, 29] (shape [5])"
-    assert lines[2] == "  got[1, 5:10] = [25, 26, 9, 28, 29] (shape [5])"
+    m = compare_arrays(got, expected, 1e-6, 0.0, "x")
+    assert m.summary == "x is wrong at [1, 7]"
+    assert m.lines[0] == "at [1, 7]: expected 27, got 9"
+    assert m.lines[1] == "around it: expected[1, 5:10] = [25, 26, 27, 28, 29] (shape [5])"
+    assert m.lines[2] == "                got[1, 5:10] = [25, 26, 9, 28, 29] (shape [5])"
+
+
+def test_one_index_names_the_failure_and_the_largest_error_says_where_it_is():
+    """The summary, the values shown and their window agree on one index (the first wrong
+    value); the largest error, elsewhere, is named as such (issue 23)."""
+    expected = np.ones((2, 2, 1, 30))
+    got = expected.copy()
+    got[0, 0, 0, 0] = 1.5  # the first wrong value
+    got[1, 1, 0, 2] = 9.0  # the largest error
+    m = compare_arrays(got, expected, 1e-5, 1e-8, "the return value")
+    assert m.summary == "the return value is wrong at [0, 0, 0, 0]"
+    shown = "\n".join(m.lines)
+    assert "[1, 1, 0, 2]" not in m.summary and "[0, 0, 0, 0]" in m.lines[0]
+    assert m.lines[1].startswith("around it: expected[0, 0, 0, 0:3] = ")
+    assert m.lines[-1].startswith("max absolute error 8 at [1, 1, 0, 2], max relative")
+    named = re.findall(r"\bat (\[[\d, ]+\])", shown.replace(m.lines[-1], ""))
+    assert set(named) == {"[0, 0, 0, 0]"}, shown  # wherever an index is named, but the last
 
 
 @pytest.mark.parametrize("got, kind", [

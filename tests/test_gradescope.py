@@ -3,6 +3,7 @@ field by field against Gradescope's format (tests/gradescope_results.schema.json
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -211,3 +212,56 @@ def test_beyond_the_cap_an_earlier_score_stands_and_nothing_is_graded(tmp_path):
                                         "2026-11-20 10:00: 14 points.")
     assert results["extra_data"]["submission_cap"] == {
         "max": 2, "keep": "best", "submission": 3, "kept_from": "2026-11-20T10:00:00-05:00"}
+
+
+def test_the_top_line_names_no_folder_and_a_missing_answers_md_is_named_right(autograder_zip,
+                                                                              tmp_path):
+    """Gradescope's folder is `submission`, not the student: the top line is their score;
+    carol uploaded no answers.md, and is told so in those words (issue 23)."""
+    results = _run(_autograder_root(tmp_path, autograder_zip, EXAMPLES / "carol"))
+    first = results["output"].splitlines()[0]
+    assert re.fullmatch(r"`8 / 28 points, \d+ of \d+ items passed`", first), first
+    assert "answers.py" not in results["output"]
+    assert "`answers.md was not found in the submission" in results["output"]
+
+
+FAKE_PIP = """#!/bin/sh
+# A python3 whose pip finds no CPU build of torch on the image's index, and no network.
+case "$*" in
+  *--version*) echo "pip 23.0"; exit 0 ;;
+  *--extra-index-url*) echo "ERROR: fallback: network is unreachable" >&2; exit 1 ;;
+  *torch*) echo "ERROR: No matching distribution found for torch (first attempt)" >&2; exit 1 ;;
+esac
+exit 0
+"""
+
+
+def test_setup_sh_keeps_the_first_install_attempts_error(tmp_path):
+    """When the image's index has no CPU build of torch, the log shows why (the first
+    attempt's error), then the fallback's (issue 23)."""
+    fake = tmp_path / "python3"
+    fake.write_text(FAKE_PIP)
+    fake.chmod(0o755)
+    env = {**os.environ, "PYTHON": str(fake), "GRADESCOPE_ROOT": str(tmp_path / "ag")}
+    setup = ROOT / "grader" / "gradescope" / "files" / "setup.sh"
+    proc = subprocess.run(["bash", str(setup)], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode != 0  # no torch: setup stops (before any user is created)
+    assert "No matching distribution found for torch (first attempt)" in proc.stderr
+    assert "network is unreachable" in proc.stderr
+    assert proc.stderr.index("first attempt") < proc.stderr.index("network is unreachable")
+
+
+def test_a_zip_whose_rubric_lost_its_reference_is_not_built(tmp_path):
+    """The rubric copied away from its reference folder would fail every student on
+    Gradescope: the build refuses it, at the rubric's line (issue 23)."""
+    rubric = tmp_path / "looser.yaml"
+    shutil.copy(RUBRIC, rubric)
+    proc = subprocess.run([sys.executable, "-m", "grader.gradescope", "build", "--rubric",
+                           str(rubric), "--out", str(tmp_path / "autograder.zip")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0 and not (tmp_path / "autograder.zip").exists()
+    line = next(i for i, text in enumerate(rubric.read_text().splitlines(), 1)
+                if text.startswith("reference:"))
+    assert f"{rubric}:{line}: reference: '../reference' is {tmp_path.parent / 'reference'}, " \
+        "which is not a folder" in proc.stderr, proc.stderr

@@ -52,3 +52,45 @@ def test_student_text_is_escaped(tmp_path):
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert" in html
     assert results["score"] < 28
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory):
+    out = tmp_path_factory.mktemp("examples")
+    return {name: run_grade(EXAMPLES / name, out / name)[1] | {"html": (
+        out / name / "report.html").read_text()} for name in ("bob", "carol")}
+
+
+def _shown(html: str) -> str:
+    """The text a reader sees: no tags, no attributes (links carry ids, not shown)."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_students_read_titles_and_their_own_file_names(examples, rubric):
+    """Students see the items' titles and the files they wrote, never the rubric's ids nor
+    a file that does not exist (`answers.py`); the sandbox's layers are for instructors
+    (results.json keeps them) (issue 23)."""
+    bob, carol = examples["bob"], examples["carol"]
+    manual = [i for i in rubric.items if i.kind == "manual"]
+    banner = _shown(re.search(r'id="pending">(.*?)</p>', bob["html"], re.S).group(1))
+    assert [i.title for i in manual if i.title in banner] == [i.title for i in manual]
+    assert not any(i.id in banner for i in manual), banner
+    waiting = next(line for line in bob["output"].splitlines() if "Waiting for a TA" in line)
+    assert all(i.title in waiting and i.id not in waiting for i in manual), waiting
+    assert "answers.py" not in carol["output"] + carol["html"]
+    assert "answers.md was not found in the submission" in carol["output"]
+    modules = re.search(r'<table id="modules">(.*?)</table>', bob["html"], re.S).group(1)
+    row = re.search(r"<code>answers\.md</code></td>(.*?)</tr>", modules, re.S).group(1)
+    assert "imported" not in row and "numpy" not in row and "read" in row
+    for sub in (bob, carol):
+        footer = re.search(r"<footer>(.*?)</footer>", sub["html"], re.S).group(1)
+        assert "sandbox" not in footer and "namespace" not in sub["html"]
+    assert bob["extra_data"]["sandbox_layers"]  # for instructors, in results.json
+
+
+def test_the_summary_table_names_items_by_title(examples, rubric):
+    """The item table's first column, the one a phone keeps, holds each item's title."""
+    rows = re.findall(r"<tr class=\"\w+\">\s*<td>(.*?)</td>", examples["bob"]["html"], re.S)
+    assert len(rows) == len(rubric.items)
+    for cell, item in zip(rows, rubric.items):
+        assert f'href="#item-{item.id}"' in cell and item.id not in _shown(cell)

@@ -252,7 +252,8 @@ def test_written_answers_are_read_in_the_sandbox_never_here(rubric, tmp_path):
     data = json.loads((out / "results.json").read_text())
     waiting = [t for t in data["tests"] if t["extra_data"].get("manual") == "pending"]
     assert len(waiting) == 3 and all(t["score"] == 0 for t in waiting)
-    assert "Waiting for a TA: p1a_derivation, p1b_explanation, p3e_explanation" in data["output"]
+    assert ("Waiting for a TA: 1a (written): derivation; 1b (written): why the ReLU changes "
+            "the variance; 3e (written): the limit with a ReLU (not in") in data["output"]
     assert "waits for a TA" in (out / "report.html").read_text()
 
 

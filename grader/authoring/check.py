@@ -7,18 +7,17 @@ its item, and a warning where a mistake slips through too often.
 """
 from __future__ import annotations
 
-import difflib
-import importlib
 import math
 import re
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.authoring import selftest
-from grader.engine.inputs import InputError, draw_trials
-from grader.rubric.model import Rubric, RubricError, line_of, load_rubric
-from grader.rubric.references import ReferenceError_, References
+from grader.engine import preflight
+from grader.rubric.model import Rubric, RubricError, load_rubric
+from grader.rubric.references import References
 
 SLIP_WARNING = 0.01  # warn when a mistake passes its item on more than 1% of seeds
 LOOSE = 100  # warn when an rtol is this many times what float32 needs
@@ -38,43 +37,22 @@ def check(path: Path, seeds: int = 40) -> Report:
     except RubricError as exc:
         report.errors += exc.problems
         return report
-    at = lambda *loc: f"{path}:{line_of(rubric.path, list(loc))}: "  # noqa: E731 - as given
-    try:
-        refs = References(rubric.reference_dir)
-    except ReferenceError_ as exc:
-        report.errors.append(at("reference") + f"reference: {exc}")
+    at = preflight.locator(path, rubric)
+    refs = preflight.references(rubric, report.errors, at)
+    if refs is None:
         return report
-    _check_references(rubric, refs, report, at)
+    report.errors += preflight.reference_problems(rubric, refs, at)
     _check_handout(rubric, report, at)
-    _check_inputs(rubric, report, at)
+    report.errors += preflight.input_problems(rubric, at)
     if report.errors:
         return report
-    _self_test(rubric, refs, report, at, seeds)
-    return report
-
-
-def _check_references(rubric: Rubric, refs: References, report: Report, at: Any) -> None:
-    for i, item in enumerate(rubric.items):
-        names = [(("reference",), item.reference)] if item.reference else []
-        names += [(("alternatives", k), a) for k, a in enumerate(item.alternatives)]
-        names += [(("mistakes", k, "reference"), m.reference) for k, m in enumerate(item.mistakes)]
-        for loc, dotted in names:
-            try:
-                refs.get(dotted)
-            except ReferenceError_ as exc:
-                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-                report.errors.append(at("items", i, *loc) + f"items[{i}]{where}: {dotted!r}: "
-                                     f"{exc}{_suggest(refs, dotted)}")
-
-
-def _suggest(refs: References, dotted: str) -> str:
-    module_name, attr = dotted.rsplit(".", 1)
     try:
-        module = importlib.import_module(f"{refs.package}.{module_name}")
-    except ImportError:
-        return ""
-    close = difflib.get_close_matches(attr, [n for n in dir(module) if not n.startswith("_")], 1)
-    return f" (did you mean {module_name}.{close[0]}?)" if close else ""
+        _self_test(rubric, refs, report, at, seeds)
+    except Exception as exc:  # noqa: BLE001 - a reference that raises: where, and what
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        report.errors.append(f"{path}: the self-test stopped: {frame.filename}:{frame.lineno} "
+                             f"(in {frame.name}) raised {type(exc).__name__}: {exc}")
+    return report
 
 
 def _check_handout(rubric: Rubric, report: Report, at: Any) -> None:
@@ -101,17 +79,6 @@ def _check_handout(rubric: Rubric, report: Report, at: Any) -> None:
                 report.errors.append(at("items", i, "student") + f"items[{i}].student: "
                                      f"{item.student!r}: {what} is not named in "
                                      f"{handout.name}, so students cannot know to define it")
-                break
-
-
-def _check_inputs(rubric: Rubric, report: Report, at: Any) -> None:
-    for i, item in enumerate(rubric.items):
-        for seed in range(5):
-            try:
-                draw_trials(item, seed)
-            except InputError as exc:
-                report.errors.append(at("items", i, "inputs", exc.name) + f"items[{i}].inputs."
-                                     f"{exc.name}: cannot draw the inputs: {exc}")
                 break
 
 

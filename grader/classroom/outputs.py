@@ -15,10 +15,11 @@ from grader import __version__
 from grader.classroom import exports, gradebook
 from grader.classroom.changes import changes_csv
 from grader.classroom.imported import class_roster
+from grader.classroom.progress import slowest
 from grader.classroom.records import (class_options, is_class_reports, read_similarity,
                                       report_folders, save_class_options)
 from grader.classroom.roster import Roster, RosterError, load_roster
-from grader.classroom.run import ClassRun, Student, slowest
+from grader.classroom.run import ClassRun, Student
 from grader.disk import student_folders
 from grader.display.plaintext import first_sentence
 from grader.outputs.report import environment
@@ -32,9 +33,10 @@ class ItemStats:
     title: str
     points: float
     passed: int
-    graded: int
+    graded: int  # pending manual items aside
     mistakes: list[tuple[str, str, int]]  # (gist of the message, id, count), most first
     failures: list[tuple[str, int]]  # kinds of failure without a diagnosis, in words
+    pending: int = 0  # manual items that wait for a TA: neither passed nor failed
 
     @property
     def rate(self) -> float:
@@ -106,16 +108,16 @@ def refresh_class(reports: Path, rubric: Rubric) -> None:
 def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
     stats = []
     for item in rubric.items:
-        tests = [t for r in run.results.values() for t in r["tests"]
-                 if t["extra_data"]["item"] == item.id]
-        if not tests:
+        everyone = [t for r in run.results.values() for t in r["tests"]
+                    if t["extra_data"]["item"] == item.id]
+        if not everyone:
             continue
+        tests = [t for t in everyone if t["extra_data"].get("manual") != "pending"]
         failed = [t["extra_data"] for t in tests if t["status"] != "passed"]
         mistakes = collections.Counter(e["mistake"] for e in failed if e.get("mistake"))
         undeclared = collections.Counter(e["explanation"] for e in failed
                                          if not e.get("mistake") and e.get("explanation"))
         kinds = collections.Counter(
-            "waiting for a TA" if e.get("manual") == "pending" else
             FAILURES.get(e.get("failure_kind") or "", "something else")
             for e in failed if not e.get("mistake") and not e.get("explanation"))
         messages = {m.id: first_sentence(m.message) for m in item.mistakes}
@@ -125,7 +127,7 @@ def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
         named.sort(key=lambda entry: -entry[2])
         stats.append(ItemStats(item.id, item.title, item.points,
                                sum(t["status"] == "passed" for t in tests), len(tests),
-                               named[:5], kinds.most_common(5)))
+                               named[:5], kinds.most_common(5), len(everyone) - len(tests)))
     return stats
 
 
@@ -141,20 +143,44 @@ FAILURES = {  # TrialFailure.kind, as an instructor reads it
 }
 
 
-def histogram(totals: list[float], top: float, bins: int = 10) -> list[tuple[str, int]]:
-    """Counts of totals in equal bins from 0 to `top` (whole points when few enough)."""
+BIN_WIDTHS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)  # widths a person reads
+MAX_BINS = 12
+
+
+def histogram(totals: list[float], top: float) -> list[tuple[str, int]]:
+    """Counts of totals in bins a person reads: a width of 1, 2, 5, 10, ... points, as
+    narrow as gives at most MAX_BINS bins, the last one holding full marks; labelled by
+    the totals they hold ("5–9" when the points are whole, "5–9.5" in half points)."""
     if top <= 0:
         return []
-    if top <= 20 and float(top).is_integer():
-        edges = [float(x) for x in range(int(top) + 2)]
-    else:
-        edges = [top * k / bins for k in range(bins + 1)] + [math.inf]
-    counts = []
-    for lo, hi in zip(edges, edges[1:]):
-        n = sum(lo <= t < hi for t in totals)
-        label = f"{lo:g}" if hi - lo == 1 or hi == math.inf else f"{lo:g}–{hi:g}"
-        counts.append((label, n))
-    return counts
+    width = next((w for w in BIN_WIDTHS if top // w + 1 <= MAX_BINS), math.ceil(top / MAX_BINS))
+    step = _step([*totals, top])
+    bins = []
+    for k in range(int(top // width) + 1):
+        lo, hi = k * width, (k + 1) * width
+        count = sum(lo <= t < hi for t in totals)
+        last = min(top, hi - step) if step else None
+        label = f"{lo:g}" if last == lo else f"{lo:g}–{last:g}" if last is not None \
+            else f"{lo:g} to under {hi:g}"
+        bins.append((label, count))
+    return bins
+
+
+def _step(values: list[float]) -> float:
+    """The finest step the totals move in: 1 for whole points, 0.5 for half points (0 when
+    neither, and a bin then says "to under")."""
+    for step in (1.0, 0.5, 0.25):
+        if all(abs(v / step - round(v / step)) < 1e-9 for v in values):
+            return step
+    return 0.0
+
+
+def sandbox_layers(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The sandbox's layers that were active for every student graded (for instructors;
+    a student's report does not list them)."""
+    listed = [r.get("extra_data", {}).get("sandbox_layers") or [] for r in results.values()]
+    listed = [layers for layers in listed if layers]
+    return [layer for layer in listed[0] if all(layer in ls for ls in listed)] if listed else []
 
 
 def render_index(run: ClassRun, rubric: Rubric, resume: str = "",
@@ -164,14 +190,15 @@ def render_index(run: ClassRun, rubric: Rubric, resume: str = "",
     top = max((sum(t["max_score"] for t in r["tests"]) for r in run.results.values()), default=0)
     who = (lambda name: roster.get(name)) if roster else (lambda name: None)  # noqa: E731
     students = [{"name": name, "score": r["score"], "scores": gradebook.scores(r),
+                 "waiting": set(gradebook.pending(r)),  # blank, as in grades.csv
                  "time": r.get("execution_time", 0.0), "who": who(name), "absent": False,
                  "error": "internal_error" in r.get("extra_data", {})}
                 for name, r in sorted(run.results.items())]
     folders = {s.name for s in run.students}
     placed = {s.name: s.folder or s.name for s in run.students}
     absent = roster.missing(folders) if roster else []
-    students += [{"name": e.folder, "score": 0, "scores": {}, "time": 0.0, "who": e,
-                  "error": False, "absent": True} for e in absent]
+    students += [{"name": e.folder, "score": 0, "scores": {}, "waiting": set(), "time": 0.0,
+                  "who": e, "error": False, "absent": True} for e in absent]
     return env.get_template("class.html.j2").render(
         link=lambda name: quote(os.fsencode(placed.get(name, name))) + "/report.html",
         renamed=run.renamed,
@@ -180,6 +207,7 @@ def render_index(run: ClassRun, rubric: Rubric, resume: str = "",
         absent=absent, n_graded=len(run.results),
         strangers=roster.strangers(folders) if roster else [],
         hist=histogram(totals, top), slow=slowest(run.results, 5),
+        layers=sandbox_layers(run.results),
         mean=statistics.mean(totals) if totals else 0.0,
         median=statistics.median(totals) if totals else 0.0,
         failed=sorted(run.failed), interrupted=run.interrupted, resume=resume,

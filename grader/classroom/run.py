@@ -11,27 +11,25 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
-import multiprocessing
 import os
-import signal
-import statistics
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator, Optional
+from typing import Any, Callable, Generator, Iterator, NamedTuple, Optional
 
 from grader import __version__
 from grader.classroom import changes
 from grader.classroom.changes import StudentChange
 from grader.classroom.imported import Arrival
+from grader.classroom.pool import dead, end_helpers, stop_now, worker_context, workers_of
+from grader.classroom.progress import InFlight
+from grader.classroom.safeguard import Breaker, GraderBroken, grader_failed
 from grader.disk import files, student_folders, workspace
-from grader.display import text
 from grader.engine.late import Submitted
 from grader.engine.submission import IGNORED_DIRS, digest_files, locate
 from grader.outputs.results_json import to_results, write_json_atomic
-from grader.pipeline import Request, grade, record_failure, replay_folder, seed_of
+from grader.pipeline import Request, grade, grader_failure, record_failure, replay_folder, seed_of
 from grader.rubric.model import Rubric
 from grader.sandbox import Sandbox
 from grader.sandbox.process import mentions_torch
@@ -57,6 +55,17 @@ class Student:
 
 
 
+class Outcome(NamedTuple):
+    """One student's grading as a worker ends it: results.json's data, the grader's own
+    failure (its traceback) if any, and whether the worker was lost (died or hung:
+    perhaps the student's doing, so it does not count as the grader failing)."""
+
+    name: str
+    results: dict[str, Any]
+    error: str = ""
+    lost: bool = False
+
+
 @dataclass
 class ClassRun:
     """What a class run did, for the closing summary."""
@@ -65,11 +74,13 @@ class ClassRun:
     graded: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # grader failures, by student
+    kept: list[str] = field(default_factory=list)  # failed, so their last results stay
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False  # Ctrl-C: the students not in `results` were not graded
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # before this run
     changes: list[StudentChange] = field(default_factory=list)
+    stopped: Optional[GraderBroken] = None  # the grader failed on the first students
 
     @property
     def not_graded(self) -> list[str]:
@@ -133,7 +144,7 @@ def _current(student: Student, results: Optional[dict[str, Any]],
     """Whether the student's earlier results are complete and still current."""
     extra = (results or {}).get("extra_data", {})
     return (student.earlier / "report.html").exists() and extra.get(FINGERPRINT) == print_ \
-        and "internal_error" not in extra  # the grader failed on them: try again
+        and not grader_failed(results or {})  # the grader failed on them: try again
 
 
 def grade_class(path: Path, out: Path, rubric: Rubric,
@@ -167,6 +178,8 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
         if not isinstance(exc.__context__, KeyboardInterrupt):
             raise
         run.interrupted = True
+    except GraderBroken as exc:  # no use grading the rest: what they had stays
+        run.stopped = exc
     run.changes = [c for name, old in sorted(run.previous.items()) if name in run.results
                    for c in [changes.between(name, old, run.results[name])] if c]
     run.seconds = time.monotonic() - start
@@ -202,9 +215,10 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
     watchdog = 2 * rubric.model.limits.submission_seconds + 60
     done = _in_pool(todo, jobs, args, rubric, watchdog)
     try:
-        _collect(run, progress(done, len(todo)))
+        _collect(run, progress(done, len(todo)), Breaker(len(todo)))
     finally:
         done.close()  # interrupted while not inside it: its workers are stopped all the same
+        end_helpers()
 
 
 def _out(out: Path, student: Path, placed: str, rubric: Rubric, seed: Optional[int],
@@ -214,13 +228,13 @@ def _out(out: Path, student: Path, placed: str, rubric: Rubric, seed: Optional[i
 
 
 def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: tuple,
-             rubric: Rubric, watchdog: float) -> Iterator[tuple[str, dict[str, Any], str]]:
+             rubric: Rubric, watchdog: float) -> Iterator[Outcome | InFlight]:
     """Grade in `jobs` worker processes; a worker that dies or hangs costs its student
     only (pebble starts another), who gets a results.json saying what happened."""
     import pebble  # a class's alone: Gradescope's image grades one submission without it
 
     pool = pebble.ProcessPool(max(1, jobs), initializer=_init_worker, initargs=args[:2],
-                              context=_worker_context())
+                              context=worker_context())
     with workspace.folder("workers") as marks:
         lost = yield from _results(pool, todo, args, rubric, watchdog, marks)
     if lost:  # its task may still look in flight to pebble, until the watchdog
@@ -232,7 +246,7 @@ def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: t
 
 def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: tuple,
              rubric: Rubric, watchdog: float,
-             marks: Path) -> Generator[tuple[str, dict[str, Any], str], None, bool]:
+             marks: Path) -> Generator[Outcome | InFlight, None, bool]:
     """Yield each student's outcome as it comes; return whether a worker died unnoticed."""
     lost = False
     try:
@@ -241,6 +255,7 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
                    for i, (s, _, extra) in enumerate(todo)}
         pending: set = set(futures)
         dead_since: dict = {}
+        began: dict = {}  # future -> when its worker was first seen holding it
         while pending:
             done, _ = concurrent.futures.wait(pending, timeout=0.5,
                                               return_when=concurrent.futures.FIRST_COMPLETED)
@@ -252,67 +267,19 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
                 except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
                     result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
                 yield result
-            for future in _dead(pending, futures, dead_since):
+            pids = workers_of(pending, futures)
+            for future in dead(pids, dead_since):
                 pending.discard(future)  # pebble may not notice (it lost a race): we do
                 lost = True
                 yield _lost(futures[future][0], rubric, args[2], args[3],
                             "the worker grading this student died (killed, perhaps for memory)")
+            now = time.monotonic()
+            yield InFlight.since({futures[f][0].name: began.setdefault(f, now)
+                                  for f in pids if f in pending})
     except BaseException:  # Ctrl-C (or the consumer gone): stop at once, hand out no more
-        _stop_now(pool)
+        stop_now(pool)
         raise
     return lost
-
-
-GRACE = 2.0  # seconds pebble gets to report a dead worker's task before we do
-
-
-def _dead(pending: set, futures: dict, dead_since: dict) -> list:
-    """The futures whose worker (named in its mark, written when the task began) has been
-    dead for GRACE seconds while pebble still has them running."""
-    now, gone = time.monotonic(), []
-    for future in pending:
-        try:
-            pid = int(futures[future][1].read_text())
-        except (OSError, ValueError):
-            continue  # not started yet
-        if _alive(pid):
-            continue
-        if now - dead_since.setdefault(future, now) >= GRACE:
-            gone.append(future)
-    return gone
-
-
-def _alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie does not: it died, and waits to be reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc to read: ask the kernel
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except OSError:
-            pass
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-def _stop_now(pool: Any) -> None:
-    """Kill the workers, whose sandboxes their zygote then kills; a second Ctrl-C while
-    this runs exits at once."""
-    signal.signal(signal.SIGINT, _exit_at_once)
-    pool.stop()
-    for worker in multiprocessing.active_children():
-        worker.kill()
-    pool.join(timeout=10)
-
-
-def _exit_at_once(*_: Any) -> None:
-    for worker in multiprocessing.active_children():
-        worker.kill()
-    os._exit(130)
 
 
 def _why(exc: BaseException, watchdog: float) -> str:
@@ -326,12 +293,12 @@ def _why(exc: BaseException, watchdog: float) -> str:
 
 
 def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str, ...],
-          why: str) -> tuple[str, dict[str, Any], str]:
+          why: str, lost: bool = True) -> Outcome:
     """Outputs for a student whose grading failed outright; no fingerprint, so a rerun
     retries. Never raises: the class goes on whatever this student's files hold."""
     try:
         result = record_failure(Request(student.path, student.out, rubric, seed, only), why)
-        return student.name, to_results(result), why
+        return Outcome(student.name, to_results(result), why, lost)
     except Exception:  # noqa: BLE001 - then the plainest results.json there is
         why += "\n" + traceback.format_exc()
         results = {"score": 0.0, "execution_time": 0.0, "output": "The grader failed on this "
@@ -341,26 +308,21 @@ def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str
             write_json_atomic(results, student.out / "results.json")
         except Exception:  # noqa: BLE001 - the summary still lists them
             pass
-        return student.name, results, why
+        return Outcome(student.name, results, why, lost)
 
 
-def _worker_context() -> Any:
-    """Workers come from a fork server: a fresh, single-threaded interpreter that has
-    imported the grader once and forks each worker, the first ones and those pebble starts
-    again after one dies. (Forking this process instead would copy whatever lock one of
-    its threads held at that moment, an import lock for one: the new worker hangs.)
-    Elsewhere, fresh interpreters."""
-    if sys.platform == "linux":
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["grader.classroom.run", "grader.pipeline", "numpy"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-def _collect(run: ClassRun, done: Iterator[tuple[str, dict[str, Any], str]]) -> None:
-    for name, results, error in done:
-        run.results[name] = results
-        (run.failed.__setitem__(name, error) if error else run.graded.append(name))
+def _collect(run: ClassRun, done: Iterator[Any], breaker: Breaker) -> None:
+    for event in done:
+        if isinstance(event, InFlight):
+            continue
+        run.results[event.name] = event.results
+        if event.error:
+            run.failed[event.name] = event.error
+        else:
+            run.graded.append(event.name)
+        if event.error and not grader_failed(event.results):
+            run.kept.append(event.name)
+        breaker.record(event)
 
 
 _WORKER: dict[str, Any] = {}  # one rubric and one sandbox per worker process
@@ -373,64 +335,24 @@ def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> No
 
 
 def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
-               only: tuple[str, ...], mark: str) -> tuple[str, dict[str, Any], str]:
+               only: tuple[str, ...], mark: str) -> Outcome:
     """Grade one student; `extra` (fingerprints) goes into results.json. `mark` gets this
     worker's pid, so that the pool can tell when it died with the student in hand."""
     try:
         Path(mark).write_text(str(os.getpid()))
     except OSError:
         pass
+    earlier = _earlier(student) if student.out == student.earlier else None
+    keep = earlier is not None and not grader_failed(earlier)  # never over good results
     req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra,
-                  arrival=student.arrival, notes=student.notes)
+                  arrival=student.arrival, notes=student.notes,
+                  keep_on_failure=keep)
     try:
         result = grade(req, _WORKER["sandbox"])
+        failure = grader_failure(result)
+        if keep and failure:  # the grader failed, not the student: results.json stays
+            return Outcome(student.name, earlier, failure)
         results = json.loads((student.out / "results.json").read_text())
-        return student.name, results, result.internal_error
+        return Outcome(student.name, results, failure)
     except Exception:  # noqa: BLE001 - even past grade()'s own guarantee: this student only
-        return _lost(student, _WORKER["rubric"], seed, only, traceback.format_exc())
-
-
-def summary_lines(run: ClassRun) -> list[str]:
-    """The one-screen summary printed at the end of a class run."""
-    totals = [r["score"] for r in run.results.values()]
-    lines = [f"{len(run.students)} students: {len(run.graded) + len(run.failed)} graded, "
-             f"{len(run.reused)} unchanged since the last run, in {run.seconds:.1f} s"
-             + (f"; interrupted, {len(run.not_graded)} not graded" if run.interrupted else "")]
-    if totals:
-        top = max(sum(t["max_score"] for t in r["tests"]) for r in run.results.values())
-        lines.append(f"score: mean {statistics.mean(totals):.2f}, median "
-                     f"{statistics.median(totals):g} of {top:g}")
-    late = [r["extra_data"]["late"]["deducted"] for r in run.results.values()
-            if "late" in r.get("extra_data", {})]
-    if late:
-        lines.append(f"late: {len(late)} student{'' if len(late) == 1 else 's'} lost "
-                     f"{sum(late):g} points in all to the rubric's late policy (each "
-                     "results.json says why)")
-    slow = slowest(run.results, 3)
-    if slow:
-        lines.append("slowest: " + ", ".join(f"{text.name(n)} ({t:.1f} s)" for n, t in slow))
-    for name, error in sorted(run.failed.items()):
-        last = error.strip().splitlines()[-1] if error.strip() else "?"
-        lines.append(f"GRADER FAILED on {text.name(name)}: {last}")
-    for s in run.renamed:
-        lines.append(f"renamed: {text.name(s.name)} is graded into {text.name(s.folder)}/ "
-                     f"({s.renamed})")
-    return lines
-
-
-def slowest(results: dict[str, dict[str, Any]], n: int) -> list[tuple[str, float]]:
-    times = sorted(((r.get("execution_time", 0.0), name) for name, r in results.items()),
-                   reverse=True)
-    return [(name, t) for t, name in times[:n]]
-
-
-def terminal_progress(it: Iterator[Any], total: int) -> Iterator[Any]:
-    """A progress bar on a terminal, plain lines otherwise (CI logs, pipes)."""
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        yield from tqdm(it, total=total, unit="student", file=sys.stderr)
-        return
-    for done, item in enumerate(it, 1):
-        print(f"graded {done}/{total}", file=sys.stderr, flush=True)
-        yield item
+        return _lost(student, _WORKER["rubric"], seed, only, traceback.format_exc(), False)

@@ -30,3 +30,15 @@ def first_sentence(text: str) -> str:
 def counted(n: float, noun: str) -> str:
     """"1 trial", "3 trials", "1.5 points": a number and its noun, plural unless one."""
     return f"{n:g} {noun}{'' if n == 1 else 's'}"
+
+
+_OWN_EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*: ")  # a class with its module
+
+
+def failure_line(traceback: str) -> str:
+    """The last line of a traceback, which says what failed, without the module path and
+    name of an exception class of a library or of the grader (`grader.rubric.references.
+    ReferenceError_: reference folder ... does not exist` -> `reference folder ...`); a
+    builtin's name stays (`KeyError: 'p2a'`)."""
+    lines = [line for line in traceback.strip().splitlines() if line.strip()]
+    return _OWN_EXCEPTION.sub("", lines[-1].strip()) if lines else "?"

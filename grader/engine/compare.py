@@ -78,33 +78,37 @@ def compare_arrays(got_raw: Any, expected: np.ndarray, rtol: float, atol: float,
                         (f"{int((~finite).sum())} of {got.size} values are NaN or infinite",))
     err = np.abs(got - expected)
     allowed = atol + rtol * np.abs(expected)
-    if (err <= allowed).all():
+    wrong = err > allowed
+    if not wrong.any():
         return None
-    worst = np.unravel_index(np.argmax(err - allowed), err.shape) if err.ndim else ()
+    # One index names the failure: the first wrong value (in C order), which the values
+    # shown are around; the largest error, when elsewhere, says where it is.
+    first = tuple(int(i) for i in np.argwhere(wrong)[0]) if err.ndim else ()
+    largest = np.unravel_index(np.argmax(err), err.shape) if err.ndim else ()
     rel = err / np.where(expected == 0, np.inf, np.abs(expected))
-    where = f" at {_index(worst)}" if err.ndim else ""
-    n_bad = int((err > allowed).sum())
+    where = f" at {_index(first)}" if err.ndim else ""
+    at_largest = f" at {_index(largest)}" if err.ndim and tuple(largest) != first else ""
     return Mismatch("value", f"{what} is wrong{where}", (
-        f"expected {_num(expected[worst])}, got {_num(got[worst])}",
-        *_values(expected, got, err > allowed),
-        f"{n_bad} of {err.size} values are outside the tolerance "
+        f"{where.strip() + ': ' if where else ''}expected {_num(expected[first])}, "
+        f"got {_num(got[first])}",
+        *_values(expected, got, first),
+        f"{int(wrong.sum())} of {err.size} values are outside the tolerance "
         f"(rtol {rtol:g}, atol {atol:g})",
-        f"max absolute error {_num(err.max())}, max relative error {_num(rel.max())}",
+        f"max absolute error {_num(err.max())}{at_largest}, max relative error {_num(rel.max())}",
     ))
 
 
-def _values(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray) -> tuple[str, ...]:
-    """Both arrays whole when small, else the values around the first wrong index."""
+def _values(expected: np.ndarray, got: np.ndarray, first: tuple[int, ...]) -> tuple[str, ...]:
+    """Both arrays whole when small, else the values around the first wrong one."""
     if expected.size <= 1:  # the line before says it all
         return ()
     if expected.size <= FULL:
         return f"expected: {show(expected)}", f"got:      {show(got)}"
-    first = tuple(int(i) for i in np.argwhere(wrong)[0])
     lo, hi = max(0, first[-1] - 2), first[-1] + 3
     window = (*first[:-1], slice(lo, hi))
     where = "[" + ", ".join([*map(str, first[:-1]), f"{lo}:{min(hi, expected.shape[-1])}"]) + "]"
-    return (f"around the first wrong value, {_index(first)}: expected{where} = "
-            f"{show(expected[window])}", f"  got{where} = {show(got[window])}")
+    return (f"around it: expected{where} = {show(expected[window])}",
+            f"{'got':>19}{where} = {show(got[window])}")  # under "expected"
 
 
 def compare_output(item: Item, got: Any, expected: Any) -> Optional[Mismatch]:

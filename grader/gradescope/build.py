@@ -13,6 +13,7 @@ from pathlib import Path
 from grader import __version__
 from grader.disk.archive import tree, write_zip
 from grader.disk.imports import reached, source
+from grader.engine import preflight
 from grader.rubric.model import load_rubric
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -21,6 +22,9 @@ SOURCE_SUFFIXES = {".py", ".j2", ".txt", ".sh"}
 def build_zip(rubric_path: Path, out: Path) -> list[str]:
     """Write the zip; return the names it holds."""
     rubric = load_rubric(rubric_path)
+    problems = preflight.problems(rubric, rubric_path)  # a zip that fails every student
+    if problems:
+        raise ValueError("the rubric cannot be used:\n" + "\n".join(problems))
     rubric_arc = f"rubrics/{rubric.path.name}"
     ref_arc = posixpath.normpath(posixpath.join("rubrics", rubric.model.reference))
     if ref_arc.startswith("..") or ref_arc in (".", "rubrics"):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.display import text
+from grader.display.plaintext import to_plain
 from grader.display.text import md_block, md_code
 from grader.engine.outcomes import ItemResult, SubmissionResult
 
@@ -167,7 +168,15 @@ def table(result: SubmissionResult, mark: Any = None, summary: str = "",
     return lines
 
 
-def summary_line(sub: SubmissionResult) -> str:
+def summary_line(sub: SubmissionResult, named: bool = True) -> str:
+    """"bob: 14 / 32 points, ..."; without `named` where the folder's name is not the
+    student's own (Gradescope's is `submission`)."""
     passed = sum(r.passed for r in sub.items)
-    return (f"{text.name(sub.name)}: {sub.score:g} / {sub.max_score:g} points, "
-            f"{passed} of {len(sub.items)} items passed")
+    return (f"{text.name(sub.name) + ': ' if named else ''}{sub.score:g} / {sub.max_score:g} "
+            f"points, {passed} of {len(sub.items)} items passed")
+
+
+def pending_titles(sub: SubmissionResult) -> list[str]:
+    """The titles (plain text) of the manual items that wait for a TA: what students read,
+    never the rubric's ids."""
+    return [to_plain(r.item.title) for r in sub.items if r.pending]

@@ -11,7 +11,8 @@ from grader import __version__
 from grader.display.plaintext import first_sentence, to_plain
 from grader.display.text import deep_visible, md_code
 from grader.engine.outcomes import SubmissionResult
-from grader.outputs.feedback import item_feedback, summary_line
+from grader.engine.submission import file_name
+from grader.outputs.feedback import item_feedback, pending_titles, summary_line
 
 
 def to_results(sub: SubmissionResult) -> dict[str, Any]:
@@ -80,36 +81,41 @@ def overall_output(sub: SubmissionResult) -> str:
     if sub.late:
         lines.append(sub.late.line(sub.earned))
     if sub.pending:
-        lines.append(f"Waiting for a TA: {', '.join(sub.pending)} (not in the score yet).")
+        lines.append(f"Waiting for a TA: {'; '.join(pending_titles(sub))} (not in the score "
+                     "yet).")
     if sub.internal_error:
         lines.append("The grader itself failed while grading this submission; your instructor "
                      "has been told. Items not graded score 0 for now.")
     if sub.root not in (".", ""):
         lines.append(f"Your files were found in the folder {sub.root}/.")
     lines += sub.notes
-    for m in sub.modules:
-        if m.status != "ok":
-            lines.append(f"{m.module}.py: {m.detail or m.status}")
+    lines += [_module_line(m) for m in sub.modules if m.status != "ok"]
     return "\n".join(lines)
+
+
+def _module_line(m: Any, code: Any = str) -> str:
+    """What went wrong with one of the student's files, named as they named it (`code`
+    marks what came from their files, for Markdown)."""
+    name, why = file_name(m.module), m.detail or m.status
+    return code(why) if why.startswith(name) else f"{code(name)}: {code(why)}"
 
 
 def overall_markdown(sub: SubmissionResult) -> str:
     """`overall_output` for Gradescope's Markdown: what the student's files or code said
     (folder and file names, error messages) is code, not Markdown."""
-    lines = [md_code(summary_line(sub))]
+    lines = [md_code(summary_line(sub, named=False))]  # the folder is Gradescope's, not theirs
     if sub.late:
         lines.append(f"**{sub.late.line(sub.earned)}**")
     if sub.pending:
-        lines.append(f"Waiting for a TA: {', '.join(sub.pending)} (not in the score yet).")
+        lines.append(f"Waiting for a TA: {'; '.join(pending_titles(sub))} (not in the score "
+                     "yet).")
     if sub.internal_error:
         lines.append("**The grader itself failed while grading this submission; your "
                      "instructor has been told.** Items not graded score 0 for now.")
     if sub.root not in (".", ""):
         lines.append(f"Your files were found in the folder {md_code(sub.root + '/')}.")
     lines += [md_code(note) for note in sub.notes]
-    for m in sub.modules:
-        if m.status != "ok":
-            lines.append(f"{md_code(m.module + '.py')}: {md_code(m.detail or m.status)}")
+    lines += [_module_line(m, md_code) for m in sub.modules if m.status != "ok"]
     return "\n\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 spawned as a fresh interpreter (the fallback). Both give a pid in a session of its own."""
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -155,7 +156,9 @@ class _Zygote:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=base_env(), start_new_session=True)
         theirs.close()
-        return cls(ours, proc)
+        zygote = cls(ours, proc)
+        atexit.register(zygote.end)  # the grader exits after what it started, never before
+        return zygote
 
     def alive(self) -> bool:
         """False once the zygote is known to have ended (only its owner can tell)."""
@@ -181,6 +184,18 @@ class _Zygote:
     def close(self) -> None:
         self.door.close()
         if self.proc is not None and self.owner == os.getpid():
+            self.proc.kill()
+            self.proc.wait()
+
+    def end(self, grace: float = 5.0) -> None:
+        """Hang up and wait while the zygote ends the children it has and then itself (it
+        does once every holder of the door has hung up); kill it after `grace` seconds."""
+        if self.proc is None or self.owner != os.getpid() or self.proc.poll() is not None:
+            return
+        self.door.close()
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
 

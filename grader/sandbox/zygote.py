@@ -91,6 +91,8 @@ class _Server:
                     if not self._admit():  # every grader process is gone: so are theirs
                         for pid in self.running:
                             _kill_group(pid)
+                        for pid in self.running:  # gone before this zygote is (the
+                            _wait_killed(pid)     # grader waits for it at exit)
                         return
                 elif isinstance(key.data, int):  # a child's pidfd: it ended
                     pass
@@ -207,6 +209,13 @@ def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _wait_killed(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
         pass
 
 

@@ -12,8 +12,13 @@ if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip
 fi
 pip=("$PYTHON" -m pip install --disable-pip-version-check -q)
-"${pip[@]}" "$TORCH_PIN" 2>/dev/null \
-    || "${pip[@]}" "$TORCH_PIN" --extra-index-url https://download.pytorch.org/whl/cpu
+# The image's index first; where it has no CPU build, PyTorch's own index. The first
+# attempt's error stays in the log: it is the one that says why (no network, no such pin).
+if ! "${pip[@]}" "$TORCH_PIN"; then
+    echo "setup.sh: $TORCH_PIN is not on the configured index (pip's error above);" \
+         "trying https://download.pytorch.org/whl/cpu" >&2
+    "${pip[@]}" "$TORCH_PIN" --extra-index-url https://download.pytorch.org/whl/cpu
+fi
 "${pip[@]}" -r "$SOURCE/requirements.txt"
 
 if [ "$(id -u)" = 0 ]; then

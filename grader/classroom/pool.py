@@ -1,0 +1,96 @@
+"""The worker processes a class is graded in: where they come from (a fork server), which
+of them died with a student in hand, and stopping them all (Ctrl-C, the end of a run)
+with nothing of theirs left behind."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+GRACE = 2.0  # seconds pebble gets to report a dead worker's task before we do
+
+
+def workers_of(pending: set, futures: dict) -> dict:
+    """The pid of the worker holding each pending future that has started (from its mark,
+    written when the task began)."""
+    pids = {}
+    for future in pending:
+        try:
+            pids[future] = int(futures[future][1].read_text())
+        except (OSError, ValueError):
+            continue  # not started yet
+    return pids
+
+
+def dead(pids: dict, dead_since: dict) -> list:
+    """The futures whose worker has been dead for GRACE seconds while pebble still has
+    them running."""
+    now, gone = time.monotonic(), []
+    for future, pid in pids.items():
+        if alive(pid):
+            continue
+        if now - dead_since.setdefault(future, now) >= GRACE:
+            gone.append(future)
+    return gone
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not: it died, and waits to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc to read: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            pass
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def stop_now(pool: Any) -> None:
+    """Kill the workers, whose sandboxes their zygote then kills; a second Ctrl-C while
+    this runs exits at once."""
+    signal.signal(signal.SIGINT, exit_at_once)
+    pool.stop()
+    for worker in multiprocessing.active_children():
+        worker.kill()
+    pool.join(timeout=10)
+
+
+def end_helpers() -> None:
+    """End multiprocessing's fork server and resource tracker, which the workers needed,
+    and wait for them: nothing of a run outlives it (a resumed run would race them). Their
+    `_stop` is private, and the one way to wait; it is there from Python 3.8 on."""
+    from multiprocessing import forkserver, resource_tracker
+
+    for helper in (forkserver._forkserver, resource_tracker._resource_tracker):
+        stop = getattr(helper, "_stop", None)
+        if stop is not None:
+            stop()
+
+
+def exit_at_once(*_: Any) -> None:
+    for worker in multiprocessing.active_children():
+        worker.kill()
+    os._exit(130)
+
+
+def worker_context() -> Any:
+    """Workers come from a fork server: a fresh, single-threaded interpreter that has
+    imported the grader once and forks each worker, the first ones and those pebble starts
+    again after one dies. (Forking this process instead would copy whatever lock one of
+    its threads held at that moment, an import lock for one: the new worker hangs.)
+    Elsewhere, fresh interpreters."""
+    if sys.platform == "linux":
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["grader.classroom.run", "grader.pipeline", "numpy"])
+        return context
+    return multiprocessing.get_context("spawn")
