@@ -12,7 +12,7 @@ files first, then helpers, so code moved into a helper module still matches).
   of their code that the other's matches: each top-level function weighs as the
   rubric's `similarity.weights` say (by default 1 for the substantial functions, 2b's
   forward, 2c's backward and 3e's limit, and for helpers and top-level code, and 0.1
-  for the one-line formulas every correct answer has in common: `1 / d_x`). The pair is
+  for the one-line formulas every correct answer has in common: 1a, 3a-3d). The pair is
   ranked by the larger of its two scores and flagged above the threshold, provided the
   matched code is long enough to be more than a shared formula (`min_chars`).
 
@@ -92,7 +92,7 @@ def options(rubric: Rubric) -> Options:
 
 def _statements(fn: Any) -> int:
     """Statements in a (trusted) reference function's body, its docstring aside: one
-    for a formula (`return 1 / d_x`), more for substantial code (2b, 2c, 3e)."""
+    for a one-line formula (1a), more for substantial code (2b, 2c, 3e)."""
     import ast
     import inspect
     import textwrap
@@ -157,7 +157,7 @@ def _regions(text: str) -> list[tuple[int, int, str]]:
 def given_code(rubric: Rubric) -> list[str]:
     """What every student was given, and what every right answer shares: the kit's
     skeletons, the handout's code blocks, and the reference solutions (their idiomatic
-    lines, `f = sigmoid(x @ Wfx.T + h @ Wfh.T + bf)`, are what independent students
+    lines, such as the forward pass's matrix products, are what independent students
     write alike; a class's own common code is found by counting, in compare_class)."""
     from grader.kit.build import skeletons
 

@@ -220,21 +220,41 @@ def _pidfd(pid: int) -> Optional[int]:
 
 _LATEX_WARM = []
 
+# What the warm-up parses: the constructs written answers are made of (fractions, powers
+# with sub- and superscripts, Greek and other symbol commands, \left( \right), roots, \ln,
+# e^{...}, implicit products), close enough to the token sequences students write that the
+# parser's tables for them are built here, once (a forked child then reads an answers.md in
+# about 0.06 s of CPU instead of 0.45 s). Every child forked from this zygote inherits
+# whatever it holds (its code, its globals, the parser's and sympy's caches), so nothing
+# here may come from a reference or a rubric: these expressions answer no question, and
+# tests/test_secrets.py checks that no answer can be found in a child.
+WARM_UP = (
+    r"\frac{5}{m_y} - \frac{3}{\sqrt{m_y}}",
+    r"\alpha^3_\hbar \left(2 - x^3 y \beta_Q\right) + (7 - x^3 y \beta_Q)^{z}",
+    r"(3 + x^3 y \beta_Q)^{z - \hbar} - \left(4 + a^{3} b \tau_{Q}\right)^{\hbar} "
+    r"\alpha^3_\hbar (5 + x^3 y \beta_Q)",
+    r"4 - \hbar x^3 y \beta_Q",
+    r"\frac{\ln(5)}{x^3 y z} + \frac{\ln 5}{z x^3 y}",
+    r"\sqrt[z]{5} + 3 - e^{\hbar \ln(2 - y)}",
+    r"\frac{3^{1/z} + 2}{x^3 y}",
+)
+
 
 def _warm_latex() -> None:
-    """Before the first child that reads answers.md: import the LaTeX parser and parse a
-    few answers, so that ANTLR's prediction tables (about a second to build) are built
+    """Before the first child that reads answers.md: import the LaTeX parser and parse
+    `WARM_UP`, so that ANTLR's prediction tables (about a second to build) are built
     once here and inherited by every such child, not rebuilt in each."""
     _LATEX_WARM.append(True)
     try:
         written = child.written
         written.WrittenAnswers("/")
-        for latex in (r"\sigma = \frac{1}{d_x}", r"\sigma^2_\ell (1 + N^2 C \sigma_W)",
-                      r"(1 + N^{2} C \sigma_{W})^{L - \ell}", r"\frac{\ln(2)}{N^2 C L}",
-                      r"\sqrt[L]{2} - 1", r"e^{\ell \ln(1 + x)}"):
-            written.parse_latex(latex)
     except Exception:  # noqa: BLE001 - no parser here: each child says so itself
         return
+    for latex in WARM_UP:
+        try:
+            written.parse_latex(latex)
+        except Exception:  # noqa: BLE001 - another version of the parser: warm the rest
+            pass
     if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
         sys.exit("zygote: the LaTeX parser started a thread; forking would not be safe")
 
