@@ -1,7 +1,8 @@
-"""No answer within a student's reach (issue 19, item 1).
+"""No answer and no hidden input within a student's reach (issue 19, items 1 and 11).
 
 Nothing derived from the reference or the rubric's answers may be in a process that runs
-student code. Each test runs
+student code; a hidden item's inputs reach the child only once it is called, after every
+visible call has been answered, and nothing printed from then on is shown. Each test runs
 real sandbox children, forked from a zygote (that has read an answers.md, so its LaTeX
 parser is warm) and started as fresh interpreters, and looks with tests/spy.py at
 everything a student can reach.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -289,3 +291,164 @@ def test_answers_harvested_from_the_zygote_score_nothing(sandboxes, rubric, tmp_
         assert [m.status for m in result.modules] == ["ok", "ok"], result.modules
         scores[harvest] = {r.item.id: r.score for r in result.items}
     assert scores[True] == scores[False] == dict.fromkeys(code, 0.0)
+
+
+HIDDEN_VALUE = 0.4837261950374619
+HIDDEN_ARRAY = np.array([[0.2903847561029384, -1.3748291056473829],
+                         [1.0584736291047563, 0.7261530948273615]])
+VISIBLE_VALUE = 0.8371946205318462
+
+PEEK = textwrap.dedent('''
+    import os
+    print("imported in", os.getpid())
+
+    def visible(x):
+        print("visible call with", repr(x))
+        return x
+
+    def hidden(x, a):
+        print("hidden call with", repr(x), a.tolist(), flush=True)
+        if x > 0:
+            os._exit(3)  # a fresh child takes the other hidden item's call
+        return float(x + a.sum())
+''')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("route", ROUTES)
+def test_hidden_inputs_reach_the_child_only_when_called(route, sandboxes, tmp_path):
+    """At import, and during every visible call, no hidden input is anywhere the module can
+    look (memory, the request, descriptors, /proc/self, files); what the hidden calls
+    print, and what a process started after one prints, is never shown."""
+    folder = spy.install(tmp_path / "sub", {"peek": PEEK})
+    needles = spy.encode([repr(HIDDEN_VALUE)[2:], repr(float(HIDDEN_ARRAY[0, 1]))[3:]], [],
+                         [HIDDEN_VALUE, -HIDDEN_VALUE, *HIDDEN_ARRAY.ravel().tolist(),
+                          VISIBLE_VALUE])
+    calls = (Call(0, "h1", "hidden", "call", (HIDDEN_VALUE, HIDDEN_ARRAY), hidden=True),
+             Call(1, "h2", "hidden", "call", (-HIDDEN_VALUE, HIDDEN_ARRAY), hidden=True),
+             Call(2, "v", "visible", "call", (VISIBLE_VALUE,)),
+             Call(3, "s", "look", "call", (needles, CONTROL_VALUE), timeout=60.0))
+    run = sandboxes[route].run(ModuleJob(folder, "peek", calls, LIMITS))
+    counts, found = spy.hits(run.calls[3].value)
+    assert counts["strings"] > 20_000, counts
+    assert sorted(found) == [f"at import: value {VISIBLE_VALUE!r}",  # the visible call's own
+                             f"at the call: value {VISIBLE_VALUE!r}"], found
+    assert run.calls[2].value == VISIBLE_VALUE
+    assert run.calls[0].status == "crashed" and run.processes == 2
+    assert run.calls[1].value == pytest.approx(-HIDDEN_VALUE + HIDDEN_ARRAY.sum())
+    assert f"visible call with {VISIBLE_VALUE!r}" in run.output  # shown: before the hidden
+    assert "hidden call" not in run.output and repr(HIDDEN_VALUE)[2:] not in run.output
+    assert run.output.count("imported in") == 1, run.output  # the second process: unseen
+
+
+DUMP = textwrap.dedent('''
+    import gc, os, stat, sys
+    import numpy as np
+
+
+    def _numbers(obj, out, depth=0):
+        """Every float in a tree of dicts, lists and arrays (an array's first three)."""
+        if depth > 12:
+            return
+        if type(obj) is float:
+            out.append(repr(obj))
+        elif isinstance(obj, np.ndarray) and obj.dtype.kind == "f":
+            out += [repr(float(x)) for x in obj.ravel()[:3]]
+        elif isinstance(obj, dict):
+            for v in list(obj.values()):
+                _numbers(v, out, depth + 1)
+        elif isinstance(obj, (list, tuple)):
+            for v in obj:
+                _numbers(v, out, depth + 1)
+
+
+    def _descriptors():
+        seen = []
+        for fd in range(64):
+            try:
+                mode = os.fstat(fd).st_mode
+            except OSError:
+                continue
+            seen.append(f"{fd}: {stat.filemode(mode)}")
+            if stat.S_ISFIFO(mode) or stat.S_ISREG(mode):
+                blocking = os.get_blocking(fd)
+                try:
+                    os.set_blocking(fd, False)
+                    seen.append(repr(os.read(fd, 4096)))
+                except OSError as exc:
+                    seen.append(type(exc).__name__)
+                finally:
+                    os.set_blocking(fd, blocking)
+        return seen
+
+
+    def _file(path):
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(4096)
+        except OSError as exc:
+            return type(exc).__name__
+
+
+    _seen = []
+    _frame = sys._getframe()
+    while _frame is not None:  # the harness's frames: the request it read, if it holds it
+        _numbers(dict(_frame.f_locals), _seen)
+        _frame = _frame.f_back
+    for _obj in gc.get_objects():
+        if isinstance(_obj, dict) and "calls" in _obj:
+            _numbers(_obj, _seen)
+    print("REQUEST", " ".join(_seen))
+    print("ARGV", sys.argv, "CMDLINE", _file("/proc/self/cmdline"))
+    print("ENV", dict(os.environ), _file("/proc/self/environ"))
+    print("FDS", _descriptors())
+''')
+
+TELL = textwrap.dedent('''
+
+    _told = {name: globals()[name] for name in ("ugrnn_forward", "grad_variance")
+             if name in globals()}
+
+
+    def _telling(name):
+        def call(*args):
+            print("HIDDEN CALL", name, [repr(float(np.ravel(a)[0])) for a in args])
+            return _told[name](*args)
+        return call
+
+
+    for _name in _told:
+        globals()[_name] = _telling(_name)
+''')
+
+
+@pytest.mark.slow
+def test_a_module_that_dumps_what_it_can_read_at_import_shows_no_hidden_input(
+        rubric, tmp_path):
+    """Graded for real, with 2b and 3d hidden: the module prints at import all it can
+    read (the request in the harness's frames, argv, /proc/self, the environment, every
+    descriptor), and the hidden functions print their inputs when called; the reports
+    show what the visible calls were given, and nothing of the hidden ones."""
+    from hidden import hidden_rubric_at
+    from grader.rubric import load_rubric
+
+    hidden = load_rubric(hidden_rubric_at(tmp_path / "hidden.yaml", ("p2b", "p3d")))
+    folder = tmp_path / "dumper"
+    shutil.copytree(EXAMPLES / "alice", folder)
+    (folder / "answers.md").unlink()
+    for name in ("problem2.py", "problem3.py"):
+        code = (folder / name).read_text()
+        (folder / name).write_text(DUMP + code + TELL)
+    out = tmp_path / "out"
+    only = ("p2a", "p2b", "p2c_f", "p3a", "p3d")
+    result = grade(Request(folder, out, hidden, SEED, only=only), SubprocessSandbox())
+    assert {r.item.id for r in result.items if r.passed} == set(only)
+    plans, _ = checks.plan([i for i in hidden.items if i.id in only], SEED)
+    inputs = {p.item.id: spy.distinctive([x for t in p.trials for a in t.args(p.item)
+                                          for x in spy.numbers_in(a)[:3]], [])
+              for p in plans}
+    assert inputs["p2b"] and inputs["p3d"] and inputs["p2a"]
+    shown = "\n".join(f.read_text(errors="replace") for f in out.rglob("*") if f.is_file())
+    assert "REQUEST" in shown and "FDS" in shown and "HIDDEN CALL" not in shown
+    assert any(repr(x) in shown for x in inputs["p2a"])  # what a visible call was given
+    assert [x for item in ("p2b", "p3d") for x in inputs[item] if repr(x) in shown] == []

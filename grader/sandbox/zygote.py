@@ -5,7 +5,7 @@ grader, so it holds no reference, rubric or grader state). FD is its door: a SOC
 socket through which any grader process holding the other end (the one that started it, and
 the class workers it shares it with) hands in one end of a fresh socket pair, a conversation
 of its own. On a conversation the zygote answers, one request at a time:
-  {"fork": {...}} with two file descriptors (responses, output) -> {"pid": N}
+  {"fork": {...}} with three file descriptors (requests, responses, output) -> {"pid": N}
   {"wait": N, "timeout": s[, "kill": true]}                      -> {"code": exit code or null}
 Waits are answered when the child ends or the time is up (with "kill", the child's process
 group is killed then and the answer waits for its end), without holding up the others.
@@ -110,7 +110,7 @@ class _Server:
 
     def _answer(self, conn: Any) -> None:
         try:
-            msg, fds, _, _ = socket.recv_fds(conn, 65536, 2)
+            msg, fds, _, _ = socket.recv_fds(conn, 65536, 3)
         except OSError:
             msg, fds = b"", []
         if not msg:
@@ -260,7 +260,7 @@ def _warm_latex() -> None:
 
 
 def _fork(job: dict[str, Any], fds: list[int]) -> int:
-    resp_w, out_w = fds
+    req_r, resp_w, out_w = fds
     if job.get("written") and not _LATEX_WARM:
         _warm_latex()
     if job.get("pid_namespace"):  # the child is PID 1 of its own: no extra fork for that
@@ -268,8 +268,8 @@ def _fork(job: dict[str, Any], fds: list[int]) -> int:
     else:
         pid = os.fork()
     if pid:
-        os.close(resp_w)
-        os.close(out_w)
+        for fd in fds:
+            os.close(fd)
         return pid
     try:  # the sandbox child: its own session, output to the grader's pipe, then the harness
         os.setsid()
@@ -277,12 +277,14 @@ def _fork(job: dict[str, Any], fds: list[int]) -> int:
         os.dup2(null, 0)
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
-        os.closerange(3, resp_w)  # the door, every conversation and pidfd: none stays open
-        os.closerange(resp_w + 1, 1 << 16)
+        low, high = sorted((req_r, resp_w))  # the door, every conversation and pidfd: none
+        os.closerange(3, low)                # stays open
+        os.closerange(low + 1, high)
+        os.closerange(high + 1, 1 << 16)
         os.chdir(job["cwd"])
         os.environ.clear()
         os.environ.update(job["env"])
-        child.main(["child.py", job["request"], str(resp_w)], started=child.FORKED)
+        child.main(["child.py", str(req_r), str(resp_w)], started=child.FORKED)
     except BaseException as exc:  # noqa: BLE001 - the harness itself failed: say how, briefly
         where = exc.__traceback__
         while where is not None and where.tb_next is not None:
