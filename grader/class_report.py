@@ -54,12 +54,15 @@ def write_class_outputs(run: ClassRun, rubric: Rubric, out: Path, resume: str = 
 
 def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
     stats = []
+    hidden = _hidden_details(run, rubric)
     for item in rubric.items:
-        tests = [t for r in run.results.values() for t in r["tests"]
+        tests = [(name, t) for name, r in run.results.items() for t in r["tests"]
                  if t["extra_data"]["item"] == item.id]
         if not tests:
             continue
-        failed = [t["extra_data"] for t in tests if t["status"] != "passed"]
+        failed = [hidden.get((name, item.id), t["extra_data"]) for name, t in tests
+                  if t["status"] != "passed"]
+        tests = [t for _, t in tests]
         mistakes = collections.Counter(e["mistake"] for e in failed if e.get("mistake"))
         undeclared = collections.Counter(e["explanation"] for e in failed
                                          if not e.get("mistake") and e.get("explanation"))
@@ -76,6 +79,27 @@ def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
                                sum(t["status"] == "passed" for t in tests), len(tests),
                                named[:5], kinds.most_common(5)))
     return stats
+
+
+def _hidden_details(run: ClassRun, rubric: Rubric) -> dict[tuple[str, str], dict]:
+    """What results.json leaves out of a hidden item (students read it) and this page
+    shows instructors, from each student's record: (student, item) -> extra_data."""
+    from grader import record
+    from grader.results_json import item_extra
+
+    hidden = {i.id for i in rubric.items if i.visibility == "hidden"}
+    found: dict[tuple[str, str], dict] = {}
+    for student in run.students if hidden else ():
+        if student.name not in run.results:
+            continue
+        try:
+            sub = record.read(student.out, rubric)
+        except (record.StaleRecord, KeyError, TypeError, ValueError):
+            sub = None
+        for r in sub.items if sub is not None else ():
+            if r.item.id in hidden:
+                found[(student.name, r.item.id)] = item_extra(r, sub)
+    return found
 
 
 FAILURES = {  # TrialFailure.kind, as an instructor reads it

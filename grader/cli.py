@@ -112,13 +112,14 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
 
 
 def _print_replay(result: SubmissionResult) -> None:
-    """A replay shows each item's whole feedback: the trial's inputs, what was wrong."""
+    """A replay shows each item's whole feedback: the trial's inputs, what was wrong (a
+    hidden item's too: this is the instructor's terminal)."""
     from grader.feedback import item_feedback
     from grader.text import terminal
 
     for r in result.items:
         click.echo(f"\n{r.item.id}:")
-        click.echo(terminal(item_feedback(r, result).text()))
+        click.echo(terminal(item_feedback(r, result, for_student=False).text()))
 
 
 def _roster(path: Optional[Path], exports: tuple[str, ...]) -> Any:
