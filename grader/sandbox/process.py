@@ -162,6 +162,8 @@ class SubprocessSandbox:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
+        os.set_blocking(req_w, False)
+        requests.write(req_w)  # before the start: the child need not wait for us to read it
         try:
             child = self.launcher.start(req_r, resp_w, out_w, work, torch=slot.torch,
                                         pid_namespace=self.namespaces,
@@ -174,7 +176,6 @@ class SubprocessSandbox:
             for fd in (req_r, resp_w, out_w):
                 os.close(fd)
         attempt = _Attempt(since=time.monotonic())
-        os.set_blocking(req_w, False)
         try:
             _pump(attempt, resp_r, out_r, (req_w, requests), job, {c.id: c for c in calls})
         finally:
@@ -213,8 +214,7 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int, sending: tuple[int, Reques
     sel = selectors.DefaultSelector()
     sel.register(resp_r, selectors.EVENT_READ)
     sel.register(out_r, selectors.EVENT_READ)
-    requests.write(req_w)
-    _want_write(sel, req_w, requests)
+    _want_write(sel, req_w, requests)  # what did not fit in the pipe before the start
     while not attempt.done:
         if _past(job.deadline):
             attempt.ended, attempt.out_of_time = job.deadline_note, True
