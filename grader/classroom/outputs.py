@@ -107,13 +107,16 @@ def refresh_class(reports: Path, rubric: Rubric) -> None:
 
 def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
     stats = []
+    hidden = _hidden_details(run, rubric)
     for item in rubric.items:
-        everyone = [t for r in run.results.values() for t in r["tests"]
+        everyone = [(name, t) for name, r in run.results.items() for t in r["tests"]
                     if t["extra_data"]["item"] == item.id]
         if not everyone:
             continue
-        tests = [t for t in everyone if t["extra_data"].get("manual") != "pending"]
-        failed = [t["extra_data"] for t in tests if t["status"] != "passed"]
+        tests = [(name, t) for name, t in everyone if t["extra_data"].get("manual") != "pending"]
+        failed = [hidden.get((name, item.id), t["extra_data"]) for name, t in tests
+                  if t["status"] != "passed"]
+        tests = [t for _, t in tests]
         mistakes = collections.Counter(e["mistake"] for e in failed if e.get("mistake"))
         undeclared = collections.Counter(e["explanation"] for e in failed
                                          if not e.get("mistake") and e.get("explanation"))
@@ -129,6 +132,27 @@ def item_stats(run: ClassRun, rubric: Rubric) -> list[ItemStats]:
                                sum(t["status"] == "passed" for t in tests), len(tests),
                                named[:5], kinds.most_common(5), len(everyone) - len(tests)))
     return stats
+
+
+def _hidden_details(run: ClassRun, rubric: Rubric) -> dict[tuple[str, str], dict]:
+    """What results.json leaves out of a hidden item (students read it) and this page
+    shows instructors, from each student's record: (student, item) -> extra_data."""
+    from grader.engine import record
+    from grader.outputs.results_json import item_extra
+
+    hidden = {i.id for i in rubric.items if i.visibility == "hidden"}
+    found: dict[tuple[str, str], dict] = {}
+    for student in run.students if hidden else ():
+        if student.name not in run.results:
+            continue
+        try:
+            sub = record.read(student.out, rubric)
+        except (record.StaleRecord, KeyError, TypeError, ValueError):
+            sub = None
+        for r in sub.items if sub is not None else ():
+            if r.item.id in hidden:
+                found[(student.name, r.item.id)] = item_extra(r, sub)
+    return found
 
 
 FAILURES = {  # TrialFailure.kind, as an instructor reads it

@@ -33,10 +33,11 @@ def print_table(result: SubmissionResult, out: Path) -> None:
 
 
 def print_replay(result: SubmissionResult) -> None:
-    """A replay shows each item's whole feedback: the trial's inputs, what was wrong."""
+    """A replay shows each item's whole feedback: the trial's inputs, what was wrong (a
+    hidden item's too: this is the instructor's terminal)."""
     from grader.display.text import terminal
     from grader.outputs.feedback import item_feedback
 
     for r in result.items:
         click.echo(f"\n{r.item.id}:")
-        click.echo(terminal(item_feedback(r, result).text()))
+        click.echo(terminal(item_feedback(r, result, for_student=False).text()))

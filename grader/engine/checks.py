@@ -56,7 +56,8 @@ def plan(items: list[Item], base_seed: int,
                 id=len(calls), item=item.id, attr=item.attr,
                 kind="get" if item.kind == "constant" else "call",
                 args=tuple(trial.args(item)), report_args=item.mode == "inplace",
-                timeout=item.timeout, spec=written_spec(item, trial)))
+                timeout=item.timeout, spec=written_spec(item, trial),
+                hidden=item.visibility == "hidden"))
         plans.append(Plan(item, seed, trials, tuple(ids)))
     return plans, calls
 

@@ -73,7 +73,7 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
         test["output_format"] = "md"
     if result.internal_error:
         data["tests"].append(_traceback_entry(result.internal_error))
-    for line in _log(result):
+    for line in _log(result, detail=options.stdout_visibility == "hidden"):
         print(line)
     return data
 
@@ -109,13 +109,16 @@ def _traceback_entry(tb: str) -> dict[str, Any]:
             "extra_data": {"item": "grader_traceback", "seed": 0}}
 
 
-def _log(result: Any) -> list[str]:
-    """For the instructor's view of run_autograder's output."""
+def _log(result: Any, detail: bool) -> list[str]:
+    """For the instructor's view of run_autograder's output; where the rubric shows that
+    output to students too (`gradescope.stdout_visibility`), a hidden item's line says
+    only whether it passed."""
     from grader.display.text import terminal
 
     late = [terminal(result.late.line(result.earned))] if result.late else []
-    return [terminal(f"{r.item.id}: {r.score:g}/{r.item.points:g} {r.verdict}")
-            for r in result.items] + late
+    return [terminal(f"{r.item.id}: {r.score:g}/{r.item.points:g} " + (
+        r.verdict if detail or r.item.visibility != "hidden" else
+        "passed" if r.passed else "failed")) for r in result.items] + late
 
 
 if __name__ == "__main__":

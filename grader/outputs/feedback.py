@@ -85,13 +85,18 @@ def _gradescope_math(text: str) -> str:
     return re.sub(r"(?<![$\\])\$([^$]+)\$(?!\$)", r"$$\1$$", text)
 
 
-def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
-    """Hidden items say only whether they passed: no inputs, values or diagnoses."""
+def item_feedback(result: ItemResult, sub: SubmissionResult,
+                  for_student: bool = True) -> Feedback:
+    """What a student reads of an item. A hidden item says only whether it passed (not
+    its trials, inputs, values, diagnoses or what it checks); `for_student=False`, for
+    the instructor's terminal, says all."""
     item = result.item
-    hidden = item.visibility == "hidden"
     if result.internal_error:
         return Feedback("Not graded: the grader itself failed on this item; your instructor "
                         "has been told.", "")
+    if item.visibility == "hidden" and for_student:
+        return Feedback("Waits for a TA." if result.pending else
+                        "Passed." if result.passed else "Failed.", "")
     if result.manual is not None:
         return _manual_feedback(result)
     section = getattr(item, "section", None)
@@ -104,8 +109,6 @@ def item_feedback(result: ItemResult, sub: SubmissionResult) -> Feedback:
     if result.passed:
         return Feedback("Passed.", checked)
     failure = result.failure
-    if hidden:
-        return Feedback("Failed.", checked)
     whole_module = failure is not None and failure.kind in MODULE_LEVEL
     summary = failure.summary if failure else ""
     if failure is None:

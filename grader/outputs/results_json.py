@@ -49,7 +49,6 @@ def _late(sub: SubmissionResult) -> dict[str, Any]:
 
 
 def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
-    failure = r.failure
     return {
         "name": to_plain(r.item.title),  # Gradescope shows test names as plain text
         "number": r.item.id,
@@ -58,10 +57,19 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
         "status": "passed" if r.passed else "failed",  # pending manual items: failed, 0 points
         "output": item_feedback(r, sub).text(),
         "visibility": r.item.visibility,
-        "extra_data": {
-            "item": r.item.id,
-            "kind": r.item.kind,
-            "seed": sub.seed,
+        "extra_data": item_extra(r, sub, for_student=True),
+    }
+
+
+def item_extra(r: Any, sub: SubmissionResult, for_student: bool = False) -> dict[str, Any]:
+    """An item's `extra_data`: what the class page counts (trials, failure, mistake,
+    explanation). A student reads results.json, so of a hidden item it says only which
+    item it is (the class page reads the rest from the record, grader/record.py)."""
+    base = {"item": r.item.id, "kind": r.item.kind, "seed": sub.seed}
+    if r.item.visibility == "hidden" and for_student:
+        return {**base, **({"manual": "pending" if r.pending else "graded"} if r.manual else {})}
+    failure = r.failure
+    return {**base,
             "item_seed": r.seed,
             "trials": r.trials,
             "failed_trials": r.failed,
@@ -71,9 +79,7 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
             **_explanation(r),
             "duration": round(r.duration, 4),
             **({"manual": "pending" if r.pending else "graded"} if r.manual else {}),
-            **({"internal_error": r.internal_error} if r.internal_error else {}),
-        },
-    }
+            **({"internal_error": r.internal_error} if r.internal_error else {})}
 
 
 def overall_output(sub: SubmissionResult) -> str:

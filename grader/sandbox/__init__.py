@@ -26,6 +26,9 @@ class Call:
     report_args: bool = False
     timeout: float = 10.0
     spec: Optional[dict[str, Any]] = None  # written answers: what the function is made of
+    # A hidden item's call: the child gets it only once every other call of its process has
+    # been answered, and nothing the process prints from then on is shown (see process.py).
+    hidden: bool = False
 
 
 WRITTEN_MODULE = "answers"  # answers.md: its items are functions the child makes from the text

@@ -1,6 +1,6 @@
 """Runs inside the sandbox: imports one student module and makes the calls the grader asked for.
 
-Started as a script (`python -I child.py REQUEST RESPONSE_FD`), it never imports the grader
+Started as a script (`python -I child.py REQUESTS_FD RESPONSES_FD`), it never imports the grader
 package, the reference or the rubric. It reports plain data only (see wire.py) and leaves
 every judgement to the trusted process.
 """
@@ -51,10 +51,13 @@ FORKED = "forked from a pre-started interpreter"
 
 
 def main(argv: list[str], started: str = FRESH) -> None:
-    """Run `python -I child.py REQUEST FD`, or be called by a zygote's fork (`started`)."""
-    request_path, fd = argv[1], int(argv[2])
-    with open(request_path, "rb") as fh:
-        request = wire.decode_frame(fh.read())
+    """Run `python -I child.py REQUESTS_FD RESPONSES_FD`, or be called by a zygote's fork
+    (`started`). The grader writes the request to REQUESTS_FD: one frame before the import
+    (what to run and the visible calls), and, if that one says `more`, a second with the
+    hidden items' calls once every visible call has been answered: student code never
+    holds a hidden item's inputs before they are called."""
+    requests, fd = int(argv[1]), int(argv[2])
+    request = wire.read_frame(requests)
     root = request["root"]
     send = _sender(fd)
     layers = ["separate process", started, *_confine(request.get("confine") or {}, fd)]
@@ -72,9 +75,19 @@ def main(argv: list[str], started: str = FRESH) -> None:
     _flush()  # what the import printed reaches the grader before the answers
     send({"event": "imported", "ok": True,
           "backend": "torch" if torch is not None else "numpy"})
-    for call in request["calls"]:
-        send(_run_call(module, call, torch, root))
+    _run_calls(module, request["calls"], torch, root, send, last=not request.get("more"))
+    if request.get("more"):
+        _run_calls(module, wire.read_frame(requests)["calls"], torch, root, send, last=True)
     _finish(send)
+
+
+def _run_calls(module: Any, calls: list[dict[str, Any]], torch: Any, root: str, send: Any,
+               last: bool) -> None:
+    for k, call in enumerate(calls):
+        result = _run_call(module, call, torch, root)
+        if k == len(calls) - 1 and not last:
+            _flush()  # printed before the hidden calls: the grader shows nothing after them
+        send(result)
 
 
 def _confine(conf: dict[str, Any], fd: int) -> list[str]:

@@ -49,11 +49,11 @@ class Child(Protocol):
 
 
 class Launcher(Protocol):
-    def start(self, request: Path, resp_w: int, out_w: int, work: Path,
+    def start(self, req_r: int, resp_w: int, out_w: int, work: Path,
               torch: bool = False, pid_namespace: bool = False, written: bool = False) -> Child:
-        """A child running the harness on `request`; `pid_namespace` asks, when the
-        launcher can, that it start as PID 1 of a new PID namespace (else the harness
-        makes one itself)."""
+        """A child running the harness, which reads its requests from `req_r`, answers on
+        `resp_w` and prints to `out_w`; `pid_namespace` asks, when the launcher can, that
+        it start as PID 1 of a new PID namespace (else the harness makes one itself)."""
 
 
 class _Spawned:
@@ -94,11 +94,11 @@ class SpawnLauncher:
     def __init__(self, python: str = sys.executable):
         self.python = python
 
-    def start(self, request: Path, resp_w: int, out_w: int, work: Path,
+    def start(self, req_r: int, resp_w: int, out_w: int, work: Path,
               torch: bool = False, pid_namespace: bool = False, written: bool = False) -> Child:
         return _Spawned(subprocess.Popen(
-            [self.python, "-I", str(CHILD), str(request), str(resp_w)],
-            pass_fds=(resp_w,), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+            [self.python, "-I", str(CHILD), str(req_r), str(resp_w)],
+            pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
             cwd=work, env=child_env(work), start_new_session=True))
 
 
@@ -164,7 +164,7 @@ class _Zygote:
         """False once the zygote is known to have ended (only its owner can tell)."""
         return self.proc is None or self.owner != os.getpid() or self.proc.poll() is None
 
-    def fork(self, job: dict, fds: tuple[int, int]) -> _Forked:
+    def fork(self, job: dict, fds: tuple[int, int, int]) -> _Forked:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             socket.send_fds(self.door, [b"c"], [theirs.fileno()])
@@ -239,14 +239,14 @@ class ZygoteLauncher:
                     return None
             return zygote
 
-    def start(self, request: Path, resp_w: int, out_w: int, work: Path,
+    def start(self, req_r: int, resp_w: int, out_w: int, work: Path,
               torch: bool = False, pid_namespace: bool = False, written: bool = False) -> Child:
         zygote = self._get(torch)
-        job = {"request": str(request), "cwd": str(work), "env": child_env(work),
-               "pid_namespace": pid_namespace, "written": written}
+        job = {"cwd": str(work), "env": child_env(work), "pid_namespace": pid_namespace,
+               "written": written}
         if zygote is not None:
             try:
-                return zygote.fork(job, (resp_w, out_w))
+                return zygote.fork(job, (req_r, resp_w, out_w))
             except ForkRefused:
                 pass  # this child only: a fresh interpreter, and the zygote stays
             except (OSError, ValueError, KeyError):
@@ -254,7 +254,7 @@ class ZygoteLauncher:
                     if self.zygotes.get(torch) is zygote:
                         del self.zygotes[torch]  # the next child starts a zygote of our own
                 zygote.close()
-        return self.fallback.start(request, resp_w, out_w, work)
+        return self.fallback.start(req_r, resp_w, out_w, work)
 
 
 def _attached(python: str, doors: dict[bool, socket.socket]) -> ZygoteLauncher:

@@ -3,6 +3,12 @@
 One child makes all of a module's calls in order. The grader enforces every time limit
 from here; a child that hangs or dies costs only the call it was in, and a fresh child
 takes the remaining calls.
+
+Requests travel over a pipe, never a file: hidden items' calls come last, in a second
+frame written only once every other call of the process has been answered, so that no
+student code holds their inputs before it is called with them (not at import, not during
+a visible call); and what a process prints from then on, like everything its module
+prints in later processes, is never shown.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from typing import Any, Callable, Optional
 from grader.disk import files, workspace
 from grader.sandbox import (WRITTEN_MODULE, Call, CallOutcome, Frame, ImportOutcome, ModuleJob,
                             ModuleRun, StudentError, users, wire)
+from grader.sandbox.outbox import Requests
 from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
 
 SLACK = 10.0  # seconds the harness may take between two calls
@@ -40,6 +47,7 @@ class _Attempt:
     messages: int = 0
     since: float = 0.0  # time.monotonic() when the call in progress (or the import) began
     out_of_time: bool = False  # the submission's time ran out: no call's own fault
+    sealed: bool = False  # the hidden calls were sent: output is no longer kept
 
 
 @dataclass(frozen=True)
@@ -84,17 +92,20 @@ class SubprocessSandbox:
             return self._run(job, _Slot(uid, mentions_torch(job.root, job.others)))
 
     def _run(self, job: ModuleJob, slot: _Slot) -> ModuleRun:
-        pending = list(job.calls)
+        pending = sorted(job.calls, key=lambda c: c.hidden)  # hidden items' calls last
         results: dict[int, CallOutcome] = {}
         imported: Optional[ImportOutcome] = None
         output, dropped, processes, layers = bytearray(), 0, 0, ()
+        sealed = False  # a hidden call was sent: nothing printed since is shown
         while pending and processes <= len(job.calls):
             if _past(job.deadline):
                 break
             attempt = self._attempt(job, pending, slot)
             processes += 1
-            output += attempt.output[: max(0, job.output_bytes - len(output))]
-            dropped += attempt.dropped + max(0, len(attempt.output) - job.output_bytes)
+            if not sealed:
+                output += attempt.output[: max(0, job.output_bytes - len(output))]
+                dropped += attempt.dropped + max(0, len(attempt.output) - job.output_bytes)
+            sealed = sealed or attempt.sealed
             imported = imported or attempt.imported
             layers = layers or attempt.layers
             results.update(attempt.results)
@@ -121,19 +132,15 @@ class SubprocessSandbox:
 
     def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot) -> _Attempt:
         with workspace.folder("run", passable=True) as tmp:
-            request = tmp / "request.bin"
             work = tmp / "work"
             work.mkdir(mode=0o700)
             if users.can_drop_to_sandbox_user():  # only this sandbox's user may write, or look
                 os.chown(work, slot.uid, slot.uid)
-            with open(os.open(request, os.O_CREAT | os.O_WRONLY, 0o600), "wb") as fh:
-                fh.write(wire.encode({  # read by the harness before it drops its user
-                    "root": str(job.root), "module": job.module,
-                    "confine": self._confinement(job, calls, work, slot),
-                    "written": job.module == WRITTEN_MODULE,
-                    "calls": [{"id": c.id, "attr": c.attr, "kind": c.kind, "args": list(c.args),
-                               "report_args": c.report_args, "spec": c.spec} for c in calls]}))
-            return self._watch(job, calls, request, work, slot)
+            requests = Requests.of({  # read by the harness before it drops its user
+                "root": str(job.root), "module": job.module,
+                "confine": self._confinement(job, calls, work, slot),
+                "written": job.module == WRITTEN_MODULE}, calls)
+            return self._watch(job, requests.calls, requests, work, slot)
 
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
                      slot: _Slot) -> dict[str, Any]:
@@ -149,21 +156,29 @@ class SubprocessSandbox:
             "read": [str(job.root)], "write": [str(work)],
         }
 
-    def _watch(self, job: ModuleJob, calls: list[Call], request: Path, work: Path,
+    def _watch(self, job: ModuleJob, calls: list[Call], requests: Requests, work: Path,
                slot: _Slot) -> _Attempt:
+        req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
+        os.set_blocking(req_w, False)
+        requests.write(req_w)  # before the start: the child need not wait for us to read it
         try:
-            child = self.launcher.start(request, resp_w, out_w, work, torch=slot.torch,
+            child = self.launcher.start(req_r, resp_w, out_w, work, torch=slot.torch,
                                         pid_namespace=self.namespaces,
                                         written=job.module == WRITTEN_MODULE)
+        except BaseException:
+            for fd in (req_w, resp_r, out_r):
+                os.close(fd)
+            raise
         finally:
-            os.close(resp_w)
-            os.close(out_w)
+            for fd in (req_r, resp_w, out_w):
+                os.close(fd)
         attempt = _Attempt(since=time.monotonic())
         try:
-            _pump(attempt, resp_r, out_r, job, {c.id: c for c in calls})
+            _pump(attempt, resp_r, out_r, (req_w, requests), job, {c.id: c for c in calls})
         finally:
+            os.close(req_w)
             # A child that died on its own gets 2 s for its exit status to travel up; any
             # other is killed now, by the process that knows it is alive (see Child.stop),
             # without waiting for the end of one that said it was done.
@@ -187,15 +202,18 @@ class SubprocessSandbox:
         return attempt
 
 
-def _pump(attempt: _Attempt, resp_r: int, out_r: int,
+def _pump(attempt: _Attempt, resp_r: int, out_r: int, sending: tuple[int, Requests],
           job: ModuleJob, calls: dict[int, Call]) -> None:
-    """Read the child's messages and output until it is done, dies or overruns a limit."""
+    """Send the child its requests, and read its messages and output until it is done,
+    dies or overruns a limit."""
     reader = wire.FrameReader(max_frame=job.limits.answer_bytes)
     deadline = time.monotonic() + job.import_timeout
     limit = f"importing {job.module}.py took longer than {job.import_timeout:g} s"
+    req_w, requests = sending
     sel = selectors.DefaultSelector()
     sel.register(resp_r, selectors.EVENT_READ)
     sel.register(out_r, selectors.EVENT_READ)
+    _want_write(sel, req_w, requests)  # what did not fit in the pipe before the start
     while not attempt.done:
         if _past(job.deadline):
             attempt.ended, attempt.out_of_time = job.deadline_note, True
@@ -205,6 +223,11 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
             attempt.timed_out, attempt.ended = True, limit
             return
         for key, _ in sel.select(timeout=remaining):
+            if key.fd == req_w:
+                requests.write(req_w)
+                if not requests.queued:
+                    sel.unregister(req_w)
+                continue
             data = os.read(key.fd, 1 << 16)
             if key.fd == out_r:
                 _keep(attempt, data, job.output_bytes)
@@ -220,6 +243,18 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int,
             except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 attempt.ended = f"the sandbox sent malformed data ({str(exc)[:200]})"
                 return
+            if requests.later and attempt.imported is not None and \
+                    attempt.imported.status == "ok" and len(attempt.results) >= requests.shown:
+                _drain(out_r, attempt, job.output_bytes)  # what was printed before, no more
+                attempt.sealed = True
+                requests.release(req_w)
+                _want_write(sel, req_w, requests)
+
+
+def _want_write(sel: selectors.BaseSelector, req_w: int, requests: Requests) -> None:
+    """Hear when the pipe to the child takes more, while anything is left to send."""
+    if requests.queued and req_w not in sel.get_map():
+        sel.register(req_w, selectors.EVENT_WRITE)
 
 
 def _on_message(message: Any, size: int, attempt: _Attempt, calls: dict[int, Call],
@@ -344,6 +379,8 @@ def _parse_error(raw: Any) -> Optional[StudentError]:
 
 
 def _keep(attempt: _Attempt, data: bytes, cap: int) -> None:
+    if attempt.sealed:  # printed once hidden inputs were in the process: never shown
+        return
     room = max(0, cap - len(attempt.output))
     attempt.output += data[:room]
     attempt.dropped += len(data) - min(room, len(data))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import struct
 from dataclasses import dataclass
@@ -175,6 +176,26 @@ def decode_frame(data: bytes) -> Any:
     if len(frames) != 1:
         raise ProtocolError(f"expected one frame, found {len(frames)}")
     return frames[0]
+
+
+def read_frame(fd: int) -> Any:
+    """Read one whole frame from a descriptor (blocking) and decode it: how the child reads
+    what the grader sends. EOFError if the descriptor ends before the frame does."""
+    head = _read_exactly(fd, _HEAD.size)
+    magic, hlen, blen = _HEAD.unpack(head)
+    if magic != MAGIC or hlen + blen > MAX_FRAME:
+        raise ProtocolError(f"bad frame (magic {bytes(magic)!r}, {hlen + blen} bytes)")
+    return decode_frame(head + _read_exactly(fd, hlen + blen))
+
+
+def _read_exactly(fd: int, n: int) -> bytes:
+    data = bytearray()
+    while len(data) < n:
+        chunk = os.read(fd, min(n - len(data), 1 << 20))
+        if not chunk:
+            raise EOFError(f"the stream ended {n - len(data)} bytes before the frame did")
+        data += chunk
+    return bytes(data)
 
 
 def decode(header: bytes, blob_bytes: bytes | memoryview) -> Any:

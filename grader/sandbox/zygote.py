@@ -5,7 +5,7 @@ grader, so it holds no reference, rubric or grader state). FD is its door: a SOC
 socket through which any grader process holding the other end (the one that started it, and
 the class workers it shares it with) hands in one end of a fresh socket pair, a conversation
 of its own. On a conversation the zygote answers, one request at a time:
-  {"fork": {...}} with two file descriptors (responses, output) -> {"pid": N}
+  {"fork": {...}} with three file descriptors (requests, responses, output) -> {"pid": N}
   {"wait": N, "timeout": s[, "kill": true]}                      -> {"code": exit code or null}
 Waits are answered when the child ends or the time is up (with "kill", the child's process
 group is killed then and the answer waits for its end), without holding up the others.
@@ -112,7 +112,7 @@ class _Server:
 
     def _answer(self, conn: Any) -> None:
         try:
-            msg, fds, _, _ = socket.recv_fds(conn, 65536, 2)
+            msg, fds, _, _ = socket.recv_fds(conn, 65536, 3)
         except OSError:
             msg, fds = b"", []
         if not msg:
@@ -229,27 +229,47 @@ def _pidfd(pid: int) -> Optional[int]:
 
 _LATEX_WARM = []
 
+# What the warm-up parses: the constructs written answers are made of (fractions, powers
+# with sub- and superscripts, Greek and other symbol commands, \left( \right), roots, \ln,
+# e^{...}, implicit products), close enough to the token sequences students write that the
+# parser's tables for them are built here, once (a forked child then reads an answers.md in
+# about 0.06 s of CPU instead of 0.45 s). Every child forked from this zygote inherits
+# whatever it holds (its code, its globals, the parser's and sympy's caches), so nothing
+# here may come from a reference or a rubric: these expressions answer no question, and
+# tests/test_secrets.py checks that no answer can be found in a child.
+WARM_UP = (
+    r"\frac{5}{m_y} - \frac{3}{\sqrt{m_y}}",
+    r"\alpha^3_\hbar \left(2 - x^3 y \beta_Q\right) + (7 - x^3 y \beta_Q)^{z}",
+    r"(3 + x^3 y \beta_Q)^{z - \hbar} - \left(4 + a^{3} b \tau_{Q}\right)^{\hbar} "
+    r"\alpha^3_\hbar (5 + x^3 y \beta_Q)",
+    r"4 - \hbar x^3 y \beta_Q",
+    r"\frac{\ln(5)}{x^3 y z} + \frac{\ln 5}{z x^3 y}",
+    r"\sqrt[z]{5} + 3 - e^{\hbar \ln(2 - y)}",
+    r"\frac{3^{1/z} + 2}{x^3 y}",
+)
+
 
 def _warm_latex() -> None:
-    """Before the first child that reads answers.md: import the LaTeX parser and parse a
-    few answers, so that ANTLR's prediction tables (about a second to build) are built
+    """Before the first child that reads answers.md: import the LaTeX parser and parse
+    `WARM_UP`, so that ANTLR's prediction tables (about a second to build) are built
     once here and inherited by every such child, not rebuilt in each."""
     _LATEX_WARM.append(True)
     try:
         written = child.written
         written.WrittenAnswers("/")
-        for latex in (r"\sigma = \frac{1}{d_x}", r"\sigma^2_\ell (1 + N^2 C \sigma_W)",
-                      r"(1 + N^{2} C \sigma_{W})^{L - \ell}", r"\frac{\ln(2)}{N^2 C L}",
-                      r"\sqrt[L]{2} - 1", r"e^{\ell \ln(1 + x)}"):
-            written.parse_latex(latex)
     except Exception:  # noqa: BLE001 - no parser here: each child says so itself
         return
+    for latex in WARM_UP:
+        try:
+            written.parse_latex(latex)
+        except Exception:  # noqa: BLE001 - another version of the parser: warm the rest
+            pass
     if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
         sys.exit("zygote: the LaTeX parser started a thread; forking would not be safe")
 
 
 def _fork(job: dict[str, Any], fds: list[int]) -> int:
-    resp_w, out_w = fds
+    req_r, resp_w, out_w = fds
     if job.get("written") and not _LATEX_WARM:
         _warm_latex()
     if job.get("pid_namespace"):  # the child is PID 1 of its own: no extra fork for that
@@ -257,8 +277,8 @@ def _fork(job: dict[str, Any], fds: list[int]) -> int:
     else:
         pid = os.fork()
     if pid:
-        os.close(resp_w)
-        os.close(out_w)
+        for fd in fds:
+            os.close(fd)
         return pid
     try:  # the sandbox child: its own session, output to the grader's pipe, then the harness
         os.setsid()
@@ -266,12 +286,14 @@ def _fork(job: dict[str, Any], fds: list[int]) -> int:
         os.dup2(null, 0)
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
-        os.closerange(3, resp_w)  # the door, every conversation and pidfd: none stays open
-        os.closerange(resp_w + 1, 1 << 16)
+        low, high = sorted((req_r, resp_w))  # the door, every conversation and pidfd: none
+        os.closerange(3, low)                # stays open
+        os.closerange(low + 1, high)
+        os.closerange(high + 1, 1 << 16)
         os.chdir(job["cwd"])
         os.environ.clear()
         os.environ.update(job["env"])
-        child.main(["child.py", job["request"], str(resp_w)], started=child.FORKED)
+        child.main(["child.py", str(req_r), str(resp_w)], started=child.FORKED)
     except BaseException as exc:  # noqa: BLE001 - the harness itself failed: say how, briefly
         where = exc.__traceback__
         while where is not None and where.tb_next is not None:

@@ -12,7 +12,7 @@ files first, then helpers, so code moved into a helper module still matches).
   of their code that the other's matches: each top-level function weighs as the
   rubric's `similarity.weights` say (by default 1 for the substantial functions, 2b's
   forward, 2c's backward and 3e's limit, and for helpers and top-level code, and 0.1
-  for the one-line formulas every correct answer has in common: `1 / d_x`). The pair is
+  for the one-line formulas every correct answer has in common: 1a, 3a-3d). The pair is
   ranked by the larger of its two scores and flagged above the threshold, provided the
   matched code is long enough to be more than a shared formula (`min_chars`).
 

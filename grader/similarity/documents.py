@@ -56,7 +56,7 @@ def options(rubric: Rubric) -> Options:
 
 def _statements(fn: Any) -> int:
     """Statements in a (trusted) reference function's body, its docstring aside: one
-    for a formula (`return 1 / d_x`), more for substantial code (2b, 2c, 3e)."""
+    for a one-line formula (1a), more for substantial code (2b, 2c, 3e)."""
     import ast
     import inspect
     import textwrap
@@ -122,7 +122,7 @@ def _regions(text: str) -> list[tuple[int, int, str]]:
 def given_code(rubric: Rubric) -> list[str]:
     """What every student was given, and what every right answer shares: the kit's
     skeletons, the handout's code blocks, and the reference solutions (their idiomatic
-    lines, `f = sigmoid(x @ Wfx.T + h @ Wfh.T + bf)`, are what independent students
+    lines, such as the forward pass's matrix products, are what independent students
     write alike; a class's own common code is found by counting, in compare_class)."""
     from grader.kit.build import skeletons
 

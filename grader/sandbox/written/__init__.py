@@ -8,11 +8,11 @@ trials as code and judged by the grader as code is. The trusted process uses onl
 
 - An **expression** answer is the section's final math, `\\boxed{...}` or else its last
   display math (`$$...$$`, `\\[...\\]`) or else its last inline `$...$`. Of a chain
-  `\\sigma = \\frac{1}{d_x}` or `a \\approx b` the last side is the answer. It is read
+  `y = \\frac{a}{b^2}` or `a \\approx b` the last side is the answer. It is read
   with latex2sympy2-extended and evaluated with the rubric's symbols bound to the inputs.
 - An **index** answer is the section's code block of equations such as
-  `f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])` or
-  `W_grad[o, c, p, q] = sum[b, i, j](xL_grad[b, o, i, j] * x0[b, c, i + p - N // 2, j + q - N // 2])`.
+  `y[b, i] += u[b, i] * (v[b, i] + 1)` or
+  `z[o, p] = sum[b, i](u[b, o, i] * v[b, i + p - K // 2])`.
   Python's parser reads them into a tree that is interpreted here (never `eval`ed): every
   index runs over the axis it names, a sum over its bracket's indices, and an array read
   outside its bounds is 0 (zero padding).

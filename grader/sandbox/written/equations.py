@@ -1,5 +1,5 @@
 """Index equations (2b, 2c, 3e): a section's code block of lines such as
-`f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])`, read by Python's parser into a
+`y[b, i] += u[b, i] * (v[b, i] + 1)`, read by Python's parser into a
 tree that is interpreted here, never `eval`ed: every index runs over the axis it names, a
 `sum[...]` over its bracket's indices, and an array read outside its bounds is 0 (zero
 padding)."""
@@ -25,7 +25,7 @@ def code_block(body: str) -> tuple[str, int]:
     if not blocks:
         raise AnswerError("has no code block of equations: put them between lines of "
                           "three backticks, one equation a line, "
-                          "e.g. `f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])`")
+                          "e.g. `y[b, i] += u[b, i] * (v[b, i] + 1)`")
     tagged = [b for b in blocks if b[0] == "index"]
     _, code, line = (tagged or blocks)[-1]
     return code, line
@@ -194,7 +194,7 @@ def _copy(node: ast.expr) -> ast.expr:
 
 class _Fresh(ast.NodeTransformer):
     """Each sum's indices renamed apart (`j` becomes `j#1`, `j#2`, ...), so that two sums
-    over `j` may run over different axes: `sum[j](Wfx[i, j] * x[b, j]) + sum[j](...)`."""
+    over `j` may run over different axes: `sum[j](A[i, j] * x[b, j]) + sum[j](...)`."""
 
     def __init__(self, where: str):
         self.where, self.count = where, 0

@@ -29,7 +29,7 @@ def final_math(body: str) -> str:
     if inline:
         return inline[-1].strip()
     raise AnswerError("has no math: write the answer as LaTeX between dollar signs, "
-                      "for example `$$\\sigma = \\frac{1}{d_x}$$`")
+                      "for example `$$y = \\frac{a}{b^2}$$`")
 
 
 def _boxed(text: str) -> Optional[str]:
