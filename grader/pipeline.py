@@ -15,12 +15,12 @@ import shutil
 
 from grader import checks, manual, record, submission
 from grader.modules import Schedule, run_modules
-from grader.inputs import derive_seed
 from grader.outcomes import ItemResult, ModuleSummary, SubmissionResult
 from grader.references import References
 from grader.report import render_report
 from grader.results_json import to_results, write_json_atomic, write_text_atomic
 from grader.rubric import Item, Rubric
+from grader.seeds import submission_seed
 from grader.sandbox import ModuleRun, Sandbox
 from grader.sandbox import Limits as SandboxLimits
 
@@ -42,8 +42,9 @@ class Request:
 
 def seed_of(rubric: Rubric, path: Path, seed: Optional[int] = None) -> int:
     """The seed a submission is graded with: `seed`, or one derived from the rubric and
-    the folder's name, so that a regrade of the same files gives the same results."""
-    return seed if seed is not None else derive_seed(rubric.sha256, path.resolve().name)
+    the normal form of its code (grader/seeds.py), so that a regrade of the same code
+    gives the same results and a change of what the code does draws new inputs."""
+    return seed if seed is not None else submission_seed(rubric, path)
 
 
 def replay_folder(out: Path, items: tuple[str, ...], seed: int) -> Path:
