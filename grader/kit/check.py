@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from grader import checks, feedback, submission
+from grader.coverage import trial_count
 from grader.inputs import Trial, show
 from grader.itemdata import ItemData, item_from_data
 from grader.modules import Schedule, run_modules
@@ -73,7 +74,7 @@ class Kit:
         checked = [i for i in self.items if i.id in self.trials]
         counts = sorted({len(self.trials[i.id]) for i in checked})
         each = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
-        graded = "/".join(map(str, sorted({i.trials for i in checked})))
+        graded = "/".join(map(str, sorted({trial_count(i) for i in checked})))
         lines = [f"Public checks: {len(checked)} items, {each} trials each. Your submission "
                  f"is graded on {graded} new random trials per item"
                  + (f", and {counted(self.hidden, 'item')} {'is' if self.hidden == 1 else 'are'}"
@@ -174,6 +175,7 @@ def replay(folder: Path, kit: Kit, item_id: str, seed: int, trial: Optional[int]
     item = kit.item(item_id)
     plans, calls = checks.plan([item], seed)
     p = plans[0]
+    total = len(p.trials)
     if trial is not None:
         keep = [k for k, t in enumerate(p.trials) if t.index == trial - 1]
         if not keep:
@@ -189,7 +191,7 @@ def replay(folder: Path, kit: Kit, item_id: str, seed: int, trial: Optional[int]
                         "was expected.", ""]
     saved: dict[str, np.ndarray] = {}
     for t, call_id in zip(p.trials, p.call_ids):
-        lines.append(f"trial {t.index + 1} of {item.trials}{' (an edge case)' if t.edge else ''}:")
+        lines.append(f"trial {t.index + 1} of {total}{' (an edge case)' if t.edge else ''}:")
         for name, value in t.values.items():
             lines.append(f"  {name} = {show(value)}")
             saved[f"trial{t.index + 1}/{name}"] = np.asarray(value)
