@@ -20,11 +20,12 @@ import ast
 import html
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 from grader import __version__, markdown
-from grader.archive import npz_bytes, tree, write_zip
-from grader.kit.public import PublicData, public_checks
+from grader.archive import npz_bytes, write_zip
+from grader.kit.public import KitError, PublicData, public_checks
+from grader.leaks import Detector
 from grader.plaintext import to_plain
 from grader.references import References
 from grader.rubric import Item, Rubric, load_rubric
@@ -47,11 +48,16 @@ sys.exit(main())
 '''
 
 
-def build_kit(rubric_path: Path, out: Path) -> list[str]:
-    """Write the kit's zip to `out`; return the names it holds."""
+def build_kit(rubric_path: Path, out: Path, notes: Optional[list[str]] = None) -> list[str]:
+    """Write the kit's zip to `out`; return the names it holds. `notes` gets what was left
+    out because it would give an answer away."""
     rubric = load_rubric(rubric_path)
     top = f"{rubric.model.name}-kit"
-    public = public_checks(rubric, References(rubric.reference_dir))
+    refs = References(rubric.reference_dir)
+    detector = Detector(rubric, refs)
+    public = public_checks(rubric, refs, detector)
+    if notes is not None:
+        notes += public.withheld
     entries: dict[str, tuple[bytes, int]] = {
         f"{top}/check.py": (LAUNCHER.encode(), 0o755),
         f"{top}/README.md": (readme(rubric, public, top).encode(), 0o644),
@@ -61,6 +67,9 @@ def build_kit(rubric_path: Path, out: Path) -> list[str]:
     if rubric.model.handout:
         handout = (rubric.path.parent / rubric.model.handout).resolve()
         source = handout.read_text(encoding="utf-8")
+        for line, leak in detector.leaks_by_line(source, math=False):  # its math: rubric check
+            raise KitError(f"{handout}:{line}: the handout gives the answer away: "
+                           f"{leak.text()} (grade rubric check lists every such place)")
         entries[f"{top}/handout.md"] = (source.encode(), 0o644)
         entries[f"{top}/handout.html"] = (handout_html(rubric.model.title, source).encode(),
                                           0o644)
@@ -72,7 +81,6 @@ def build_kit(rubric_path: Path, out: Path) -> list[str]:
         path = _source(module)
         entries[f"{top}/_kit/{path.relative_to(PACKAGE.parent).as_posix()}"] = (
             path.read_bytes(), 0o644)
-    entries.update(tree(PACKAGE / "sandbox", f"{top}/_kit/grader/sandbox", {".py"}))
     return write_zip(entries, out)
 
 
@@ -98,10 +106,14 @@ def _json(data: Any) -> bytes:
 # ------------------------------------------------------------------ the engine it carries
 
 def engine_modules() -> list[str]:
-    """The grader modules check.py imports, followed through every `import grader...`
-    (in functions too, but not under TYPE_CHECKING), except the builder's own."""
+    """The grader modules check.py runs, and nothing else: those it imports, followed
+    through every `import grader...` (in functions too, but not under TYPE_CHECKING),
+    except the builder's own; and the sandbox's child, which the launcher check.py uses
+    (SpawnLauncher) starts by path, with the siblings the child loads by path."""
+    from grader.sandbox.launch import CHILD
+
     seen: set[str] = set()
-    todo = [ENTRY]
+    todo = [ENTRY, _module_of(CHILD)]
     while todo:
         module = todo.pop()
         if module in seen or module in NOT_CARRIED:
@@ -110,7 +122,25 @@ def engine_modules() -> list[str]:
         parts = module.split(".")
         todo += [".".join(parts[:k]) for k in range(1, len(parts))]  # the packages around it
         todo += _imports(module)
+        todo += _loaded_by_path(module)
     return sorted(seen)
+
+
+def _module_of(path: Path) -> str:
+    return ".".join(path.resolve().relative_to(PACKAGE.parent).with_suffix("").parts)
+
+
+def _loaded_by_path(module: str) -> list[str]:
+    """Siblings a module loads by path, as the sandbox's child does: calls with one string
+    argument of a function of its own that calls `spec_from_file_location`."""
+    tree_ = ast.parse(_source(module).read_text(encoding="utf-8"))
+    loaders = {f.name for f in tree_.body if isinstance(f, ast.FunctionDef)
+               and "spec_from_file_location" in ast.unparse(f)}
+    package = module.rsplit(".", 1)[0]
+    return [f"{package}.{call.args[0].value}" for call in ast.walk(tree_)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id in loaders and len(call.args) == 1
+            and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)]
 
 
 def _source(module: str) -> Path:
