@@ -318,12 +318,16 @@ def kit(rubric_path: Optional[Path], out: Path) -> None:
     every visible item (never a reference, a mistake or a hidden item)."""
     from grader.kit import build_kit
     from grader.kit.public import KitError
+    from grader.text import terminal
 
     rubric = _rubric(rubric_path)
+    notes: list[str] = []
     try:
-        names = build_kit(rubric.path, out)
+        names = build_kit(rubric.path, out, notes)
     except KitError as exc:
         _fail(ExitCode.BAD_RUBRIC, str(exc))
+    for note in notes:
+        click.echo(click.style("warning: ", fg="yellow") + terminal(note), err=True)
     top = [n.split("/", 1)[1] for n in names if n.count("/") == 1]
     click.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB): {', '.join(top)}, and "
                "_kit/ (public checks, the grader's modules check.py uses)")

@@ -49,6 +49,7 @@ def check(path: Path, seeds: int = 40) -> Report:
     _check_inputs(rubric, report, at)
     if report.errors:
         return report
+    _check_leaks(rubric, refs, report, at)
     _self_test(rubric, refs, report, at, seeds)
     return report
 
@@ -113,6 +114,30 @@ def _check_inputs(rubric: Rubric, report: Report, at: Any) -> None:
                 report.errors.append(at("items", i, "inputs", exc.name) + f"items[{i}].inputs."
                                      f"{exc.name}: cannot draw the inputs: {exc}")
                 break
+
+
+def _check_leaks(rubric: Rubric, refs: References, report: Report, at: Any) -> None:
+    """Text students read before they are graded (titles, descriptions, hints, mistake
+    messages, the handout) must not give a right answer away (grader/leaks.py)."""
+    from grader.leaks import Detector
+
+    detector = Detector(rubric, refs)
+    for i, item in enumerate(rubric.items):
+        texts = [(("title",), item.title), (("description",), item.description),
+                 (("hint",), item.hint)]
+        texts += [(("mistakes", k, "message"), m.message) for k, m in enumerate(item.mistakes)]
+        for loc, text in texts:
+            leak = detector.leak(text) if text else None
+            if leak:
+                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+                report.errors.append(at("items", i, *loc) + f"items[{i}]{where}: gives the "
+                                     f"answer away: {leak.text()}; say what is wrong "
+                                     "without it")
+    if rubric.model.handout:
+        handout = (rubric.path.parent / rubric.model.handout).resolve()
+        for line, leak in detector.leaks_by_line(handout.read_text(encoding="utf-8")):
+            report.errors.append(f"{handout}:{line}: gives the answer away: {leak.text()}; "
+                                 "use an example that answers nothing")
 
 
 def _self_test(rubric: Rubric, refs: References, report: Report, at: Any, seeds: int) -> None:
