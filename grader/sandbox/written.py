@@ -8,11 +8,10 @@ trials as code and judged by the grader as code is. The trusted process uses onl
 
 - An **expression** answer is the section's final math, `\\boxed{...}` or else its last
   display math (`$$...$$`, `\\[...\\]`) or else its last inline `$...$`. Of a chain
-  `\\sigma = \\frac{1}{d_x}` or `a \\approx b` the last side is the answer. It is read
+  `y = \\frac{1}{2a}` or `a \\approx b` the last side is the answer. It is read
   with latex2sympy2-extended and evaluated with the rubric's symbols bound to the inputs.
 - An **index** answer is the section's code block of equations such as
-  `f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])` or
-  `W_grad[o, c, p, q] = sum[b, i, j](xL_grad[b, o, i, j] * x0[b, c, i + p - N // 2, j + q - N // 2])`.
+  `C[i, k] = sum[j](A[i, j] * B[j, k])` or `s[b] += sum[i](x[b, i] * x[b, i])`.
   Python's parser reads them into a tree that is interpreted here (never `eval`ed): every
   index runs over the axis it names, a sum over its bracket's indices, and an array read
   outside its bounds is 0 (zero padding).
@@ -121,7 +120,7 @@ def final_math(body: str) -> str:
     if inline:
         return inline[-1].strip()
     raise AnswerError("has no math: write the answer as LaTeX between dollar signs, "
-                      "for example `$$\\sigma = \\frac{1}{d_x}$$`")
+                      "for example `$$y = \\frac{1}{2a}$$`")
 
 
 def _without_code(text: str) -> str:
@@ -393,7 +392,7 @@ def code_block(body: str) -> tuple[str, int]:
     if not blocks:
         raise AnswerError("has no code block of equations: put them between lines of "
                           "three backticks, one equation a line, "
-                          "e.g. `f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])`")
+                          "e.g. `C[i, k] = sum[j](A[i, j] * B[j, k])`")
     tagged = [b for b in blocks if b[0] == "index"]
     _, code, line = (tagged or blocks)[-1]
     return code, line
