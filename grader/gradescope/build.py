@@ -1,7 +1,8 @@
 """The autograder zip: the engine, one rubric and its references, and Gradescope's scripts.
 
 Reproducible: entries sorted, fixed timestamps and modes, so the same inputs give the
-same bytes."""
+same bytes. The instructor's tools that Gradescope never runs (the student kit, the
+rubric's mutation and leak checks) stay out."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ from grader.rubric import load_rubric
 PACKAGE = Path(__file__).resolve().parents[1]
 FILES = Path(__file__).with_name("files")
 SOURCE_SUFFIXES = {".py", ".j2", ".txt", ".sh"}
+NOT_RUN_THERE = ("grader/kit/", "grader/leaks.py", "grader/mutants.py")
 
 
 def build_zip(rubric_path: Path, out: Path) -> list[str]:
@@ -34,6 +36,7 @@ def build_zip(rubric_path: Path, out: Path) -> list[str]:
         "gradescope.json": (json.dumps({"rubric": rubric_arc, "grader_version": __version__},
                                        indent=1).encode() + b"\n", 0o644),
     }
-    entries.update(tree(PACKAGE, "grader", SOURCE_SUFFIXES))
+    entries.update({arc: entry for arc, entry in tree(PACKAGE, "grader", SOURCE_SUFFIXES).items()
+                    if not arc.startswith(NOT_RUN_THERE)})
     entries.update(tree(rubric.reference_dir, ref_arc, SOURCE_SUFFIXES))
     return write_zip(entries, out)
