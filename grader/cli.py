@@ -56,7 +56,8 @@ def main() -> None:
               help="Output folder (default: reports/<submission name>/).")
 @click.option("--rubric", "rubric_path", type=click.Path(path_type=Path),
               help=f"Rubric YAML (default: {DEFAULT_RUBRIC.relative_to(PROJECT_ROOT)}).")
-@click.option("--seed", type=int, help="Fix the random inputs (default: from rubric and name).")
+@click.option("--seed", type=int,
+              help="Fix the random inputs (default: from the rubric and the code).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Parallel workers for a class.")
 @click.option("--item", "items", multiple=True,
               help="Replay only this item (repeatable), into OUT/replay/ITEM-SEED/.")

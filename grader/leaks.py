@@ -1,13 +1,14 @@
 """Whether a text students read gives away a right answer (docs/rubrics.md, "Messages
 that give the answer away").
 
-`grade rubric check` runs it on every mistake message, hint, title and description of the
-rubric and on the handout; the student kit replaces what it flags. A text gives an
-item's answer away when
+`grade rubric check` runs it on every mistake message and hint (an error), on written
+items' titles and descriptions and on the handout (warnings); the student kit replaces a
+message or hint it flags. A text gives an item's answer away when
 
 - it holds the text of a reference answer (reference/answers.md: a final answer, an
   index equation's right-hand side), compared with spaces, braces and `\\left`/`\\right`
-  dropped, as LaTeX and as the plain text the kit prints; or
+  dropped, as LaTeX and as the plain text the kit prints; or a decimal that rounds to a
+  constant of an answer (0.6931 for ln 2); or
 - a piece of its math (LaTeX between dollars, or math-looking runs of plain text), read
   as a function of the item's inputs (the rubric's `symbols`, or the inputs' names) and
   evaluated on the item's trials, is the answer, or the answer times a product of powers
@@ -29,24 +30,14 @@ import numpy as np
 
 from grader.checks import run_reference
 from grader.inputs import draw_trials
+from grader.mathtext import (bare, bare_token, flat, math_pieces, parse, parts, rounds_to,
+                             sides)
 from grader.plaintext import to_plain
 from grader.references import References
 from grader.rubric import Item, Rubric
 
 SEEDS = (0,)  # the trials an answer is compared on: these seeds' draws of each item
 MAX_POWER = 4  # exponents tried for the inputs in a factor
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]", re.S)
-_RELATION = re.compile(r"\\(?:approx|simeq|equiv|neq|ne|leq?|geq?|to|rightarrow)(?![A-Za-z])|"
-                       r":=|[=<>≈≠≤≥→]")
-_TOKEN = re.compile(r"(?:\\?[A-Za-z]+(?:_\{?\\?\w+\}?)?(?:\^\{?\\?\w+\}?)?(?:_\{?\\?\w+\}?)?|"
-                    r"\d+(?:\.\d+)?)")  # one symbol or number: nothing to give away
-_STOP = {"is", "of", "to", "by", "in", "at", "or", "an", "as", "on", "be", "it", "if",
-         "no", "so", "we", "do", "up", "a", "the", "and", "not", "for"}
-_FUNCTIONS = {"ln", "log", "exp", "sqrt", "tanh", "sin", "cos"}
-_UNICODE = {"−": "-", "·": r"\cdot ", "×": r"\times ", "⊙": r"\cdot ", "σ": r"\sigma ",
-            "ℓ": r"\ell ", "π": r"\pi ", "√": r"\sqrt ", "²": "^2", "³": "^3", "⁻¹": "^{-1}",
-            "∂": r"\partial ", "≈": "=", "→": "="}
-
 
 @dataclass(frozen=True)
 class Leak:
@@ -91,9 +82,9 @@ class Detector:
     def leaks(self, text: str, math: bool = True) -> Iterator[Leak]:
         """Every way `text` gives an answer away (without `math`, only its text and its
         numbers are compared: no math is read)."""
-        flat, plain = _flat(text), _flat(to_plain(text))
+        written, plain = flat(text), flat(to_plain(text))
         for item_id, form in self.forms:
-            if (form[0] and form[0] in flat) or (form[1] and form[1] in plain):
+            if (form[0] and form[0] in written) or (form[1] and form[1] in plain):
                 yield Leak(item_id, form[2], "is the text of the reference answer")
         for number in re.findall(r"(?<![\w.])\d+\.\d{2,}(?:[eE][-+]?\d+)?", text):
             for item_id, value in self.constants.items():
@@ -102,7 +93,7 @@ class Detector:
         if not math:
             return
         for piece in math_pieces(text):
-            for side in _sides(piece):
+            for side in sides(piece):
                 found = self.judge(side)
                 if found:
                     yield found
@@ -119,10 +110,10 @@ class Detector:
     def judge(self, latex: str) -> Optional[Leak]:
         """Whether one side of a relation is an answer, or its answer up to other inputs'
         factors or powers, or holds an answer as it is (see the module)."""
-        expression = None if _bare_token(latex) else _parse(latex)
+        expression = None if bare_token(latex) else parse(latex)
         if expression is None:
             return None
-        for k, part in enumerate(_parts(expression)):
+        for k, part in enumerate(parts(expression)):
             for answer in self.answers:
                 how = _compare(part, answer, exact=k > 0)
                 if how:
@@ -135,8 +126,8 @@ class Detector:
         path = self.rubric.reference_dir / "answers.md"
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
         for piece in math_pieces(text, plain=False):
-            for side in _sides(piece):
-                expression = None if _bare_token(side) else _parse(side)
+            for side in sides(piece):
+                expression = None if bare_token(side) else parse(side)
                 if expression is None:
                     continue
                 for answer in self.answers:
@@ -155,117 +146,6 @@ def _constants(expressions: list[tuple[str, str, Any]]) -> dict[str, float]:
         if constant.is_number and not constant.is_Rational:
             found.setdefault(item_id, float(constant))
     return found
-
-
-def rounds_to(number: str, value: float) -> bool:
-    """Whether a decimal written with at least 3 significant digits is `value` (or minus
-    it) rounded to those digits: "0.6931" is ln 2, "0.69" is too short to tell."""
-    digits = len(re.sub(r"[eE].*|[^0-9]", "", number).lstrip("0"))
-    if digits < 3:
-        return False
-    written = abs(float(number))
-    return written != 0 and float(f"{abs(value):.{digits}g}") == float(f"{written:.{digits}g}")
-
-
-# ------------------------------------------------------------------ reading math
-
-def math_pieces(text: str, plain: bool = True) -> list[str]:
-    """The LaTeX of a text's math: what stands between dollars (or \\[ \\]), then, with
-    `plain`, runs of the rest that look like math ("ln2", "h − d", "2^(1/L) - 1")."""
-    pieces = [next(g for g in m.groups() if g is not None) for m in _MATH.finditer(text)]
-    if plain:
-        pieces += _plain_runs(_MATH.sub(" . ", text))
-    return [re.sub(r"\\boxed\s*\{(.*)\}", r"\1", p, flags=re.S) for p in pieces]
-
-
-_MARKUP = re.compile(r"\*\*|__|^\s*(?:[-*+]|\d+\.)\s+|^#+\s*|->|=>|\||`", re.M)
-_OPERATION = re.compile(r"[\w)}]\s*[-+*/^]\s*[\w(\\{]|^\\(?:ln|log|exp|sqrt)\b\s*[\w(\\{]")
-
-
-def _plain_runs(text: str) -> list[str]:
-    text = _MARKUP.sub(" ", text)
-    for char, latex in _UNICODE.items():
-        text = text.replace(char, latex)
-    runs, run = [], []
-    for token in re.findall(r"\\[A-Za-z]+|[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?|\d+(?:\.\d+)?|"
-                            r"[-+*/^(){}=<>]|\S", text):
-        word = token.lower()
-        if token.isalpha() and (word in _STOP or (len(token) > 2 and word not in _FUNCTIONS)) \
-                or re.fullmatch(r"[.,;:!?'\"\[\]]", token):
-            runs.append(run)
-            run = []
-        else:
-            run.append("\\" + token if token in _FUNCTIONS else token)
-    runs.append(run)
-    found = []
-    for tokens in runs:
-        piece = _balanced(" ".join(tokens))
-        if _OPERATION.search(piece):
-            found.append(piece)
-    return found
-
-
-def _balanced(piece: str) -> str:
-    """A run without the unmatched parentheses around it ("ln2 (" -> "ln2")."""
-    piece = piece.strip()
-    while piece and piece.count("(") != piece.count(")") and piece[0] in "()":
-        piece = piece[1:].strip()
-    while piece and piece.count("(") != piece.count(")") and piece[-1] in "()":
-        piece = piece[:-1].strip()
-    return piece
-
-
-def _sides(latex: str) -> list[str]:
-    """`a = b \\approx c` -> a, b, c: relations outside braces split the chain."""
-    sides, depth, start = [], 0, 0
-    for m in re.finditer(r"[{}]|" + _RELATION.pattern, latex):
-        if m.group(0) in "{}":
-            depth += 1 if m.group(0) == "{" else -1
-        elif depth == 0:
-            sides.append(latex[start:m.start()])
-            start = m.end()
-    sides.append(latex[start:])
-    return [s.strip().strip(",;.").strip() for s in sides if s.strip()]
-
-
-def _bare_token(latex: str) -> bool:
-    """One symbol or number, which gives nothing away but costs a parse (π may)."""
-    latex = latex.strip()
-    return bool(_TOKEN.fullmatch(latex)) and latex not in ("\\pi", "\\e", "e")
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse(latex: str) -> Any:
-    """The sympy expression of one side (None when it does not read as one)."""
-    from grader.sandbox.written import AnswerError, parse_latex
-
-    try:
-        return parse_latex(latex)
-    except (AnswerError, Exception):  # noqa: BLE001 - prose, or math of another kind
-        return None
-
-
-def _parts(expression: Any) -> Iterator[Any]:
-    """The expression, then its sub-expressions that are more than a bare product
-    (the 1/d_x in 2/d_x is not stated by it)."""
-    import sympy
-
-    yield expression
-    seen = {expression}
-    for part in sympy.preorder_traversal(expression):
-        if isinstance(part, sympy.Expr) and part not in seen and not _bare(part):
-            seen.add(part)
-            yield part
-
-
-def _bare(expression: Any) -> bool:
-    """A number that is a fraction, or such a number times powers of symbols."""
-    expression = expression.doit()
-    if not expression.free_symbols:
-        return bool(expression.is_Rational)
-    coefficient, factors = expression.as_coeff_mul()
-    return coefficient.is_Rational and all(
-        f.is_Symbol or (f.is_Pow and f.base.is_Symbol and f.exp.is_Rational) for f in factors)
 
 
 # ------------------------------------------------------------------ comparing numbers
@@ -370,7 +250,7 @@ def _lambdify(expression: Any, symbols: tuple[Any, ...]) -> Optional[Callable[..
 
 def _compare(expression: Any, answer: _Answer, exact: bool = False) -> str:
     """How `expression` gives `answer` away ("" when it does not)."""
-    bare = _bare(expression)
+    is_bare = bare(expression)
     for fn, how in _bind(expression, answer):
         used = {name for name, _ in how}
         for r, columns in answer.values:
@@ -385,7 +265,7 @@ def _compare(expression: Any, answer: _Answer, exact: bool = False) -> str:
                 continue
             if _same(e, r):
                 return "is the answer"
-            if exact or bare:
+            if exact or is_bare:
                 continue
             others = {n: c for n, c in columns.items() if n not in used}
             with np.errstate(all="ignore"):
@@ -434,15 +314,6 @@ def _log(x: Any, base: Any = None) -> Any:
 
 # ------------------------------------------------------------------ the answers' own text
 
-def _flat(text: str) -> str:
-    """Text compared letter for letter: no spaces, braces, sizing or spacing commands."""
-    text = re.sub(r"\\(?:left|right|displaystyle|quad|qquad)\b|\\[,;:!]", "", text)
-    text = re.sub(r"\\[dt]frac\b", r"\\frac", text)
-    for char, latex in (("−", "-"), ("·", "*"), ("⋅", "*")):
-        text = text.replace(char, latex)
-    return re.sub(r"[\s{}$`]", "", text)
-
-
 def _literal_forms(rubric: Rubric, expressions: list[tuple[str, str, Any]]
                    ) -> Iterator[tuple[str, tuple[str, str, str]]]:
     """(item, (LaTeX form, plain form, as written)) of every reference answer's text long
@@ -451,7 +322,7 @@ def _literal_forms(rubric: Rubric, expressions: list[tuple[str, str, Any]]
 
     seen = set()
     for item_id, latex, _ in expressions:
-        forms = (_flat(latex), _flat(to_plain(f"${latex}$")), latex)
+        forms = (flat(latex), flat(to_plain(f"${latex}$")), latex)
         if len(forms[0]) >= 4 and forms[0] not in seen:
             seen.add(forms[0])
             yield item_id, forms
@@ -462,8 +333,8 @@ def _literal_forms(rubric: Rubric, expressions: list[tuple[str, str, Any]]
         for match in re.finditer(r"^\s*[A-Za-z_]\w*\s*\[[^\]]*\]\s*[-+]?=\s*(.+?)\s*$",
                                  _code(section.body), re.M):
             rhs = match.group(1).split("#")[0].strip()
-            if len(_flat(rhs)) >= 8:
-                yield written.get(part, f"section {part}"), (_flat(rhs), _flat(rhs), rhs)
+            if len(flat(rhs)) >= 8:
+                yield written.get(part, f"section {part}"), (flat(rhs), flat(rhs), rhs)
 
 
 def _code(text: str) -> str:

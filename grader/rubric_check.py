@@ -117,27 +117,33 @@ def _check_inputs(rubric: Rubric, report: Report, at: Any) -> None:
 
 
 def _check_leaks(rubric: Rubric, refs: References, report: Report, at: Any) -> None:
-    """Text students read before they are graded (titles, descriptions, hints, mistake
-    messages, the handout) must not give a right answer away (grader/leaks.py)."""
+    """Text students read must not give a right answer away (grader/leaks.py): a mistake
+    message or hint, shown to a student whose answer is wrong, is an error; the title or
+    description of a written item (a question to derive) and a handout passage are
+    warnings, since a statement may define the very function it asks for (the author
+    decides; a code item's description often does, and is not read)."""
     from grader.leaks import Detector
 
     detector = Detector(rubric, refs)
     for i, item in enumerate(rubric.items):
-        texts = [(("title",), item.title), (("description",), item.description),
-                 (("hint",), item.hint)]
-        texts += [(("mistakes", k, "message"), m.message) for k, m in enumerate(item.mistakes)]
-        for loc, text in texts:
+        texts = [(("hint",), item.hint, report.errors)]
+        texts += [(("mistakes", k, "message"), m.message, report.errors)
+                  for k, m in enumerate(item.mistakes)]
+        if item.written:
+            texts += [(("title",), item.title, report.warnings),
+                      (("description",), item.description, report.warnings)]
+        for loc, text, found in texts:
             leak = detector.leak(text) if text else None
             if leak:
                 where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-                report.errors.append(at("items", i, *loc) + f"items[{i}]{where}: gives the "
-                                     f"answer away: {leak.text()}; say what is wrong "
-                                     "without it")
+                found.append(at("items", i, *loc) + f"items[{i}]{where}: gives the answer "
+                             f"away: {leak.text()}; say what is wrong without it")
     if rubric.model.handout:
         handout = (rubric.path.parent / rubric.model.handout).resolve()
         for line, leak in detector.leaks_by_line(handout.read_text(encoding="utf-8")):
-            report.errors.append(f"{handout}:{line}: gives the answer away: {leak.text()}; "
-                                 "use an example that answers nothing")
+            report.warnings.append(f"{handout}:{line}: gives the answer away: {leak.text()};"
+                                   " unless the question states it, use an example that "
+                                   "answers nothing")
 
 
 def _self_test(rubric: Rubric, refs: References, report: Report, at: Any, seeds: int) -> None:

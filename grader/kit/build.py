@@ -24,7 +24,7 @@ from typing import Any, Iterable, Optional
 
 from grader import __version__, markdown
 from grader.archive import npz_bytes, write_zip
-from grader.kit.public import KitError, PublicData, public_checks
+from grader.kit.public import PublicData, public_checks
 from grader.leaks import Detector
 from grader.plaintext import to_plain
 from grader.references import References
@@ -56,8 +56,6 @@ def build_kit(rubric_path: Path, out: Path, notes: Optional[list[str]] = None) -
     refs = References(rubric.reference_dir)
     detector = Detector(rubric, refs)
     public = public_checks(rubric, refs, detector)
-    if notes is not None:
-        notes += public.withheld
     entries: dict[str, tuple[bytes, int]] = {
         f"{top}/check.py": (LAUNCHER.encode(), 0o755),
         f"{top}/README.md": (readme(rubric, public, top).encode(), 0o644),
@@ -68,8 +66,8 @@ def build_kit(rubric_path: Path, out: Path, notes: Optional[list[str]] = None) -
         handout = (rubric.path.parent / rubric.model.handout).resolve()
         source = handout.read_text(encoding="utf-8")
         for line, leak in detector.leaks_by_line(source, math=False):  # its math: rubric check
-            raise KitError(f"{handout}:{line}: the handout gives the answer away: "
-                           f"{leak.text()} (grade rubric check lists every such place)")
+            public.withheld.append(f"{handout}:{line}: the handout holds a reference answer: "
+                                   f"{leak.text()} (grade rubric check lists every such place)")
         entries[f"{top}/handout.md"] = (source.encode(), 0o644)
         entries[f"{top}/handout.html"] = (handout_html(rubric.model.title, source).encode(),
                                           0o644)
@@ -81,6 +79,8 @@ def build_kit(rubric_path: Path, out: Path, notes: Optional[list[str]] = None) -
         path = _source(module)
         entries[f"{top}/_kit/{path.relative_to(PACKAGE.parent).as_posix()}"] = (
             path.read_bytes(), 0o644)
+    if notes is not None:
+        notes += public.withheld
     return write_zip(entries, out)
 
 

@@ -64,9 +64,7 @@ def public_checks(rubric: Rubric, refs: References,
                   for k, m in enumerate(item.mistakes)}
         safe = _safe_text(detector, item, data.withheld)
         data.items.append(item_to_data(
-            item, title=safe("title", item.title, item.id),
-            description=safe("description", item.description, "See the handout."),
-            hint=safe("hint", item.hint, ""),
+            item, title=item.title, hint=safe("hint", item.hint, ""),
             reference=next(iter(answers), None),
             alternatives=list(answers)[1:], expected=None,  # a constant's answer stays secret
             mistakes=[{"reference": name, "message": safe(f"{m.reference}'s message",
