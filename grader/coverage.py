@@ -86,27 +86,35 @@ def must_meet(spec: InputSpec) -> Optional[tuple[Any, ...]]:
     drawn = _domain(spec)
     if drawn is None:
         return None
-    if len(drawn) <= SMALL:
-        return tuple(drawn)
-    return tuple(v for v, p in drawn.items() if p >= FREQUENT)
+    return tuple(drawn) if len(drawn) <= SMALL else _frequent(spec)
 
 
-_DOMAINS: dict[str, Optional[dict[Any, float]]] = {}
+def _frequent(spec: InputSpec) -> tuple[Any, ...]:
+    spec_, domain, frequent = _DOMAINS[id(spec)]
+    if frequent is None:
+        frequent = tuple(v for v, p in (domain or {}).items() if p >= FREQUENT)
+        _DOMAINS[id(spec)] = (spec_, domain, frequent)
+    return frequent
+
+
+# id(spec) -> (spec, its values and their probabilities, its frequent values)
+_DOMAINS: dict[int, tuple[Any, Optional[dict[Any, float]], Optional[tuple[Any, ...]]]] = {}
 
 
 def _domain(spec: InputSpec) -> Optional[dict[Any, float]]:
     """Each value of a discrete input with fixed bounds and how often it is drawn,
-    measured on a fine grid of u (None: continuous, or bounds that name other inputs)."""
+    measured on a fine grid of u (None: continuous, or bounds that name other inputs).
+    Kept per spec object (held, so that its id is not reused)."""
     if spec.int_ is None and spec.choice is None:
         return None
-    key = repr(spec)
-    if key not in _DOMAINS:
+    if id(spec) not in _DOMAINS:
         try:
             drawn = Counter(value_at(spec, {}, (k + 0.5) / _GRID) for k in range(_GRID))
-            _DOMAINS[key] = {v: n / _GRID for v, n in drawn.items()}
+            found: Optional[dict[Any, float]] = {v: n / _GRID for v, n in drawn.items()}
         except (expr.ExprError, ValueError, TypeError):
-            _DOMAINS[key] = None
-    return _DOMAINS[key]
+            found = None
+        _DOMAINS[id(spec)] = (spec, found, None)
+    return _DOMAINS[id(spec)][1]
 
 
 def _fixed(item: Item, name: str) -> set[Any]:
@@ -135,12 +143,17 @@ def random_trials_needed(item: Item) -> int:
     return need
 
 
+_COUNTS: dict[int, tuple[Any, int]] = {}  # id -> (item, count)
+
+
 def trial_count(item: Item) -> int:
     """How many trials an item draws: the rubric's `trials`, or more when its edge cases
-    leave too few random ones for the coverage."""
-    if not any(scalar(spec) for spec in item.inputs.values()):
-        return item.trials
-    return max(item.trials, len(edges(item)) + random_trials_needed(item))
+    leave too few random ones for the coverage (kept per item object)."""
+    if id(item) not in _COUNTS:
+        count = item.trials if not any(scalar(s) for s in item.inputs.values()) else max(
+            item.trials, len(edges(item)) + random_trials_needed(item))
+        _COUNTS[id(item)] = (item, count)
+    return _COUNTS[id(item)][1]
 
 
 def schedule(item: Item, edge_values: Sequence[dict[str, Any]], n: int,

@@ -133,6 +133,11 @@ class _Mark(str):
     """Punctuation of the normal form, told apart from the code's own strings."""
 
 
+_CLOSE, _END = _Mark(")"), _Mark("]")
+_NAMES: dict[str, _Mark] = {}
+_WITH_DOCSTRING = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
 def _tree_form(tree: ast.AST) -> bytes:
     """The tree without docstrings, positions or empty fields: the same bytes for the same
     code on Python 3.10 to 3.13 (whose ast.dump differ), built without recursion."""
@@ -141,30 +146,32 @@ def _tree_form(tree: ast.AST) -> bytes:
     while stack:
         node = stack.pop()
         if isinstance(node, _Mark):
-            out.append(str(node))
+            out.append(node)
         elif isinstance(node, ast.AST):
             out.append(type(node).__name__ + "(")
-            stack.append(_Mark(")"))
-            for name, value in reversed(list(_fields(node))):
+            stack.append(_CLOSE)
+            for name, value in reversed(_fields(node)):
                 stack.append(value)
-                stack.append(_Mark(name + ":"))
+                stack.append(_NAMES.get(name) or _NAMES.setdefault(name, _Mark(name + ":")))
         elif isinstance(node, list):
             out.append("[")
-            stack.append(_Mark("]"))
+            stack.append(_END)
             stack.extend(reversed(node))
         else:
             out.append(repr(node) + ",")
     return "".join(out).encode("utf-8", "surrogateescape")
 
 
-def _fields(node: ast.AST) -> Iterator[tuple[str, object]]:
-    for name, value in ast.iter_fields(node):
+def _fields(node: ast.AST) -> list[tuple[str, object]]:
+    found = []
+    for name in node._fields:
+        value = getattr(node, name, None)
         if value is None or value == [] or name == "type_comment":
             continue
-        if name == "body" and isinstance(node, (ast.Module, ast.FunctionDef,
-                                                ast.AsyncFunctionDef, ast.ClassDef)):
+        if name == "body" and isinstance(node, _WITH_DOCSTRING):
             value = _without_docstring(value)
-        yield name, value
+        found.append((name, value))
+    return found
 
 
 def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
