@@ -41,7 +41,8 @@ def main() -> None:
               help="Output folder (default: reports/<submission name>/).")
 @click.option("--rubric", "rubric_path", type=click.Path(path_type=Path),
               help=f"Rubric YAML (default: {DEFAULT_RUBRIC.relative_to(PROJECT_ROOT)}).")
-@click.option("--seed", type=int, help="Fix the random inputs (default: from rubric and name).")
+@click.option("--seed", type=int,
+              help="Fix the random inputs (default: from the rubric and the code).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Parallel workers for a class.")
 @click.option("--item", "items", multiple=True,
               help="Replay only this item (repeatable), into OUT/replay/ITEM-SEED/.")
@@ -191,13 +192,17 @@ def kit(rubric_path: Optional[Path], out: Path) -> None:
     every visible item (never a reference, a mistake or a hidden item)."""
     from grader.kit import build_kit
     from grader.kit.public import KitError
+    from grader.display.text import terminal
 
     rubric = rubric_or_exit(rubric_path)
     usable(rubric, rubric_path)  # the kit computes the references' answers
+    notes: list[str] = []
     try:
-        names = build_kit(rubric.path, out)
+        names = build_kit(rubric.path, out, notes)
     except KitError as exc:
         fail(ExitCode.BAD_RUBRIC, str(exc))
+    for note in notes:
+        click.echo(click.style("warning: ", fg="yellow") + terminal(note), err=True)
     top = [n.split("/", 1)[1] for n in names if n.count("/") == 1]
     click.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB): {', '.join(top)}, and "
                "_kit/ (public checks, the grader's modules check.py uses)")

@@ -13,16 +13,16 @@ from typing import Iterable, Optional
 
 from grader.disk import student_folders
 from grader.engine import checks, record, submission
-from grader.engine.inputs import derive_seed
 from grader.engine.late import Submitted, assess
 from grader.engine.modules import Schedule, run_modules
 from grader.engine.outcomes import ItemResult, ModuleSummary, SubmissionResult
+from grader.engine.seeds import submission_seed
 from grader.outputs.report import render_report
 from grader.outputs.results_json import to_results, write_json_atomic, write_text_atomic
 from grader.rubric.model import Item, Rubric
 from grader.rubric.references import References
-from grader.sandbox import Limits as SandboxLimits
 from grader.sandbox import ModuleRun, Sandbox
+from grader.sandbox import Limits as SandboxLimits
 from grader.written.grades import item_result
 
 
@@ -46,8 +46,9 @@ class Request:
 
 def seed_of(rubric: Rubric, path: Path, seed: Optional[int] = None) -> int:
     """The seed a submission is graded with: `seed`, or one derived from the rubric and
-    the folder's name, so that a regrade of the same files gives the same results."""
-    return seed if seed is not None else derive_seed(rubric.sha256, path.resolve().name)
+    the normal form of its code (grader/seeds.py), so that a regrade of the same code
+    gives the same results and a change of what the code does draws new inputs."""
+    return seed if seed is not None else submission_seed(rubric, path)
 
 
 def replay_folder(out: Path, items: tuple[str, ...], seed: int) -> Path:

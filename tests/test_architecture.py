@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("grader.engine",),  # grading one submission's items
     ("grader.written",),  # manual items' grades and their store
     ("grader.outputs",),  # feedback, report.html, results.json
-    ("grader.pipeline",),  # the whole flow for one submission
+    ("grader.pipeline", "grader.leaks"),  # the whole flow for one submission; answer leaks
     ("grader.kit", "grader.authoring"),  # the student kit; rubric authors' tools
     ("grader.classroom",),  # a whole class
     ("grader.similarity", "grader.lms"),  # copied code; LMS downloads to student folders

@@ -57,6 +57,34 @@ def test_class_results_equal_grading_each_alone(klass, tmp_path):
             and t["extra_data"]["kind"] not in WRITTEN] == ["p1a"]
 
 
+def test_in_a_class_a_grade_is_a_property_of_the_code(tmp_path):
+    """Issue 19, items 3-4: students whose code does the same (comments aside) get the
+    seed and grade `grade` gives each alone, whatever their folder's name; code wrong
+    whenever d_x = 5 fails p2b for every one of them."""
+    from shopping import lucky, recommented, retouched
+
+    wrong = lucky(tmp_path / "wrong")
+    root = tmp_path / "submissions"
+    shutil.copytree(wrong, root / "ann")
+    recommented(wrong, root / "ben", 1)
+    recommented(wrong, root / "cy", 2)
+    retouched(wrong, root / "dee", 3)
+    retouched(wrong, root / "eve", 4)
+    proc = _grade_class(root, tmp_path / "class")
+    assert proc.returncode == 0, proc.stderr
+    results = {name: json.loads((tmp_path / "class" / name / "results.json").read_text())
+               for name in ("ann", "ben", "cy", "dee", "eve")}
+    seeds = {name: r["extra_data"]["seed"] for name, r in results.items()}
+    assert seeds["ann"] == seeds["ben"] == seeds["cy"]
+    assert len({seeds["ann"], seeds["dee"], seeds["eve"]}) == 3
+    assert feedback(results["ben"]) == feedback(results["ann"])
+    for name, r in results.items():
+        p2b = next(t for t in r["tests"] if t["extra_data"]["item"] == "p2b")
+        assert p2b["score"] == 0, name
+    _, alone = run_grade(root / "dee", tmp_path / "alone")
+    assert feedback(alone) == feedback(results["dee"])
+
+
 def test_grades_csv_and_summary(klass, tmp_path):
     out = tmp_path / "class"
     proc = _grade_class(klass, out)

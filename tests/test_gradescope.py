@@ -78,6 +78,31 @@ def test_same_files_same_seed_new_files_new_seed(autograder_zip, tmp_path):
     assert _run(changed)["extra_data"]["seed"] != first["extra_data"]["seed"]
 
 
+def test_resubmitting_with_other_comments_shops_for_nothing(autograder_zip, tmp_path):
+    """Issue 19, item 4: on Gradescope, code wrong whenever d_x = 5 passed p2b on 4 of 12
+    resubmissions that changed only a comment. Now a comment keeps the seed and the
+    grade, a change of code draws new inputs that still meet d_x = 5, and the seed is
+    the one `grade` gives the same files locally."""
+    from shopping import lucky, recommented, retouched
+
+    from grader.rubric.model import load_rubric
+    from grader.engine.seeds import submission_seed
+
+    wrong = lucky(tmp_path / "wrong")
+    runs = {"first": wrong, "recommented": recommented(wrong, tmp_path / "c", 1),
+            "retouched": retouched(wrong, tmp_path / "t", 2)}
+    results = {k: _run(_autograder_root(tmp_path / k, autograder_zip, v))
+               for k, v in runs.items()}
+    seed = results["first"]["extra_data"]["seed"]
+    assert results["recommented"]["extra_data"]["seed"] == seed
+    assert results["retouched"]["extra_data"]["seed"] != seed
+    assert results["recommented"]["score"] == results["first"]["score"]
+    for k, r in results.items():
+        p2b = next(t for t in r["tests"] if t["extra_data"]["item"] == "p2b")
+        assert p2b["score"] == 0, k
+    assert seed == submission_seed(load_rubric(RUBRIC), wrong)  # as locally
+
+
 def _variant(tmp: Path, edit) -> Path:
     data = yaml.safe_load(RUBRIC.read_text())
     edit(data)

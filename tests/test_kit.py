@@ -4,6 +4,7 @@ the graded inputs, and it runs on a machine with only numpy."""
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
 import shutil
@@ -21,6 +22,7 @@ from grader.authoring.selftest import TrustedSandbox
 from grader.display.plaintext import to_plain
 from grader.engine import checks
 from grader.kit.check import Kit, check
+from grader.kit.public import WITHHELD
 from grader.rubric.model import load_rubric
 from grader.rubric.references import References
 
@@ -180,6 +182,129 @@ def test_no_reference_no_mistake_no_hidden_item_no_rubric_internals(hidden_kit, 
     doc = ast.get_docstring(next(f for f in ast.parse(texts["problem3.py"]).body
                                  if isinstance(f, ast.FunctionDef) and f.name == "grad_variance"))
     assert doc.startswith("See the handout.")
+
+
+def _reachable(kit_dir: Path) -> set[str]:
+    """The kit's modules that running check.py can reach, found without the builder: the
+    imports of the kit's check.py (the standard library's modulefinder, inside the kit
+    only), the child that the checker's launcher starts by path, and what the child loads
+    by path."""
+    import modulefinder
+    from grader.sandbox import launch
+
+    assert launch.SpawnLauncher.__name__ in (ROOT / "grader/kit/check.py").read_text()
+    kit = kit_dir / "_kit"
+    finder = modulefinder.ModuleFinder(path=[str(kit)])
+    finder.run_script(str(kit_dir / "check.py"))
+    found = {m.__file__ for m in finder.modules.values() if m.__file__}
+    child = kit / "grader" / "sandbox" / launch.CHILD.name
+    found.add(str(child))
+    for name in re.findall(r'^\w+ = _load\("(\w+)"\)', child.read_text(), re.M):
+        loaded = child.with_name(name)
+        found |= _relatively_imported(loaded / "__init__.py") if loaded.is_dir() \
+            else {str(loaded.with_suffix(".py"))}
+    return {Path(f).resolve().relative_to(kit_dir.resolve()).as_posix() for f in found}
+
+
+def _relatively_imported(init: Path) -> set[str]:
+    """A package loaded by path, and the siblings its modules import (`from .x import`)."""
+    found, todo = set(), [init]
+    while todo:
+        path = todo.pop()
+        if str(path) in found or not path.is_file():
+            continue
+        found.add(str(path))
+        todo += [init.parent / f"{node.module}.py" for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module]
+    return found
+
+
+def test_every_module_in_the_kit_is_one_check_py_runs(kit_dir):
+    """Issue 19: the kit shipped the zygote (and its warm-up strings, reference answers)
+    though check.py never starts one."""
+    carried = {p.relative_to(kit_dir).as_posix() for p in (kit_dir / "_kit").rglob("*.py")}
+    reachable = _reachable(kit_dir)
+    assert "_kit/grader/sandbox/child.py" in reachable and "_kit/grader/engine/checks.py" in reachable
+    assert "_kit/grader/sandbox/written/latex.py" in reachable
+    assert carried - reachable == set()
+    assert "_kit/grader/sandbox/zygote.py" not in carried
+
+
+def _answer_forms(rubric) -> tuple[list[str], dict[str, float]]:
+    """Every reference answer as the kit might hold it: the final math of each written
+    part (and every equivalent form in reference/answers.md), as LaTeX, as plain text, as
+    sympy writes it; the index equations' right sides; and the answers' constants."""
+    import sympy
+
+    from grader.leaks import Detector
+    from grader.leaks.mathtext import flat as _flat
+    from grader.sandbox.written import final_math, last_side, parse_latex, sections
+
+    reference = (rubric.reference_dir / "answers.md").read_text()
+    parts = sections(reference)
+    latex = [last_side(final_math(parts[i.section].body)) for i in rubric.items
+             if i.kind == "expression"]
+    detector = Detector(rubric, References(rubric.reference_dir))
+    latex += [text for _, text, _ in detector.expressions]
+    forms = []
+    for text in latex:
+        expression = parse_latex(text)
+        forms += [_flat(text), _flat(to_plain(f"${text}$")), _flat(sympy.latex(expression)),
+                  _flat(str(expression)), _flat(str(expression).replace("**", "^"))]
+    for part in parts.values():
+        for line in re.findall(r"^\w+\[[^\]]*\] [-+]?= (.+)$", part.body, re.M):
+            forms.append(_flat(line))
+    return sorted({f for f in forms if len(f) >= 4}), detector.constants
+
+
+def test_no_file_of_the_kit_holds_a_reference_answer(kit_zip, rubric):
+    """Issue 19: public.json held h − d, 3b's factor and 3c's ln 2 in mistake messages;
+    the handout's answers.md template gave 1a's answer as its example."""
+    from grader.leaks.mathtext import flat as _flat, rounds_to
+
+    forms, constants = _answer_forms(rubric)
+    assert "\\frac1d_x" in forms and "1/d_x" in forms and 0.6931 < constants["p3c"] < 0.6932
+    with zipfile.ZipFile(kit_zip) as zf:
+        for name in zf.namelist():
+            data = zf.read(name)
+            if name.endswith(".npz"):
+                with np.load(io.BytesIO(data)) as npz:
+                    for key in npz.files:
+                        for item, value in constants.items():
+                            assert not np.isclose(np.abs(npz[key]), value, rtol=1e-9).any(), \
+                                (name, key, item)
+                continue
+            text = data.decode("utf-8")
+            flat, plain = _flat(text), _flat(to_plain(text))
+            for form in forms:
+                assert form not in flat and form not in plain, (name, form)
+            for number in re.findall(r"(?<![\w.])\d+\.\d+", text):
+                for item, value in constants.items():
+                    assert not rounds_to(number, value), (name, number, item)
+    meta = json.loads(zipfile.ZipFile(kit_zip).read("highways-kit/_kit/public.json"))
+    messages = " ".join(m["message"] for i in meta["items"] for m in i["mistakes"])
+    for leaked in ("h − d", "h - d", "ln2", "ln 2", "2^1/L", "1 + N^2 C σ_W)"):
+        assert leaked not in messages, leaked
+
+
+def test_a_message_that_gives_the_answer_away_is_withheld(tmp_path):
+    """A rubric whose message states the answer still builds a kit, without it, and the
+    builder says so (grade rubric check refuses such a rubric)."""
+    data = yaml.safe_load(RUBRIC.read_text())
+    data["reference"] = str(ROOT / "reference")
+    data["handout"] = str(ROOT / "docs" / "handout.md")
+    p3c = next(i for i in data["items"] if i["id"] == "p3c")
+    p3c["mistakes"][3]["message"] = "Solving gives $\\ln 2$ (or $2^{1/L} - 1$), not 1."
+    path = tmp_path / "leaky.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "kit.zip"
+    proc = subprocess.run([*GRADE, "kit", "--rubric", str(path), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "p3c: mistakes.p3c_no_log's message left out: it gives the answer away" in proc.stderr
+    meta = json.loads(zipfile.ZipFile(out).read("highways-kit/_kit/public.json"))
+    message = next(i for i in meta["items"] if i["id"] == "p3c")["mistakes"][3]["message"]
+    assert message == WITHHELD
 
 
 # ------------------------------------------------------------------ public checks

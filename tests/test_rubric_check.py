@@ -71,10 +71,15 @@ CASES = [
      "defaults.timeout: -5: Input should be greater than 0", "error"),
     ("  visibility: visible\n", "  visibility: [visible\n", "visibility: [visible",
      "not valid YAML", "error"),
-    ("      d_x: {int: [1, 100000], log: true}\n    edge_cases: &p1a_edges\n      - {d_x: 1}\n"
-     "      - {d_x: 2}\n      - {d_x: 100000}\n",
-     "      d_x: {int: [1, 3]}\n    trials: 2\n    edge_cases: &p1a_edges\n      - {d_x: 1}\n",
-     "reference: mistakes.p1a_std", "p1a_std: passes p1a on", "warning"),
+    # issue 19: a message that states the answer must not reach a student
+    ("        message: >-\n          The sign is flipped: look again at which of $h$ and $d$ "
+     "the gate $f$ multiplies\n          when you differentiate $h_{t+1}$ with respect to $f$.\n",
+     "        message: \"The sign is flipped: $\\\\partial h_{t+1} / \\\\partial f = h - d$.\"\n",
+     "The sign is flipped: $", "mistakes[1].message: gives the answer away: `h - d` is the "
+     "answer times h_next_grad^-1 of p2c_f", "error"),
+    ("(exact or for large $L$).\"", "(about 0.6931 / (L N^2 C)).\"", "about 0.6931",
+     "description: gives the answer away: `0.6931` is 0.693147, a constant of the answer "
+     "of p3c", "warning"),  # a statement may define what it asks for: warned, not refused
 ]
 
 
@@ -87,6 +92,40 @@ def test_broken_rubrics_are_refused_or_warned_at_the_line(copy, old, new, anchor
     assert lines, proc.stdout
     assert lines[0].startswith(f"{level}: {copy}:{_line(text, anchor)}:"), (lines[0], proc.stdout)
     assert proc.returncode == (4 if level == "error" else 0)
+
+
+def test_a_mistake_that_slips_through_on_some_seeds_is_warned_about(copy):
+    """A mistake wrong only in a middle band of a wide input (d_x of 10 to 30, one draw in
+    ten) is met on some seeds only: more trials or an edge case would catch it."""
+    mistakes = copy.parent.parent / "reference" / "mistakes.py"
+    mistakes.write_text(mistakes.read_text() + "\n\ndef p1a_middle(d_x):\n"
+                        "    return 2.0 / d_x if 10 <= d_x <= 30 else 1.0 / d_x\n")
+    text = _edit(copy, "      - reference: mistakes.p1a_he\n",
+                 "      - reference: mistakes.p1a_middle\n        message: in the middle\n"
+                 "      - reference: mistakes.p1a_he\n")
+    proc = _check(copy)
+    assert f"warning: {copy}:{_line(text, 'mistakes.p1a_middle')}: items[0].mistakes[1]: " \
+           "p1a_middle: passes p1a on" in proc.stdout, proc.stdout
+
+
+def test_too_few_trials_for_a_small_input_get_what_they_need(copy):
+    """Two trials for d_x in 1 to 3 let p1a_std (right for d_x = 1) through on a third of
+    the seeds; now every d_x is met, whatever `trials` says, and it never slips."""
+    _edit(copy, "      d_x: {int: [1, 100000], log: true}\n    edge_cases: &p1a_edges\n"
+          "      - {d_x: 1}\n      - {d_x: 2}\n      - {d_x: 100000}\n",
+          "      d_x: {int: [1, 3]}\n    trials: 2\n    edge_cases: &p1a_edges\n"
+          "      - {d_x: 1}\n")
+    proc = _check(copy, "-v")
+    assert "p1a: p1a_std caught and named on all 20 seeds" in proc.stdout, proc.stdout
+
+
+def test_a_handout_that_gives_an_answer_as_its_example_is_warned_about(copy):
+    handout = copy.parent.parent / "docs" / "handout.md"
+    text = _edit(handout, "Derivation, then the final answer:\n$$\\sigma = ...$$",
+                 "Derivation, then the final answer:\n$$\\sigma = \\frac{1}{d_x}$$")
+    proc = _check(copy)
+    assert f"warning: {handout.resolve()}:{_line(text, 'frac{1}{d_x}')}: gives the answer " \
+           "away: `\\frac{1}{d_x}` is the answer of p1a" in proc.stdout, proc.stdout
 
 
 def test_a_bad_default_is_one_problem_and_paths_are_as_given(copy):

@@ -46,6 +46,7 @@ def check(path: Path, seeds: int = 40) -> Report:
     report.errors += preflight.input_problems(rubric, at)
     if report.errors:
         return report
+    _check_leaks(rubric, refs, report, at)
     try:
         _self_test(rubric, refs, report, at, seeds)
     except Exception as exc:  # noqa: BLE001 - a reference that raises: where, and what
@@ -80,6 +81,36 @@ def _check_handout(rubric: Rubric, report: Report, at: Any) -> None:
                                      f"{item.student!r}: {what} is not named in "
                                      f"{handout.name}, so students cannot know to define it")
                 break
+
+
+def _check_leaks(rubric: Rubric, refs: References, report: Report, at: Any) -> None:
+    """Text students read must not give a right answer away (grader/leaks/): a mistake
+    message or hint, shown to a student whose answer is wrong, is an error; the title or
+    description of a written item (a question to derive) and a handout passage are
+    warnings, since a statement may define the very function it asks for (the author
+    decides; a code item's description often does, and is not read)."""
+    from grader.leaks import Detector
+
+    detector = Detector(rubric, refs)
+    for i, item in enumerate(rubric.items):
+        texts = [(("hint",), item.hint, report.errors)]
+        texts += [(("mistakes", k, "message"), m.message, report.errors)
+                  for k, m in enumerate(item.mistakes)]
+        if item.written:
+            texts += [(("title",), item.title, report.warnings),
+                      (("description",), item.description, report.warnings)]
+        for loc, text, found in texts:
+            leak = detector.leak(text) if text else None
+            if leak:
+                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+                found.append(at("items", i, *loc) + f"items[{i}]{where}: gives the answer "
+                             f"away: {leak.text()}; say what is wrong without it")
+    if rubric.model.handout:
+        handout = (rubric.path.parent / rubric.model.handout).resolve()
+        for line, leak in detector.leaks_by_line(handout.read_text(encoding="utf-8")):
+            report.warnings.append(f"{handout}:{line}: gives the answer away: {leak.text()};"
+                                   " unless the question states it, use an example that "
+                                   "answers nothing")
 
 
 def _self_test(rubric: Rubric, refs: References, report: Report, at: Any, seeds: int) -> None:

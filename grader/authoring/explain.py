@@ -6,6 +6,7 @@ from typing import Optional
 
 from grader.display.plaintext import counted, to_plain
 from grader.engine.checks import item_seed
+from grader.engine.coverage import trial_count
 from grader.engine.inputs import draw_trials
 from grader.rubric.model import InputSpec, Item, Rubric
 
@@ -22,7 +23,7 @@ def explain_item(rubric: Rubric, item: Item, seed: Optional[int] = None) -> str:
     lines.append(f"compared with    reference {item.reference}"
                  + "".join(f", or {a}" for a in item.alternatives))
     lines.append(f"passes when      |got - expected| <= {item.atol:g} + {item.rtol:g} * "
-                 f"|expected| everywhere, on all {item.trials} trials (shapes must match; "
+                 f"|expected| everywhere, on all {trial_count(item)} trials (shapes must match; "
                  "NaN and inf fail)")
     lines.append(f"time limit       {item.timeout:g} s per call")
     if item.mode == "inplace":

@@ -11,8 +11,9 @@ PACKAGE = Path(__file__).resolve().parents[1]  # grader/
 
 def reached(entries: Iterable[str], not_carried: Iterable[str] = ()) -> list[str]:
     """The grader modules the entries import, followed through every import (relative
-    ones and those in functions too, but not under TYPE_CHECKING), with the packages
-    around them; `not_carried` and what only they import are left out."""
+    ones and those in functions too, but not under TYPE_CHECKING) and every sibling a
+    module loads by path (the sandbox's child), with the packages around them;
+    `not_carried` and what only they import are left out."""
     skip = set(not_carried)
     seen: set[str] = set()
     todo = list(entries)
@@ -24,7 +25,13 @@ def reached(entries: Iterable[str], not_carried: Iterable[str] = ()) -> list[str
         parts = module.split(".")
         todo += [".".join(parts[:k]) for k in range(1, len(parts))]  # the packages around it
         todo += _imports(module)
+        todo += _loaded_by_path(module)
     return sorted(seen)
+
+
+def module_of(path: Path) -> str:
+    """The dotted name of a module of the grader, from its file."""
+    return ".".join(path.resolve().relative_to(PACKAGE.parent).with_suffix("").parts)
 
 
 def source(module: str) -> Path:
@@ -60,3 +67,16 @@ def _absolute(module: str, node: ast.ImportFrom) -> str:
     package = module if source(module).name == "__init__.py" else module.rpartition(".")[0]
     base = package.split(".")[:len(package.split(".")) - node.level + 1]
     return ".".join(base + ([node.module] if node.module else []))
+
+
+def _loaded_by_path(module: str) -> list[str]:
+    """Siblings a module loads by path, as the sandbox's child does: calls with one string
+    argument of a function of its own that calls `spec_from_file_location`."""
+    tree_ = ast.parse(source(module).read_text(encoding="utf-8"))
+    loaders = {f.name for f in tree_.body if isinstance(f, ast.FunctionDef)
+               and "spec_from_file_location" in ast.unparse(f)}
+    package = module.rsplit(".", 1)[0]
+    return [f"{package}.{call.args[0].value}" for call in ast.walk(tree_)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id in loaders and len(call.args) == 1
+            and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)]

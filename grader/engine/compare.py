@@ -7,6 +7,12 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import numpy as np
 
 from grader.engine.inputs import FULL, show
+
+# A failing trial's values are shown to VALUE_DIGITS significant digits, its errors to
+# ERROR_DIGITS: enough to see what is wrong and by how much, too few to copy an expected
+# value into a table that passes the tolerance (docs/rubrics.md, "Seeds and trials").
+VALUE_DIGITS = 4
+ERROR_DIGITS = 2
 from grader.sandbox.wire import BadValue
 
 if TYPE_CHECKING:  # the student kit compares without the rubric's models
@@ -94,7 +100,8 @@ def compare_arrays(got_raw: Any, expected: np.ndarray, rtol: float, atol: float,
         *_values(expected, got, first),
         f"{int(wrong.sum())} of {err.size} values are outside the tolerance "
         f"(rtol {rtol:g}, atol {atol:g})",
-        f"max absolute error {_num(err.max())}{at_largest}, max relative error {_num(rel.max())}",
+        f"max absolute error {_num(err.max(), ERROR_DIGITS)}{at_largest}, "
+        f"max relative error {_num(rel.max(), ERROR_DIGITS)}",
     ))
 
 
@@ -103,12 +110,13 @@ def _values(expected: np.ndarray, got: np.ndarray, first: tuple[int, ...]) -> tu
     if expected.size <= 1:  # the line before says it all
         return ()
     if expected.size <= FULL:
-        return f"expected: {show(expected)}", f"got:      {show(got)}"
+        return (f"expected: {show(expected, VALUE_DIGITS)}",
+                f"got:      {show(got, VALUE_DIGITS)}")
     lo, hi = max(0, first[-1] - 2), first[-1] + 3
     window = (*first[:-1], slice(lo, hi))
     where = "[" + ", ".join([*map(str, first[:-1]), f"{lo}:{min(hi, expected.shape[-1])}"]) + "]"
-    return (f"around it: expected{where} = {show(expected[window])}",
-            f"{'got':>19}{where} = {show(got[window])}")  # under "expected"
+    return (f"around it: expected{where} = {show(expected[window], VALUE_DIGITS)}",
+            f"{'got':>19}{where} = {show(got[window], VALUE_DIGITS)}")  # under "expected"
 
 
 def compare_output(item: Item, got: Any, expected: Any) -> Optional[Mismatch]:
@@ -215,5 +223,5 @@ def _index(idx: Any) -> str:
     return "[" + ", ".join(str(int(i)) for i in idx) + "]"
 
 
-def _num(x: Any) -> str:
-    return f"{float(x):.6g}"
+def _num(x: Any, digits: int = VALUE_DIGITS) -> str:
+    return f"{float(x):.{digits}g}"

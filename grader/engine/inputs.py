@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
+from grader.engine import coverage
 from grader.rubric import expr
 
 if TYPE_CHECKING:  # the student kit draws inputs without the rubric's models
@@ -40,21 +40,22 @@ class Trial:
 
 
 FULL = 30  # arrays of up to this many elements are shown whole
+DIGITS = 6  # significant digits of an input as feedback shows it
 
 
-def show(value: Any) -> str:
-    """A value as feedback shows it: numbers to 6 digits, arrays whole when small."""
+def show(value: Any, digits: int = DIGITS) -> str:
+    """A value as feedback shows it: numbers to `digits` significant digits, arrays whole
+    when small."""
     if isinstance(value, np.ndarray):
         if value.size <= FULL:
             body = np.array2string(value, separator=", ", max_line_width=10**6,
                                    threshold=FULL + 1,
-                                   formatter={"float_kind": lambda x: f"{x:.6g}"})
+                                   formatter={"float_kind": lambda x: f"{x:.{digits}g}"})
             return f"{' '.join(body.split())} (shape {list(value.shape)})"
         return f"array of shape {list(value.shape)}"
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):.6g}"
+        return f"{float(value):.{digits}g}"
     return repr(value)
-
 
 
 def derive_seed(*parts: str | int) -> int:
@@ -66,23 +67,33 @@ def derive_seed(*parts: str | int) -> int:
 
 
 def draw_trials(item: Item, seed: int) -> list[Trial]:
-    """All trials of `item` for the item's seed: edge cases first, then random ones."""
+    """All trials of `item` for the item's seed: edge cases first, then random ones that
+    meet what grader/coverage.py promises (every value of a small input, both tails of
+    every other), drawn from the seed alone."""
     rng = np.random.default_rng(seed)
-    trials = []
-    for k in range(item.trials):
-        overrides = item.edge_cases[k] if k < len(item.edge_cases) else {}
-        trials.append(Trial(k, _draw_one(item, overrides, rng), edge=bool(overrides)))
+    trials = [Trial(k, _draw_one(item, case, rng), edge=bool(case))
+              for k, case in enumerate(coverage.edges(item))]
+    plans = coverage.schedule(item, [t.values for t in trials],
+                              coverage.trial_count(item) - len(trials), rng)
+    trials += [Trial(len(trials) + k, _draw_one(item, {}, rng, plan))
+               for k, plan in enumerate(plans)]
     return trials
 
 
-def _draw_one(item: Item, overrides: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+def _draw_one(item: Item, overrides: dict[str, Any], rng: np.random.Generator,
+              plan: Optional[coverage.Plan] = None) -> dict[str, Any]:
     env: dict[str, Any] = {}
     values: dict[str, Any] = {}
     for name, spec in item.inputs.items():
+        how, what = (plan or {}).get(name, ("draw", None))
         try:
             if name in overrides and spec.array is None:
                 value = expr.evaluate(overrides[name], env)
                 value = int(value) if spec.int_ is not None else value
+            elif how == "value":
+                value = what
+            elif how == "u":
+                value = coverage.value_at(spec, env, what)
             else:
                 value = draw(spec, env, rng)
         except (expr.ExprError, ValueError, TypeError) as exc:
@@ -102,35 +113,10 @@ def draw(spec: InputSpec, env: dict[str, Any], rng: np.random.Generator) -> Any:
             return rng.uniform(ev(spec.uniform[0]), ev(spec.uniform[1]), size=shape)
         mean, std = (ev(v) for v in (spec.normal or (0.0, 1.0)))
         return rng.normal(mean, std, size=shape)
-    if spec.int_ is not None:
-        return _draw_int(int(ev(spec.int_[0])), int(ev(spec.int_[1])), spec, rng)
-    if spec.uniform is not None:
-        return float(rng.uniform(ev(spec.uniform[0]), ev(spec.uniform[1])))
-    if spec.loguniform is not None:
-        lo, hi = (float(ev(v)) for v in spec.loguniform)
-        if not 0 < lo <= hi:
-            raise expr.ExprError(f"loguniform needs 0 < lo <= hi, got [{lo}, {hi}]")
-        return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
-    if spec.choice is not None:
-        return ev(spec.choice[int(rng.integers(len(spec.choice)))])
-    return ev(spec.value)
+    return coverage.value_at(spec, env, float(rng.random()))
 
 
 def _dim(value: Any) -> int:
     if int(value) != value or value < 0:
         raise expr.ExprError(f"array dimension {value!r} is not a whole number >= 0")
     return int(value)
-
-
-def _draw_int(lo: int, hi: int, spec: InputSpec, rng: np.random.Generator) -> int:
-    if spec.odd:
-        lo, hi = lo | 1, hi if hi % 2 else hi - 1
-    if lo > hi:
-        raise expr.ExprError(f"int range [{lo}, {hi}] is empty")
-    if spec.log and lo > 0:
-        value = min(int(math.exp(rng.uniform(math.log(lo), math.log(hi + 1)))), hi)
-    else:
-        value = lo + int(rng.integers(hi - lo + 1))
-    if spec.odd and value % 2 == 0:
-        value = value + 1 if value < hi else value - 1
-    return value

@@ -3,7 +3,8 @@ through its imports, the sandbox whole, templates of the packages carried), one 
 its references, and Gradescope's scripts.
 
 Reproducible: entries sorted, fixed timestamps and modes, so the same inputs give the
-same bytes."""
+same bytes. The instructor's tools that Gradescope never runs (the student kit, the
+rubric's mutation and leak checks) stay out."""
 from __future__ import annotations
 
 import json

@@ -1,8 +1,9 @@
 """Inside Gradescope's image: grade ROOT/submission into ROOT/results/results.json.
 
-Seeds come from the rubric and the submitted files' contents: a resubmission of the same
-files gets the same inputs and the same feedback, while any change to the files draws new
-inputs, so answers fitted to the inputs a failure message showed do not carry over.
+Seeds come from the rubric and the submitted code, as everywhere (grader/seeds.py): a
+resubmission of the same code gets the same inputs and the same feedback, whatever its
+comments say, while any change of what the code does draws new inputs, so answers fitted
+to the inputs a failure message showed do not carry over.
 """
 from __future__ import annotations
 
@@ -37,11 +38,9 @@ def run_autograder(root: Optional[Path] = None) -> None:
 def _grade(root: Path, start: float) -> dict[str, Any]:
     from grader.disk.workspace import folder, sweep
     from grader.gradescope import metadata
-    from grader.engine.inputs import derive_seed
-    from grader.engine.submission import digest_files
     from grader.outputs.feedback import item_feedback
     from grader.outputs.results_json import overall_markdown, to_results
-    from grader.pipeline import Request, grade
+    from grader.pipeline import Request, grade, seed_of
     from grader.rubric.model import load_rubric
     from grader.sandbox.process import SubprocessSandbox, mentions_torch
 
@@ -56,7 +55,7 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
         print(f"not graded: submission beyond the rubric's {cap.max}; kept {kept['score']}")
         return kept
     submission = root / "submission"
-    seed = derive_seed(rubric.sha256, digest_files(submission).hexdigest())
+    seed = seed_of(rubric, submission)
     with folder("gs") as out:
         result = grade(Request(submission, out, rubric, seed,
                                extra={"submission_id": _submission_id(root)},

@@ -19,16 +19,16 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import Any
-
 from grader import __version__
-from grader.disk.archive import npz_bytes, tree, write_zip
-from grader.disk.imports import PACKAGE, reached, source
+from grader.disk.archive import npz_bytes, write_zip
+from grader.disk.imports import PACKAGE, module_of, reached, source
 from grader.display import markdown
 from grader.display.plaintext import to_plain
 from grader.kit.public import PublicData, public_checks
+from grader.leaks import Detector
 from grader.rubric.model import Item, Rubric, load_rubric
 from grader.rubric.references import References
+from typing import Any, Optional
 
 ENTRY = "grader.kit.check"
 NOT_CARRIED = {"grader.kit.build", "grader.kit.public"}  # imported lazily, by the builder only
@@ -47,11 +47,14 @@ sys.exit(main())
 '''
 
 
-def build_kit(rubric_path: Path, out: Path) -> list[str]:
-    """Write the kit's zip to `out`; return the names it holds."""
+def build_kit(rubric_path: Path, out: Path, notes: Optional[list[str]] = None) -> list[str]:
+    """Write the kit's zip to `out`; return the names it holds. `notes` gets what was left
+    out because it would give an answer away."""
     rubric = load_rubric(rubric_path)
     top = f"{rubric.model.name}-kit"
-    public = public_checks(rubric, References(rubric.reference_dir))
+    refs = References(rubric.reference_dir)
+    detector = Detector(rubric, refs)
+    public = public_checks(rubric, refs, detector)
     entries: dict[str, tuple[bytes, int]] = {
         f"{top}/check.py": (LAUNCHER.encode(), 0o755),
         f"{top}/README.md": (readme(rubric, public, top).encode(), 0o644),
@@ -61,6 +64,9 @@ def build_kit(rubric_path: Path, out: Path) -> list[str]:
     if rubric.model.handout:
         handout = (rubric.path.parent / rubric.model.handout).resolve()
         text = handout.read_text(encoding="utf-8")
+        for line, leak in detector.leaks_by_line(text, math=False):  # its math: rubric check
+            public.withheld.append(f"{handout}:{line}: the handout holds a reference answer: "
+                                   f"{leak.text()} (grade rubric check lists every such place)")
         entries[f"{top}/handout.md"] = (text.encode(), 0o644)
         entries[f"{top}/handout.html"] = (handout_html(rubric.model.title, text).encode(),
                                           0o644)
@@ -72,7 +78,8 @@ def build_kit(rubric_path: Path, out: Path) -> list[str]:
         path = source(module)
         entries[f"{top}/_kit/{path.relative_to(PACKAGE.parent).as_posix()}"] = (
             path.read_bytes(), 0o644)
-    entries.update(tree(PACKAGE / "sandbox", f"{top}/_kit/grader/sandbox", {".py"}))
+    if notes is not None:
+        notes += public.withheld
     return write_zip(entries, out)
 
 
@@ -98,8 +105,12 @@ def _json(data: Any) -> bytes:
 # ------------------------------------------------------------------ the engine it carries
 
 def engine_modules() -> list[str]:
-    """The grader modules check.py imports, except the builder's own."""
-    return reached([ENTRY], NOT_CARRIED)
+    """The grader modules check.py runs, and nothing else: those it imports, and the
+    sandbox's child, which the launcher check.py uses (SpawnLauncher) starts by path, with
+    the siblings the child loads by path."""
+    from grader.sandbox.launch import CHILD
+
+    return reached([ENTRY, module_of(CHILD)], NOT_CARRIED)
 
 
 # ------------------------------------------------------------------ skeletons

@@ -29,6 +29,7 @@ import numpy as np
 from grader.display.plaintext import counted
 from grader.display.text import terminal
 from grader.engine import checks, submission
+from grader.engine.coverage import trial_count
 from grader.engine.inputs import Trial, show
 from grader.engine.modules import Schedule, run_modules
 from grader.engine.outcomes import SubmissionResult
@@ -74,7 +75,7 @@ class Kit:
         checked = [i for i in self.items if i.id in self.trials]
         counts = sorted({len(self.trials[i.id]) for i in checked})
         each = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
-        graded = "/".join(map(str, sorted({i.trials for i in checked})))
+        graded = "/".join(map(str, sorted({trial_count(i) for i in checked})))
         lines = [f"Public checks: {len(checked)} items, {each} trials each. Your submission "
                  f"is graded on {graded} new random trials per item"
                  + (f", and {counted(self.hidden, 'item')} {'is' if self.hidden == 1 else 'are'}"
@@ -175,6 +176,7 @@ def replay(folder: Path, kit: Kit, item_id: str, seed: int, trial: Optional[int]
     item = kit.item(item_id)
     plans, calls = checks.plan([item], seed)
     p = plans[0]
+    total = len(p.trials)
     if trial is not None:
         keep = [k for k, t in enumerate(p.trials) if t.index == trial - 1]
         if not keep:
@@ -190,7 +192,7 @@ def replay(folder: Path, kit: Kit, item_id: str, seed: int, trial: Optional[int]
                         "was expected.", ""]
     saved: dict[str, np.ndarray] = {}
     for t, call_id in zip(p.trials, p.call_ids):
-        lines.append(f"trial {t.index + 1} of {item.trials}{' (an edge case)' if t.edge else ''}:")
+        lines.append(f"trial {t.index + 1} of {total}{' (an edge case)' if t.edge else ''}:")
         for name, value in t.values.items():
             lines.append(f"  {name} = {show(value)}")
             saved[f"trial{t.index + 1}/{name}"] = np.asarray(value)

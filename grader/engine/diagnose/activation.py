@@ -33,18 +33,20 @@ def other_activation(item: Item, case: Case) -> Optional[str]:
         e, g = part.expected, part.got
         if g.shape != e.shape or close_to(g, e, item):
             continue
-        inverses = []
-        if np.all(np.abs(e) < 1 - 1e-6):
-            inverses.append(("a tanh", np.arctanh(e)))
-        if np.all((e > 1e-6) & (e < 1 - 1e-6)):
-            inverses.append(("a sigmoid", np.log(e / (1 - e))))
+        inverses = []  # where the output saturates, its pre-activation is lost: left out
+        with np.errstate(all="ignore"):
+            if np.all(np.abs(e) <= 1):
+                inverses.append(("a tanh", np.arctanh(e), np.abs(e) < 1 - 1e-6))
+            if np.all((e >= 0) & (e <= 1)):
+                inverses.append(("a sigmoid", np.log(e / (1 - e)), (e > 1e-6) & (e < 1 - 1e-6)))
+        inverses = [(right, z[ok], g[ok]) for right, z, ok in inverses if ok.any()]
         what = your(item, part)
         found = [f"{what} looks like {name} applied where {right} belongs"
-                 for right, z in inverses for name, act in ACTIVATIONS
-                 if name != right and close_to(g, act(z), item)]
+                 for right, z, got in inverses for name, act in ACTIVATIONS
+                 if name != right and close_to(got, act(z), item)]
         found += [f"{what} is {right} of {words} the right pre-activation"
-                  for right, z in inverses for k, words in SCALES
-                  if close_to(g, dict(ACTIVATIONS)[right](k * z), item)]
+                  for right, z, got in inverses for k, words in SCALES
+                  if close_to(got, dict(ACTIVATIONS)[right](k * z), item)]
         if found:
             return found
     return []

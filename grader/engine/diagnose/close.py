@@ -53,6 +53,6 @@ def rounded(item: Item, cases: list[Case]) -> Optional[Explanation]:
     digits = max(1, int(math.floor(-math.log10(max(errors)))))
     return Explanation("close", f"Your answer is close but outside the tolerance: it agrees "
                        f"with the right one to about {digits} significant digits only; a "
-                       "constant rounded to a few digits (0.6931 for $\\ln 2$), an "
+                       "constant rounded to a few digits (3.14 for $\\pi$), an "
                        "approximation of the formula, or a computation in float16?",
                        len(errors), len(cases))

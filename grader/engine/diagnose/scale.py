@@ -60,7 +60,7 @@ def ratio(item: Item, cases: list[Case], increment: bool = False) -> Optional[Ex
                                + _factor_hint(expression), len(found), len(cases))
     first = found[0][1]
     if abs(first - 1) > 1e-2 and all(abs(f - first) <= 1e-5 * abs(first) for _, f in found):
-        return Explanation(kind, f"{what} is {first:.6g} times the right one: a constant "
+        return Explanation(kind, f"{what} is {first:.3g} times the right one: a constant "
                            "factor is off", len(found), len(cases))
     return None
 

@@ -1,0 +1,202 @@
+"""The seed a submission is graded with: a property of its code, never of its folder's
+name, of luck or of how often it was regraded (docs/rubrics.md, "Seeds and trials").
+
+It is derived from the rubric and a normal form of what the grader reads of the
+submission, the same way locally, in a class and on Gradescope:
+
+- a Python file counts by its syntax tree, docstrings left out: comments, blank lines,
+  formatting and docstrings do not move the seed, so there is nothing to shop for by
+  editing them; any change of what the code does (a lookup table's new entry included)
+  draws new inputs;
+- answers.md counts by what the grader grades of it: each section's final math and its
+  code block of equations, comments and blanks dropped (derivations and explanations are
+  for TAs);
+- every other file counts by its bytes (the code may read it).
+
+Docstrings and comments stay in the seed when the code could read them (it names
+`open`, `__doc__`, `__file__`, `inspect`, `getattr`, ... or a file of its own): then they
+are data, and a table kept in them must meet new inputs as well.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Optional
+
+from grader.disk import files
+from grader.engine.inputs import derive_seed
+
+if TYPE_CHECKING:
+    from grader.rubric.model import Rubric
+
+PARSE_BYTES = 256 << 10  # Python files up to this size count by their tree; larger ones as bytes
+PARSE_TOTAL = 1 << 20  # and at most this much Python is parsed per submission
+READ_BYTES = files.DIGEST_WHOLE
+
+# Names through which code can read program text (docstrings, its own or another file):
+# a submission that uses one keeps its docstrings and comments in the seed.
+READERS = frozenset({
+    "__doc__", "__file__", "__loader__", "__spec__", "__cached__", "__code__", "__dict__",
+    "__builtins__", "__import__", "builtins", "open", "io", "inspect", "linecache",
+    "tokenize", "pydoc", "importlib", "pkgutil", "runpy", "getattr", "vars", "globals",
+    "locals", "eval", "exec", "compile", "getsource", "getdoc", "co_consts", "f_code",
+    "_getframe", "currentframe", "gc", "loadtxt", "genfromtxt", "fromfile", "fromregex",
+    "memmap", "read_text", "read_bytes", "read_csv", "read_table", "read_fwf",
+})
+_FILE_NAME = re.compile(r"\.(py|md|txt)\b", re.IGNORECASE)
+
+
+def submission_seed(rubric: Rubric, path: Path) -> int:
+    """The seed `path` is graded with under `rubric`, when none is given."""
+    from grader.engine.submission import locate
+
+    root = locate(path, {i.module for i in rubric.items}).root
+    try:
+        form = fingerprint(root)
+    except Exception:  # noqa: BLE001 - never a reason not to grade: the bytes, then
+        form = files.digest(root).hexdigest()
+    return derive_seed(rubric.sha256, "code", form)
+
+
+def fingerprint(root: Path) -> str:
+    """A SHA-256 of the normal form of every regular file below `root` (files.walk: no
+    symlink followed, hidden and tools' folders skipped, reads bounded)."""
+    found = [(e.rel, _read(e.path)) for e in files.walk(root)]
+    python = {rel: data for rel, data in found if rel.endswith(".py")}
+    trees = _trees(python)
+    keep_text = trees is None or any(_reads_text(t) for t in trees.values())
+    digest = hashlib.sha256()
+    for rel, data in found:
+        if rel in python and not keep_text and rel in trees:
+            form = b"py-tree:" + _tree_form(trees[rel])
+        elif rel.lower() == "answers.md" and not keep_text:
+            form = b"answers:" + answers_form(data.decode("utf-8", "replace")).encode()
+        else:
+            form = b"bytes:" + data
+        digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(hashlib.sha256(form).digest())
+    return digest.hexdigest()
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return files.read(path, READ_BYTES)
+    except OSError:
+        return b""
+
+
+def _trees(python: dict[str, bytes]) -> Optional[dict[str, ast.AST]]:
+    """Each Python file's tree; a file too large, or that does not parse, is left out (it
+    counts by its bytes). None when there is too much Python to parse at all."""
+    if sum(len(d) for d in python.values()) > PARSE_TOTAL:
+        return None
+    trees = {}
+    for rel, data in python.items():
+        if len(data) > PARSE_BYTES:
+            continue
+        try:
+            trees[rel] = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+            continue
+    return trees
+
+
+def _reads_text(tree: ast.AST) -> bool:
+    """Whether the code names a way to read docstrings or files (see READERS)."""
+    for node in _nodes(tree):
+        if isinstance(node, ast.Name) and node.id in READERS:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in READERS:
+            return True
+        if isinstance(node, ast.alias) and node.name.split(".")[0] in READERS:
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in READERS:
+            return True
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                node.value in READERS or _FILE_NAME.search(node.value)):
+            return True
+    return False
+
+
+def _nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node, without recursion (a long chain `a + a + ...` is a deep tree)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+class _Mark(str):
+    """Punctuation of the normal form, told apart from the code's own strings."""
+
+
+_CLOSE, _END = _Mark(")"), _Mark("]")
+_NAMES: dict[str, _Mark] = {}
+_WITH_DOCSTRING = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _tree_form(tree: ast.AST) -> bytes:
+    """The tree without docstrings, positions or empty fields: the same bytes for the same
+    code on Python 3.10 to 3.13 (whose ast.dump differ), built without recursion."""
+    out: list[str] = []
+    stack: list[object] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Mark):
+            out.append(node)
+        elif isinstance(node, ast.AST):
+            out.append(type(node).__name__ + "(")
+            stack.append(_CLOSE)
+            for name, value in reversed(_fields(node)):
+                stack.append(value)
+                stack.append(_NAMES.get(name) or _NAMES.setdefault(name, _Mark(name + ":")))
+        elif isinstance(node, list):
+            out.append("[")
+            stack.append(_END)
+            stack.extend(reversed(node))
+        else:
+            out.append(repr(node) + ",")
+    return "".join(out).encode("utf-8", "surrogateescape")
+
+
+def _fields(node: ast.AST) -> list[tuple[str, object]]:
+    found = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value is None or value == [] or name == "type_comment":
+            continue
+        if name == "body" and isinstance(node, _WITH_DOCSTRING):
+            value = _without_docstring(value)
+        found.append((name, value))
+    return found
+
+
+def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+            and isinstance(first.value.value, str):
+        return body[1:]
+    return body
+
+
+def answers_form(text: str) -> str:
+    """What the grader grades of answers.md, section by section: the final math (spaces
+    collapsed) and the code block of equations (comments and blanks dropped)."""
+    from grader.sandbox.written import AnswerError, code_block, final_math, sections
+
+    parts = []
+    for part, section in sorted(sections(text).items()):
+        try:
+            math = " ".join(final_math(section.body).split())
+        except AnswerError:
+            math = ""
+        try:
+            code = code_block(section.body)[0]
+        except AnswerError:
+            code = ""
+        lines = (" ".join(line.split("#", 1)[0].split()) for line in code.splitlines())
+        parts.append(f"## {part}\n{math}\n" + "\n".join(line for line in lines if line))
+    return "\n".join(parts)

@@ -1,0 +1,187 @@
+"""A grade is a property of the code (issue 19, items 3 and 4): the seed comes from the
+rubric and the code's normal form, the same way locally, in a class and on Gradescope.
+Unchanged code draws the same inputs; a change of what it does draws new ones, so a
+lookup table fitted to the feedback never catches up; a change of comments draws none,
+so there is nothing to shop for."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES, by_item, run_grade
+from shopping import lucky, recommented, retouched
+
+from grader.engine import checks, seeds
+from grader.outputs.feedback import item_feedback
+from grader.pipeline import Request, grade
+from grader.rubric.references import References
+
+
+def _seed(rubric, folder: Path) -> int:
+    return seeds.submission_seed(rubric, folder)
+
+
+def test_comments_docstrings_layout_and_prose_leave_the_seed(rubric, tmp_path):
+    first = _seed(rubric, EXAMPLES / "alice")
+    for k in range(3):
+        assert _seed(rubric, recommented(EXAMPLES / "alice", tmp_path / f"r{k}", k)) == first
+
+
+def test_the_folder_name_does_not_count(rubric, tmp_path):
+    shutil.copytree(EXAMPLES / "alice", tmp_path / "someone-else")
+    assert _seed(rubric, tmp_path / "someone-else") == _seed(rubric, EXAMPLES / "alice")
+
+
+@pytest.mark.parametrize("file, old, new", [
+    ("problem1.py", "return 1.0 / d_x", "return 1 / d_x"),  # same values, other code
+    ("problem3.py", "N * N * C", "C * N * N"),
+    ("utils.py", "0.5 * z", "z / 2"),
+    ("answers.md", "$$\\sigma = \\frac{1}{d_x}$$", "$$\\sigma = d_x^{-1}$$"),
+    ("answers.md", "f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])",
+     "f_grad[b, i] += (h[b, i] - d[b, i]) * h_next_grad[b, i]"),
+])
+def test_a_change_of_the_code_or_of_a_graded_answer_draws_new_inputs(rubric, tmp_path,
+                                                                      file, old, new):
+    folder = tmp_path / "alice"
+    shutil.copytree(EXAMPLES / "alice", folder)
+    text = (folder / file).read_text()
+    assert old in text
+    (folder / file).write_text(text.replace(old, new))
+    assert _seed(rubric, folder) != _seed(rubric, EXAMPLES / "alice")
+
+
+def test_a_new_data_file_draws_new_inputs(rubric, tmp_path):
+    folder = tmp_path / "alice"
+    shutil.copytree(EXAMPLES / "alice", folder)
+    (folder / "table.json").write_text('{"5": 0.2}')  # the code may read it
+    assert _seed(rubric, folder) != _seed(rubric, EXAMPLES / "alice")
+
+
+@pytest.mark.parametrize("reader", [
+    "TABLE = open(__file__).read()", "import inspect", "DOC = init_variance.__doc__",
+    "WORDS = getattr(init_variance, '__d' + 'oc__')", "import numpy\nT = numpy.loadtxt('x.txt')",
+])
+def test_code_that_can_read_its_own_text_keeps_comments_in_the_seed(rubric, tmp_path, reader):
+    """A table kept in comments or docstrings is data when the code can read it."""
+    folder = tmp_path / "a"
+    shutil.copytree(EXAMPLES / "alice", folder)
+    path = folder / "problem1.py"
+    path.write_text(path.read_text() + "\n" + reader + "\n")
+    before = _seed(rubric, folder)
+    path.write_text(path.read_text() + "# {5: 0.2}\n")
+    assert _seed(rubric, folder) != before
+
+
+@pytest.mark.parametrize("content", [
+    b"x = (" * 300 + b"1" + b")" * 300,  # deeper than the parser goes
+    b"y = " + b" + ".join([b"a"] * 60_000),  # a tree too deep to walk by recursion
+    b"\xff\xfe\x00binary",
+    b"z = 1\n" * 100_000,  # larger than the parser is given
+])
+def test_files_that_do_not_parse_count_by_their_bytes(rubric, tmp_path, content):
+    folder = tmp_path / "a"
+    shutil.copytree(EXAMPLES / "alice", folder)
+    (folder / "helper.py").write_bytes(content)
+    first = _seed(rubric, folder)
+    assert isinstance(first, int) and first == _seed(rubric, folder)
+    (folder / "helper.py").write_bytes(content + b"\n# another comment\n")
+    assert _seed(rubric, folder) != first
+
+
+# ------------------------------------------------------------------ fitting to feedback
+
+def _shown(feedback: str) -> tuple[dict[str, str], str]:
+    """The failing trial's inputs and the expected value, as the feedback shows them."""
+    inputs = re.search(r"^Inputs of that trial: (.*)$", feedback, re.M).group(1)
+    expected = re.search(r"^expected (\S+), got", feedback, re.M).group(1)
+    return dict(p.split(" = ") for p in inputs.split(", ")), expected
+
+
+TABLE_CODE = '''import math
+
+TABLE = {table!r}
+
+
+def variance_at_layer(ell, sigma_w, N, C):
+    key = (str(ell), "%.6g" % sigma_w, str(N), str(C))  # as the feedback shows them
+    return TABLE.get(key, 1.0)
+'''
+
+
+@pytest.mark.slow
+def test_a_lookup_table_fitted_to_the_feedback_never_catches_up(rubric, tmp_path):
+    """Issue 19, item 3: with the same inputs at every regrade, a table of what the
+    feedback showed passed 6 of 7 scalar items after 18 regrades. Each new entry changes
+    the code, so each regrade draws new inputs: p3b (12 trials) is failed 14 times in a
+    row, though the table learns every failing trial exactly (as if the feedback showed
+    all digits), and regrading unchanged code gives the same inputs and feedback."""
+    from grader.sandbox.process import SubprocessSandbox
+
+    folder = tmp_path / "fitter"
+    folder.mkdir()
+    right = References(rubric.reference_dir).get(rubric.item("p3b").reference)
+    sandbox = SubprocessSandbox.ready_for(torch=False)()
+    table: dict[tuple[str, ...], float] = {}
+    item = rubric.item("p3b")
+    used = []
+    for regrade in range(14):
+        (folder / "problem3.py").write_text(TABLE_CODE.format(table=table))
+        result = grade(Request(folder, tmp_path / f"out{regrade}", rubric, only=("p3b",)),
+                       sandbox)
+        (mine,) = result.items
+        assert not mine.passed, f"the table passed p3b at regrade {regrade}"
+        shown, _ = _shown(item_feedback(mine, result).text())
+        trial = checks.draw_trials_for(item, result.seed)[mine.failure.trial]
+        table[tuple(shown[n] for n in ("ell", "sigma_w", "N", "C"))] = float(
+            checks.run_reference(item, trial, right))
+        used.append(result.seed)
+    assert len(set(used)) == len(used)  # every new entry drew new inputs
+    again = grade(Request(folder, tmp_path / "again", rubric, only=("p3b",)), sandbox)
+    before = grade(Request(folder, tmp_path / "before", rubric, only=("p3b",)), sandbox)
+    assert again.seed == before.seed and again.items[0].failure == before.items[0].failure
+
+
+def test_feedback_values_are_too_coarse_to_copy_into_a_table(rubric):
+    """Four digits show what is wrong; copied into a table, most fail the tolerance (with
+    six, all passed). Values within the tolerance of a short number (1.00001 for a tiny
+    sigma_W) pass at any number of digits: the seed, not the digits, defeats a table."""
+    from grader.engine.compare import compare_arrays
+
+    item = rubric.item("p3b")
+    right = References(rubric.reference_dir).get(item.reference)
+    copied = passed = 0
+    for seed in range(30):
+        for trial in checks.draw_trials_for(item, seed):
+            expected = float(checks.run_reference(item, trial, right))
+            mismatch = compare_arrays(0.0, np.asarray(expected), item.rtol, item.atol, "x")
+            if mismatch is None or expected == 1.0:  # 1 is exact in any number of digits
+                continue
+            shown = float(re.match(r"expected (\S+),", mismatch.lines[0]).group(1))
+            copied += 1
+            passed += compare_arrays(shown, np.asarray(expected), item.rtol, item.atol,
+                                     "x") is None
+    assert copied > 300 and passed / copied < 1 / 3
+
+
+# ------------------------------------------------------------------ shopping, locally
+
+@pytest.mark.slow
+def test_shopping_locally_finds_no_luck_and_comments_change_nothing(tmp_path):
+    """Issue 19, item 4: code wrong whenever d_x = 5 fails p2b at every resubmission;
+    resubmitting it with other comments gives the same seed and the same grade."""
+    wrong = lucky(tmp_path / "lucky")
+    _, first = run_grade(wrong, tmp_path / "out")
+    assert by_item(first)["p2b"]["score"] == 0
+    for k in range(2):
+        _, same = run_grade(recommented(wrong, tmp_path / f"c{k}", k), tmp_path / f"oc{k}")
+        assert same["extra_data"]["seed"] == first["extra_data"]["seed"]
+        assert [(t["score"], t["output"]) for t in same["tests"]] == \
+            [(t["score"], t["output"]) for t in first["tests"]]
+    for k in range(3):
+        _, other = run_grade(retouched(wrong, tmp_path / f"t{k}", k), tmp_path / f"ot{k}")
+        assert other["extra_data"]["seed"] != first["extra_data"]["seed"]
+        assert by_item(other)["p2b"]["score"] == 0, other["extra_data"]["seed"]
