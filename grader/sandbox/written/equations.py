@@ -12,20 +12,22 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .latex import short
+from .extract import short
 from .sections import AnswerError, code_blocks
+from .unicode import to_python
 
 MAX_CELLS = 20_000_000  # numbers one index equation may touch at once
 
 
-def code_block(body: str) -> tuple[str, int]:
+def code_block(body: str, example: str = "") -> tuple[str, int]:
     """The section's equations: its code block tagged `index`, else its last code block;
-    with the line in the section where they start."""
+    with the line in the section where they start. `example`: what this part's equations
+    define, as the rubric writes it (`W_grad[o, c, p, q] = ...`)."""
     blocks = code_blocks(body)
     if not blocks:
         raise AnswerError("has no code block of equations: put them between lines of "
-                          "three backticks, one equation a line, "
-                          "e.g. `f_grad[b, i] += h_next_grad[b, i] * (h[b, i] - d[b, i])`")
+                          "three backticks, one equation a line"
+                          + (f": {example}" if example else ""))
     tagged = [b for b in blocks if b[0] == "index"]
     _, code, line = (tagged or blocks)[-1]
     return code, line
@@ -54,19 +56,20 @@ class Equation:
 
 def parse_equations(code: str, first_line: int = 1) -> list[Equation]:
     """Equations `A[i, j] = expression` (or `+=`, `-=`), one a line, `#` comments."""
-    source = code.replace("·", "*").replace("×", "*").replace("−", "-")
+    source = to_python(code)
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as exc:
         line = (exc.lineno or 1)
-        text = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
+        read = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
+        text = code.splitlines()[line - 1] if 0 < line <= len(code.splitlines()) else ""
         col = max(0, (exc.offset or 1) - 1)
         raise AnswerError(f"could not read line {line + first_line - 1} of answers.md, "
                           f"`{short(text.strip())}`: {exc.msg}, near "
-                          f"`{short(text[max(0, col - 10):col + 10].strip(), 30)}`"
+                          f"`{short(read[max(0, col - 10):col + 10].strip(), 30)}`"
                           + (" (multiplication needs `*`)" if "invalid syntax" in exc.msg
                              or "comma" in exc.msg else "")) from None
-    lines = source.splitlines()
+    lines = code.splitlines()
     equations = []
     for stmt in tree.body:
         text = lines[stmt.lineno - 1].strip() if stmt.lineno <= len(lines) else ""
