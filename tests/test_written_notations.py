@@ -55,6 +55,8 @@ CORRECT = [
     ("p1a_answer", r"$$ \sigma = \frac{1}{d_x}, \quad d_x \ge 1 $$"),
     ("p1a_answer", r"$$d_x\sigma = 1 \implies \sigma = \frac1{d_x}$$"),
     ("p1a_answer", r"$$\sigma = \frac{1}{d_x} \text{ or equivalently } d_x^{-1}$$"),
+    ("p1a_answer", r"$$\sigma \stackrel{!}{=} \frac{1}{d_x} \qquad \blacksquare$$"),
+    ("p1a_answer", r"$$\sigma \triangleq \frac{1}{d_x} \;\; \checkmark$$"),
     # 3a: var_prev (1 + N^2 C sigma_W)
     ("p3a_answer", r"$$\sigma^2_{\ell+1} = \sigma^2_\ell\,(1 + N^2 C \sigma_W)$$"),
     ("p3a_answer", "$$\\begin{aligned} \\sigma^2_{\\ell+1} &= \\sigma^2_\\ell + N^2 C "
@@ -106,6 +108,9 @@ CORRECT = [
     ("p3c_answer", r"$$\sigma_W \approx \frac{\ln 2}{N^2 C L} \text{ (valid for } L \gg 1\text{)}$$"),
     ("p3c_answer", r"$$\text{for large } L\text{, } \sigma_W \approx \frac{\ln 2}{N^2CL}$$"),
     ("p3c_answer", r"$$\sigma_W \approx \frac{\ln 2}{N^2 C L} \; (L \gg 1)$$"),
+    ("p3c_answer", r"$$\sigma_W = \frac{\ln 2}{N^2 C L} + \mathcal{O}\left(\frac{1}{L^2}\right)$$"),
+    ("p3c_answer", r"$$\sigma_W = \frac{2^{1/L} - 1}{N^2 C} \xrightarrow{L \to \infty} "
+                   r"\frac{\ln 2}{N^2 C L}$$"),
     # 3c, exact: (2^{1/L} - 1) / (N^2 C)
     ("p3c_answer", r"$$\sigma_W = \frac{2^{1/L} - 1}{N^2 C}$$"),
     ("p3c_answer", r"$$\sigma_W = \frac{\sqrt[L]{2}-1}{CN^2}$$"),
@@ -157,6 +162,8 @@ CORRECT_INDEX = [
     ("p2b_equations", f"{FENCE}python\n{FORWARD}\n{FENCE}\n\n{FENCE}math\nh' = f h + (1-f) d\n{FENCE}"),
     ("p2c_equations", f"{FENCE}\n{BACKWARD}\n{FENCE}"),
     ("p2c_equations", f"~~~\n{BACKWARD}\n~~~"),
+    ("p2c_equations", "Adding each contribution:\n\n" + "\n".join(f"- `{line}`" for line in
+                                                              BACKWARD.splitlines())),
     ("p3e_equation", f"{FENCE}\n{LIMIT}\n{FENCE}"),
     ("p3e_equation", f"{FENCE}index\nW_grad[o, c, p, q] = Σ[b, y, z](x0[b, c, y, z] × "
                      f"xL_grad[b, o, y − p + N // 2, z − q + N // 2])\n{FENCE}"),
@@ -217,6 +224,15 @@ WRONG = [
     ("p3c_answer", "The variance must be about ln 2 over N squared C L.",
      "has no math: write the final answer as LaTeX between `$$` and `$$`"),
     ("p3c_answer", r"$$\sigma_W \approx \frac{0.693}{N^2 C L}$$", None),
+    ("p1a_answer", r"$$\sigma = \frac{2}{d_x} \phantom{= \frac{1}{d_x}}$$", "p1a_he"),
+    ("p3a_answer", r"$$\mathrm{Var}(x^{\ell+1}) = (1 + N^2 C \sigma_W)\,\mathrm{Var}(x^\ell)$$",
+     "uses `\\mathrm{Var}`"),
+    ("p1a_answer", r"$$W_{ij} \sim \mathcal{N}\left(0, \frac{1}{d_x}\right)$$",
+     "uses `\\mathcal{N}(...)`, which the question does not define"),
+    ("p2c_equations", f"{FENCE}\n{BACKWARD.replace('+=', '=')}\n{FENCE}\n<!--\n{FENCE}\n"
+                      f"{BACKWARD}\n{FENCE}\n-->", "p2c_overwrite"),
+    ("p3e_equation", f"{FENCE}\n{LIMIT.replace('i + p − N', 'i − p + N').replace('j + q − N', 'j − q + N')}\n"
+                     f"{FENCE}", "p3e_flipped_kernel"),
     ("p1a_answer", r"$$\sigma = \frac{1}{d_x + 1} \quad \text{(for large } d_x\text{)}$$", None),
 ]
 

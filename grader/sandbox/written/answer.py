@@ -12,9 +12,9 @@ from .extract import short
 from .sections import AnswerError
 from .unicode import to_latex
 
-RELATION = re.compile(r"\\(?:approx|simeq|sim|equiv|coloneqq|to|rightarrow|implies|Rightarrow|"
-                      r"Longrightarrow|iff|Leftrightarrow|therefore)(?![A-Za-z])|:=|"
-                      r"(?<![<>!\\])=")
+RELATION = re.compile(r"\\(?:approx|approxeq|simeq|sim|equiv|coloneqq|triangleq|doteq|eqqcolon|"
+                      r"to|rightarrow|longrightarrow|implies|Rightarrow|Longrightarrow|iff|"
+                      r"Leftrightarrow|therefore)(?![A-Za-z])|:=|(?<![<>!\\])=")
 CONDITION = re.compile(r"\\(?:gg|ll|geq?|leq?|geqq|leqq|geqslant|leqslant|gtrsim|lesssim|"
                        r"neq?|in|notin|forall|to|rightarrow|longrightarrow|mapsto|gt|lt)"
                        r"(?![A-Za-z])|(?<!\\left)(?<!\\right)[<>]")
@@ -23,6 +23,9 @@ _TEXT = r"\\(?:text(?:rm|it|bf|sf|tt|normal|up)?|mbox|hbox|math(?:rm|it|bf|sf))"
 _SCRIPT_TEXT = re.compile(r"([_^])\s*(?:" + _TEXT + r"|\\operatorname|\\boldsymbol)\s*"
                           r"\{\s*([^{}]*?)\s*\}")
 _SCRIPT_GROUP = re.compile(r"([_^]\s*\{)((?:[^{}]|\{[^{}]*\})*)\}")
+_HIGHER_ORDER = re.compile(  # `+ O(L^{-2})`, `+ \\ldots` after an approximation: not a term
+    r"\s*[+-]\s*(?:(?:\\mathcal\s*\{?\s*O\s*\}?|\\operatorname\{O\}|O|o)\s*(?:\\left\s*)?"
+    r"\((?:[^()]|\([^()]*\))*(?:\\right\s*)?\)|\\[lc]?dots|\\ldots|\\cdots)\s*$")
 _SOFT = re.compile(r"\\[;:> ]|~|\\,|\\enspace|\\quad|\\qquad")
 _ALIGNED = {"equation", "align", "aligned", "alignat", "alignedat", "flalign", "gather",
             "gathered", "split", "multline", "eqnarray", "subequations", "displaymath",
@@ -72,9 +75,15 @@ def clean(math: str) -> str:
     if not re.search(r"(?<!\\)\\[A-Za-z]", latex):  # \\frac written for a renderer
         latex = re.sub(r"\\\\(?=[A-Za-z])", r"\\", latex)
     latex = re.sub(r"\\([_*])", r"\1", latex)  # Markdown's escapes: d\_x
+    latex = _drop_command(latex, r"\\[hv]?phantom")  # invisible: not part of what is read
     latex = _drop_command(latex, r"\\tag\*?")
     latex = _drop_command(latex, r"\\label")
-    latex = re.sub(r"\\(?:nonumber|notag)(?![A-Za-z])", " ", latex)
+    latex = re.sub(r"\\(?:nonumber|notag|qed|qedhere|blacksquare|square|Box|checkmark|"
+                   r"hfill)(?![A-Za-z])", " ", latex)  # the end of a proof is not a factor
+    latex = re.sub(r"\\(?:stackrel|overset|underset)\s*\{(?:[^{}]|\{[^{}]*\})*\}\s*"
+                   r"\{([^{}]*)\}", r" \1 ", latex)  # \overset{!}{=}: the relation
+    latex = re.sub(r"\\x(?:long)?(?:right|Right)arrow\s*(?:\[[^\]]*\])?\s*"
+                   r"\{(?:[^{}]|\{[^{}]*\})*\}", r" \\to ", latex)
     latex = re.sub(r"\\(?:intertext|shortintertext)\s*\{[^{}]*\}", r"\\\\", latex)
     latex = _SCRIPT_TEXT.sub(r"\1{\2}", latex)
     latex = _SCRIPT_GROUP.sub(lambda m: m.group(1) + re.sub(
@@ -301,6 +310,7 @@ def _last_side(statement: str, row: str) -> str:
             cut = m.end()
     side = statement[cut:].strip()
     side = re.sub(r"^(?:\\[,;:! ]|~|\\quad|\\qquad|\s)+|(?:\\[,;:! ]|~|\s|[.,;])+$", "", side)
+    side = _HIGHER_ORDER.sub("", side)
     if not side:
         raise AnswerError(f"could not read `{short(row)}`: nothing after the last "
                           f"`{short(statement[:cut].strip()[-10:], 10)}`")

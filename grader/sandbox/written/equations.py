@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import numpy as np
 
 from .extract import short
-from .sections import AnswerError, code_blocks
+from .sections import AnswerError, code_blocks, scan
 from .unicode import to_python
 
 MAX_CELLS = 20_000_000  # numbers one index equation may touch at once
@@ -25,12 +26,33 @@ def code_block(body: str, example: str = "") -> tuple[str, int]:
     define, as the rubric writes it (`W_grad[o, c, p, q] = ...`)."""
     blocks = code_blocks(body)
     if not blocks:
+        found = _equation_lines(body)
+        if found:
+            return found
         raise AnswerError("has no code block of equations: put them between lines of "
                           "three backticks, one equation a line"
                           + (f": {example}" if example else ""))
     tagged = [b for b in blocks if b[0] == "index"]
     _, code, line = (tagged or blocks)[-1]
     return code, line
+
+
+_EQUATION_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?`?([A-Za-z_]\w*[ \t]*\[[^\]\n]*\][ \t]*"
+                            r"[+-]?=[^=`\n][^`\n]*)`?[ \t]*$")
+
+
+def _equation_lines(body: str) -> Optional[tuple[str, int]]:
+    """Equations written as lines of text (or inline code) for want of a code block:
+    `f_grad[b, i] += ...` on lines of their own, read as if they were fenced."""
+    found = [(line.number, m.group(1)) for line in scan(body) if line.role == "text"
+             for m in [_EQUATION_LINE.match(line.text)] if m]
+    if not found:
+        return None
+    first = found[0][0]
+    lines = [""] * (found[-1][0] - first + 1)
+    for k, equation in found:
+        lines[k - first] = equation
+    return "\n".join(lines), first
 
 
 _FUNCTIONS: dict[str, Callable[[Any], Any]] = {

@@ -4,6 +4,7 @@ last display math (`$$...$$`, Gradescope's `$$$...$$$`, `\\[...\\]`, a bare
 `\\(...\\)`), else a last line that is a formula typed without delimiters (`σ = 1/dₓ`)."""
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Iterator, Optional
@@ -18,62 +19,62 @@ class Math:
     start: int  # where it starts in the text
 
 
-_BEGIN = re.compile(r"\\begin\s*\{([A-Za-z]+\*?)\}")
-_OPENERS = (("$$$", "$$$", True), ("$$", "$$", True), ("\\[", "\\]", True),
-            ("\\(", "\\)", False), ("$", "$", False))
+_TOKEN = re.compile(r"\\\$|\${1,3}|\\[\[\]()]|\\(begin|end)\s*\{([A-Za-z]+\*?)\}|\n[ \t]*(?=\n)")
+_PAIRS = {"$$$": ("$$$", True), "$$": ("$$", True), "\\[": ("\\]", True),
+          "\\(": ("\\)", False), "$": ("$", False)}
 
 
 def math_regions(text: str) -> Iterator[Math]:
-    """The math of Markdown text, in order. `\\$` is a dollar sign, not math; inline `$...$`
-    does not run over a blank line; an unclosed delimiter is text."""
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and text.startswith("\\$", i):
-            i += 2
+    """The math of Markdown text, in order: `$$...$$`, `$$$...$$$`, `\\[...\\]`, a bare
+    `\\begin{...}...\\end{...}` (display), `$...$`, `\\(...\\)` (inline). `\\$` is a dollar
+    sign; inline math does not run over a blank line; an unclosed delimiter is text. One
+    pass over the delimiters, each closer found by bisection: linear in the text."""
+    tokens = [(m.start(), m.end(), m.group(0) if not m.group(1) else m.group(1),
+               m.group(2) or "") for m in _TOKEN.finditer(text)]
+    where: dict[tuple[str, str], list[int]] = {}
+    for k, (_, _, kind, name) in enumerate(tokens):
+        where.setdefault((kind if not kind.startswith("\n") else "\n", name), []).append(k)
+    k = 0
+    while k < len(tokens):
+        start, end, kind, name = tokens[k]
+        close = _close(tokens, where, k)
+        if close is None:
+            k += 1
             continue
-        if ch == "\\" and (found := _BEGIN.match(text, i)):
-            end = _environment_end(text, found.group(1), found.end())
-            if end > 0:
-                yield Math(text[i:end].strip(), True, i)
-                i = end
-                continue
-        for opener, closer, display in _OPENERS:
-            if text.startswith(opener, i):
-                end = _closing(text, closer, i + len(opener), display)
-                if end > 0:
-                    yield Math(text[i + len(opener):end].strip(), display, i)
-                    i = end + len(closer)
-                    break
-        else:
-            i += 1
-            continue
+        body = text[end:tokens[close][0]] if kind != "begin" else text[start:tokens[close][1]]
+        if body.strip():
+            yield Math(body.strip(), kind not in ("$", "\\("), start)
+        k = close + 1
 
 
-def _closing(text: str, closer: str, start: int, display: bool) -> int:
-    """Where `closer` closes math opened just before `start` (-1: nowhere)."""
-    j = start
-    while True:
-        j = text.find(closer, j)
-        if j < 0 or not display and "\n\n" in text[start:j]:
-            return -1
-        if j > 0 and text[j - 1] == "\\" and closer[0] == "$":  # \$ inside math
-            j += 1
-            continue
-        if closer == "$" and text.startswith("$$", j):  # a lone $ never closes at $$
-            j += 2
-            continue
-        return j if text[start:j].strip() else -1
-
-
-def _environment_end(text: str, name: str, start: int) -> int:
-    """The end of `\\end{name}` matching the `\\begin{name}` that ends at `start`."""
-    depth, pattern = 1, re.compile(r"\\(begin|end)\s*\{" + re.escape(name) + r"\}")
-    for found in pattern.finditer(text, start):
-        depth += 1 if found.group(1) == "begin" else -1
-        if depth == 0:
-            return found.end()
-    return -1
+def _close(tokens: list[tuple[int, int, str, str]], where: dict[tuple[str, str], list[int]],
+           k: int) -> Optional[int]:
+    """The token that closes the one at `k` (None: it opens nothing, or is never closed)."""
+    kind, name = tokens[k][2], tokens[k][3]
+    if kind == "begin":
+        ends, begins = where.get(("end", name), []), where.get(("begin", name), [])
+        depth, j = 1, k
+        while True:  # nested environments of the same name
+            e = bisect.bisect_right(ends, j)
+            if e == len(ends):
+                return None
+            depth += bisect.bisect_left(begins, ends[e]) - bisect.bisect_right(begins, j) - 1
+            j = ends[e]
+            if depth <= 0:
+                return j
+    if kind not in _PAIRS:
+        return None
+    closer, display = _PAIRS[kind]
+    closers = where.get((closer, ""), [])
+    c = bisect.bisect_right(closers, k)
+    if c == len(closers):
+        return None
+    if not display:
+        blanks = where.get(("\n", ""), [])
+        b = bisect.bisect_right(blanks, k)
+        if b < len(blanks) and blanks[b] < closers[c]:
+            return None
+    return closers[c]
 
 
 def final_math(body: str) -> str:

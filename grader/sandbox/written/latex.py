@@ -55,7 +55,17 @@ def parse_answers(latex: str) -> list[tuple[str, Any]]:
     return [(side, _parse_side(side, latex)) for side in answers(latex)]
 
 
+_FUNCTION_NAMES = {"ln", "log", "exp", "sqrt", "e", "sin", "cos", "tan", "tanh", "sinh", "cosh",
+                   "max", "min", "abs", "d"}
+
+
 def _parse_side(side: str, latex: str) -> Any:
+    word = next((m for m in re.finditer(r"\\(?:mathrm|operatorname|text|textrm|mathbb|mathsf|"
+                                        r"mathbf|mathit)\s*\{\s*([A-Za-z]{2,})\s*\}", side)
+                 if m.group(1).lower() not in _FUNCTION_NAMES), None)
+    if word:
+        raise AnswerError(f"uses `{word.group(0)}` in `{short(side)}`, which the question "
+                          "does not define")
     side = normalise(side)
     _check_parentheses(side)
     while side.startswith("{") and _closing(side, 0) == len(side) - 1:  # {a} is a, not a set
@@ -153,6 +163,13 @@ def _bind(expression: Any, bound: dict[Any, tuple[str, float, str]], symbols: Sy
     """`expression` with the student's spelling of each symbol as the rubric's (`\\sigma_{W}`
     and `\\sigma_W` alike; `l` for `\\ell` where the part has no `l`), or an AnswerError
     naming a symbol the part does not define and the notation meant."""
+    from sympy.core.function import AppliedUndef
+
+    applied = sorted({str(f.func) for f in expression.atoms(AppliedUndef)})
+    if applied:
+        raise AnswerError(f"uses {', '.join(f'`{_latex_name(f)}(...)`' for f in applied)}, "
+                          "which the question does not define: write the answer with "
+                          f"{symbols_note(symbols)}")
     by_name = {_canon(str(s)): s for s in bound}
     swap, unknown = {}, []
     for s in sorted(expression.free_symbols, key=str):
