@@ -57,6 +57,12 @@ CORRECT = [
     ("p1a_answer", r"$$\sigma = \frac{1}{d_x} \text{ or equivalently } d_x^{-1}$$"),
     ("p1a_answer", r"$$\sigma \stackrel{!}{=} \frac{1}{d_x} \qquad \blacksquare$$"),
     ("p1a_answer", r"$$\sigma \triangleq \frac{1}{d_x} \;\; \checkmark$$"),
+    ("p1a_answer", r"$$\sigma = 1 / d_x \text{ (He init would be } 2/d_x\text{)}$$"),
+    ("p1a_answer", r"$$d_x\sigma = 1 \text{ so that } \sigma = \frac{1}{d_x}$$"),
+    ("p1a_answer", r"$$\sigma = \frac{1}{d_x} \implies \text{unit variance}$$"),
+    ("p1a_answer", r"$$\begin{array}{rcl} d_x \sigma & = & 1 \\ \sigma & = & \frac{1}{d_x} \end{array}$$"),
+    ("p1a_answer", r"$$\begin{eqnarray} \sigma &=& \frac{1}{d_x} \end{eqnarray}$$"),
+    ("p1a_answer", r"$$\sigma = \frac{1}{d_x} \\$$"),
     # 3a: var_prev (1 + N^2 C sigma_W)
     ("p3a_answer", r"$$\sigma^2_{\ell+1} = \sigma^2_\ell\,(1 + N^2 C \sigma_W)$$"),
     ("p3a_answer", "$$\\begin{aligned} \\sigma^2_{\\ell+1} &= \\sigma^2_\\ell + N^2 C "

@@ -18,6 +18,7 @@ RELATION = re.compile(r"\\(?:approx|approxeq|simeq|sim|equiv|coloneqq|triangleq|
 CONDITION = re.compile(r"\\(?:gg|ll|geq?|leq?|geqq|leqq|geqslant|leqslant|gtrsim|lesssim|"
                        r"neq?|in|notin|forall|to|rightarrow|longrightarrow|mapsto|gt|lt)"
                        r"(?![A-Za-z])|(?<!\\left)(?<!\\right)[<>]")
+_ENDS_IN_RELATION = re.compile(r"(?:" + RELATION.pattern + r")\s*$")
 _INNER_CONDITION = re.compile(CONDITION.pattern.replace("|to|rightarrow|longrightarrow|mapsto", ""))
 _TEXT = r"\\(?:text(?:rm|it|bf|sf|tt|normal|up)?|mbox|hbox|math(?:rm|it|bf|sf))"
 _SCRIPT_TEXT = re.compile(r"([_^])\s*(?:" + _TEXT + r"|\\operatorname|\\boldsymbol)\s*"
@@ -32,12 +33,13 @@ _ALIGNED = {"equation", "align", "aligned", "alignat", "alignedat", "flalign", "
             "math", "empheq"}
 _CASES = {"cases", "dcases", "rcases", "array", "numcases"}
 
-_CONNECT = ["is", "are", "equals", "equal", "equal to", "be", "gives", "give", "giving",
-            "get", "gets", "obtain", "have", "has", "so", "thus", "hence", "therefore",
-            "then", "becomes", "i e", "ie", "that is", "namely", "answer", "result",
-            "yields", "to", "approximately", "approx", "about", "roughly", "final",
-            "solution", "we find", "find", "reads", "which is", "this is", "it is",
-            "given by", "written"]
+_CONNECT = ["is", "are", "equals", "equal to", "gives", "giving", "yields", "becomes", "so",
+            "thus", "hence", "therefore", "i e", "ie", "that is", "we get", "we obtain",
+            "we have", "which is", "namely", "answer", "result", "solution", "reads",
+            "approximately", "roughly", "given by", "simplifies to", "reduces to"]
+_REMARK = {"where", "with", "if", "when", "whenever", "for", "since", "because", "as", "given",
+           "assuming", "provided", "while", "whereas", "unless", "not", "vs", "versus",
+           "instead", "rather", "compared", "except", "and", "but", "like"}  # "where d_x = ..."
 _OR = ["or", "equivalently", "or equivalently", "alternatively"]
 _INFIX = ["times", "plus", "minus", "over", "divided by", "multiplied by", "per", "power",
           "power of", "raised to"]
@@ -128,7 +130,9 @@ def _rows(latex: str) -> list[str]:
         body = latex[begin.end():end.start()]
         if name in ("alignat", "alignedat", "array"):
             body = re.sub(r"^\s*\{[^{}]*\}", "", body)
-        latex = latex[:begin.start()] + " " + _columns(body, name in _CASES) + " " + \
+        kind = "cases" if name in ("cases", "dcases", "rcases", "numcases") else \
+            "array" if name in ("array", "eqnarray") else "align"
+        latex = latex[:begin.start()] + " " + _columns(body, kind) + " " + \
             latex[end.end():]
     latex = re.sub(r"\\\\\s*\[[^\]]*\]", r"\\\\", latex)
     rows, depth, start = [], 0, 0
@@ -143,21 +147,28 @@ def _rows(latex: str) -> list[str]:
     return [r for r in rows if r.strip()] or [""]
 
 
-def _columns(body: str, cases: bool) -> str:
+def _columns(body: str, kind: str) -> str:
     """An environment's rows with their `&` read: in cases, what follows the value is its
-    condition; in an alignment, the first `&` only aligns and a later one starts a note."""
+    condition; in an array, a later cell that is a condition or words is dropped and the
+    others joined; in an alignment, an `&` beside a relation or the first of a row only
+    aligns, a later one starts a note."""
     rows = re.split(r"(\\\\(?:\s*\[[^\]]*\])?)", body)
     values = []
     for k in range(0, len(rows), 2):
-        row = rows[k]
-        if cases:
-            row = re.split(r"(?<!\\)&", row)[0]
+        cells = re.split(r"(?<!\\)&", rows[k])
+        if kind == "cases":
+            row = cells[0]
             values.append(row)
+        elif kind == "array":
+            row = " ".join(c for j, c in enumerate(cells) if not j or not (
+                CONDITION.search(c) or re.search(_TEXT, c)))
         else:
-            parts = re.split(r"(?<!\\)&", row)
-            row = parts[0] + "".join(parts[1:2]) + "".join(" \\quad " + p for p in parts[2:])
+            row = cells[0]
+            for j, cell in enumerate(cells[1:], 1):
+                beside = RELATION.match(cell.strip()) or _ENDS_IN_RELATION.search(cells[j - 1])
+                row += (" " if j == 1 or beside else " \\quad ") + cell
         rows[k] = row
-    if cases:
+    if kind == "cases":
         sides = [_lhs(v) for v in values if RELATION.search(v)]
         if len({s for s in sides if s}) > 1:
             raise AnswerError(f"`{short(body)}` is a system of equations, not one answer: "
@@ -227,6 +238,10 @@ def _peel(row: str) -> list[str]:
                 return []
             segments.pop()
             continue
+        dangling = _ENDS_IN_RELATION.search(last.math)
+        if dangling and len(segments) < len(_segments(row)):  # `a \implies \text{...}`
+            last.math = last.math[:dangling.start()]
+            continue
         if len(segments) == 1:
             return [last.math]
         before = any(_bare(s.math).strip() for s in segments[:-1])
@@ -234,8 +249,9 @@ def _peel(row: str) -> list[str]:
             words = _words(last.brk)
             if _ends(words, _OR) and before:
                 return _peel(_join(segments[:-1])) + [last.math]
-            if not before or _ends(words, _CONNECT) or last.brk.rstrip().endswith((":", "=")):
-                return [last.math]
+            if not before or _ends(words, _CONNECT) or last.brk.rstrip().endswith((":", "=")) \
+                    or _top_level(last.math, RELATION) is not None and not _REMARK & set(words):
+                return [last.math]  # "so \sigma = ...": a statement after words, not a remark
             segments.pop()  # a remark and what it is about: "for large L"
             continue
         if CONDITION.search(last.math) or _label(last.math):
@@ -247,6 +263,8 @@ def _peel(row: str) -> list[str]:
                 previous.kind == "text" and not _ends(_words(previous.brk), _CONNECT) \
                 and not RELATION.search(previous.math):
             return [last.math]  # "for large L, <answer>", "L \gg 1: <answer>"
+        if RELATION.match(last.math.strip()):
+            return [last.math]  # `a = b & = c`: the chain goes on
         if RELATION.search(last.math):
             first = next((s.math for s in segments[:-1] if RELATION.search(s.math)), "")
             if _lhs(last.math) and _lhs(last.math) == _lhs(first):

@@ -19,7 +19,7 @@ class Math:
     start: int  # where it starts in the text
 
 
-_TOKEN = re.compile(r"\\\$|\${1,3}|\\[\[\]()]|\\(begin|end)\s*\{([A-Za-z]+\*?)\}|\n[ \t]*(?=\n)")
+_TOKEN = re.compile(r"\\\\|\\\$|\${1,3}|\\[\[\]()]|\\(begin|end)\s*\{([A-Za-z]+\*?)\}|\n[ \t]*(?=\n)")
 _PAIRS = {"$$$": ("$$$", True), "$$": ("$$", True), "\\[": ("\\]", True),
           "\\(": ("\\)", False), "$": ("$", False)}
 
