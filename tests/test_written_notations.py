@@ -124,6 +124,8 @@ CORRECT = [
     ("p3c_answer", r"$$\sigma_W = (2^(1/L) - 1)/(N^2*C)$$"),
     ("p3c_answer", r"$$\sigma_W=\frac{2^{\frac{1}{L}}-1}{N^{2}C}$$"),
     ("p3c_answer", "$$σ_W = (2^{1/L} − 1)/(N²·C)$$"),
+    ("p3c_answer", "$$σ_W = (ᴸ√2 − 1)/(N²C)$$"),
+    ("p3c_answer", "σ_W ≈ ½·ln 4/(N²CL)"),
     # 3c, both: the last counts
     ("p3c_answer", r"$$\sigma_W = \frac{2^{1/L}-1}{N^2 C} \approx \frac{\ln 2}{N^2 C L}$$"),
     ("p3c_answer", "\\begin{align*}\n(1+N^2C\\sigma_W)^L &= 2 \\\\\n\\sigma_W &= "

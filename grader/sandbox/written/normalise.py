@@ -38,6 +38,7 @@ def _as_written(latex: str) -> str:
     latex = re.sub(r"\\log(?![_a-zA-Z])", r"\\ln", latex)
     latex = re.sub(r"\\ln\s*(\d+(?:\.\d+)?)", r"\\ln(\1)", latex)
     latex = latex.replace("**", "^")
+    latex = re.sub(r"(?<![\w})\]])\^\s*\{([^{}]+)\}\s*\\sqrt(?!\s*\[)", r"\\sqrt[\1]", latex)  # ᴸ√2
     latex = re.sub(r"\^\s*-\s*(\d+|[A-Za-z]|\\[A-Za-z]+)", r"^{-\1}", latex)
     latex = re.sub(r"\{\s*(\\[A-Za-z]+|[A-Za-z])\s*\}(?=\s*[_^])", r"\1", latex)
     latex = re.sub(r"\^\s*\{\s*\}", "", latex)

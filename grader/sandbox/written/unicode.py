@@ -52,9 +52,17 @@ def _script(ch: str) -> tuple[str, str]:
 
 
 def _plain(ch: str) -> str:
-    """A styled letter or digit (𝜎, 𝐿, fullwidth ＮＣ) as the plain one."""
+    """A styled letter or digit (𝜎, 𝐿, fullwidth ＮＣ) as the plain one; a fraction (½) as
+    `a⁄b`, which the callers read as their fraction."""
     tag = unicodedata.decomposition(ch).partition(" ")[0]
-    return unicodedata.normalize("NFKC", ch) if tag in ("<font>", "<wide>", "<narrow>") else ch
+    return unicodedata.normalize("NFKC", ch) if tag in ("<font>", "<wide>", "<narrow>",
+                                                         "<fraction>") else ch
+
+
+def _fraction(chars: str, latex: bool) -> str:
+    """`1⁄2` (from ½) as `{\\frac{1}{2}}` or `(1/2)`; a lone fraction slash as `/`."""
+    return re.sub(r"(\d+)⁄(\d+)", (lambda m: "{\\frac{%s}{%s}}" % m.groups()) if latex else
+                  (lambda m: "(%s/%s)" % m.groups()), chars)
 
 
 def _runs(text: str) -> list[tuple[str, str]]:
@@ -82,7 +90,8 @@ def to_latex(text: str) -> str:
         if kind:
             out.append(kind + "{" + to_latex(chars) + "}")
         else:
-            out.append("".join(TABLE[c][0] if c in TABLE else c for c in chars))
+            out.append("".join(TABLE[c][0] if c in TABLE else c
+                               for c in _fraction(chars, latex=True)))
     return "".join(out)
 
 
@@ -100,7 +109,8 @@ def to_python(code: str) -> str:
         elif kind:
             out.append(to_python(chars))
         else:
-            out.append("".join(TABLE[c][1] or c if c in TABLE else c for c in chars))
+            out.append("".join(TABLE[c][1] or c if c in TABLE else c
+                               for c in _fraction(chars, latex=False)))
     return "".join(out)
 
 
