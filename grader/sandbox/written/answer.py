@@ -330,8 +330,9 @@ def _last_side(statement: str, row: str) -> str:
     side = re.sub(r"^(?:\\[,;:! ]|~|\\quad|\\qquad|\s)+|(?:\\[,;:! ]|~|\s|[.,;])+$", "", side)
     side = _HIGHER_ORDER.sub("", side)
     if not side:
-        raise AnswerError(f"could not read `{short(row)}`: nothing after the last "
-                          f"`{short(statement[:cut].strip()[-10:], 10)}`")
+        relation = list(RELATION.finditer(statement[:cut]))
+        raise AnswerError(f"could not read `{short(row)}`: nothing after its last "
+                          f"`{relation[-1].group(0) if relation else '='}`")
     return side
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+_GREEK_WORDS = ("alpha|beta|gamma|delta|epsilon|zeta|eta|theta|iota|kappa|lambda|rho|sigma|tau|"
+                "upsilon|phi|chi|psi|omega|ell|pi|Gamma|Delta|Theta|Lambda|Sigma|Phi|Psi|Omega")
 _WORDS = r"\\(?:text(?:rm|it|bf|sf|tt|normal|up)?|mbox)\s*\{[^{}]*\}"
 
 
@@ -34,7 +36,8 @@ def normalise(latex: str) -> str:
 def _as_written(latex: str) -> str:
     """What students type beside LaTeX: `ln(2)`, `sqrt(d_x)`, `**`, `2^(1/L)`, `\\sqrt 2`,
     `2^\\frac1L`, `{\\sigma}_W`, in the LaTeX they mean."""
-    latex = re.sub(r"(?<![\\A-Za-z])(ln|log|exp|sqrt)(?![A-Za-z])", r"\\\1", latex)
+    latex = re.sub(r"(?<![\\A-Za-z])(ln|log|exp|sqrt|" + _GREEK_WORDS + r")(?![A-Za-z])",
+                   r"\\\1", latex)  # sigma_W typed without its backslash is \sigma_W
     latex = re.sub(r"\\log(?![_a-zA-Z])", r"\\ln", latex)
     latex = re.sub(r"\\ln\s*(\d+(?:\.\d+)?)", r"\\ln(\1)", latex)
     latex = latex.replace("**", "^")
