@@ -138,15 +138,15 @@ def expression_function(expression: Any, symbols: Symbols, params: list[str],
     expressions = [_bind(e, bound, symbols).subs(sympy.Symbol("e"), sympy.E)
                    for e in expressions]
     order = list(bound)
-    functions = [_compiled(e, order, params, bound) for e in expressions]
+    texts = list(texts) or [str(e) for e in expressions]
+    functions = [_compiled(e, order, params, bound, t) for e, t in zip(expressions, texts)]
     if len(functions) == 1:
         return functions[0]
 
     def agreed(*args: Any) -> float:
         values = [f(*args) for f in functions]
         if any(abs(v - values[0]) > 1e-9 * max(abs(v), abs(values[0])) for v in values):
-            shown = ", ".join(f"`{short(t, 30)}` is {v:.6g}" for t, v in
-                              zip(texts or [sympy.latex(e) for e in expressions], values))
+            shown = ", ".join(f"`{short(t, 30)}` is {v:.6g}" for t, v in zip(texts, values))
             raise AnswerError(f"gives {len(values)} answers that differ (for "
                               f"{_inputs(dict(zip(params, args)))}: {shown}): keep only "
                               "the final one")
@@ -191,7 +191,7 @@ def _bind(expression: Any, bound: dict[Any, tuple[str, float, str]], symbols: Sy
 
 
 def _compiled(expression: Any, order: list[Any], params: list[str],
-              bound: dict[Any, tuple[str, float, str]]) -> Callable[..., float]:
+              bound: dict[Any, tuple[str, float, str]], text: str) -> Callable[..., float]:
     import sympy
 
     try:  # compiled once: a call is then float arithmetic, as the reference's is
@@ -200,7 +200,11 @@ def _compiled(expression: Any, order: list[Any], params: list[str],
         fast = None
 
     def exact(values: dict[str, Any], point: list[float]) -> float:
-        value = complex(sympy.N(expression.xreplace(dict(zip(order, point))), 20))
+        try:
+            value = complex(sympy.N(expression.xreplace(dict(zip(order, point))), 20))
+        except (TypeError, ValueError):  # a sum that does not close, a set, a boolean
+            raise AnswerError(f"`{short(text, 40)}` is not a number for "
+                              f"{_inputs(values)}") from None
         if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
             raise AnswerError(f"is not a real number for {_inputs(values)} ({value:g})")
         return value.real
