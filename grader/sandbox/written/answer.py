@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterator, Optional
 
 from .extract import short
 from .sections import AnswerError
@@ -28,10 +29,12 @@ _HIGHER_ORDER = re.compile(  # `+ O(L^{-2})`, `+ \\ldots` after an approximation
     r"\s*[+-]\s*(?:(?:\\mathcal\s*\{?\s*O\s*\}?|\\operatorname\{O\}|O|o)\s*(?:\\left\s*)?"
     r"\((?:[^()]|\([^()]*\))*(?:\\right\s*)?\)|\\[lc]?dots|\\ldots|\\cdots)\s*$")
 _SOFT = re.compile(r"\\[;:> ]|~|\\,|\\enspace|\\quad|\\qquad")
-_ALIGNED = {"equation", "align", "aligned", "alignat", "alignedat", "flalign", "gather",
-            "gathered", "split", "multline", "eqnarray", "subequations", "displaymath",
-            "math", "empheq"}
-_CASES = {"cases", "dcases", "rcases", "array", "numcases"}
+_ENVIRONMENTS = {  # environment: how its `&` reads (see _columns)
+    **dict.fromkeys(("equation", "align", "aligned", "alignat", "alignedat", "flalign", "gather",
+                     "gathered", "split", "multline", "subequations", "displaymath", "math",
+                     "empheq"), "align"),
+    **dict.fromkeys(("cases", "dcases", "rcases", "numcases"), "cases"),
+    **dict.fromkeys(("array", "eqnarray"), "array")}
 
 _CONNECT = ["is", "are", "equals", "equal to", "gives", "giving", "yields", "becomes", "so",
             "thus", "hence", "therefore", "i e", "ie", "that is", "we get", "we obtain",
@@ -48,7 +51,7 @@ _POSTFIX = {"squared", "cubed", "inverse", "inverted"}
 
 @dataclass
 class _Segment:
-    kind: str  # "start", "text" (words), "space" (\quad), "comma" (, or ;), "colon", "column"
+    kind: str  # "start", "text" (words), "space" (\quad), "comma" (, or ;), "colon"
     brk: str  # the break as written (the words of a text)
     math: str  # the math after the break, up to the next
 
@@ -125,14 +128,12 @@ def _rows(latex: str) -> list[str]:
         begin = begins[-1]
         name = begin.group(1)
         end = re.compile(r"\\end\s*\{" + name + r"\*?\}").search(latex, begin.end())
-        if name not in _ALIGNED | _CASES or end is None:
+        if name not in _ENVIRONMENTS or end is None:
             break  # a matrix, or an environment left open: the parser says what it is
         body = latex[begin.end():end.start()]
         if name in ("alignat", "alignedat", "array"):
-            body = re.sub(r"^\s*\{[^{}]*\}", "", body)
-        kind = "cases" if name in ("cases", "dcases", "rcases", "numcases") else \
-            "array" if name in ("array", "eqnarray") else "align"
-        latex = latex[:begin.start()] + " " + _columns(body, kind) + " " + \
+            body = re.sub(r"^\s*\{[^{}]*\}", "", body)  # its column count or layout
+        latex = latex[:begin.start()] + " " + _columns(body, _ENVIRONMENTS[name]) + " " + \
             latex[end.end():]
     latex = re.sub(r"\\\\\s*\[[^\]]*\]", r"\\\\", latex)
     rows, depth, start = [], 0, 0
@@ -229,7 +230,7 @@ def _peel(row: str) -> list[str]:
     """The statement at the end of a line once its annotations are peeled off, from the
     right: [] when the line is all annotation."""
     _check_words(row)
-    segments = _segments(row)
+    segments, peeled = _segments(row), False
     while True:
         last = segments[-1]
         last.math = re.sub(r"(?:\s|\\[,;:! ]|~|\\quad|\\qquad)*[.,;]?\s*$", "", last.math)
@@ -237,9 +238,10 @@ def _peel(row: str) -> list[str]:
             if len(segments) == 1:
                 return []
             segments.pop()
+            peeled = True
             continue
         dangling = _ENDS_IN_RELATION.search(last.math)
-        if dangling and len(segments) < len(_segments(row)):  # `a \implies \text{...}`
+        if dangling and peeled:  # `a \implies \text{unit variance}`: the words led on
             last.math = last.math[:dangling.start()]
             continue
         if len(segments) == 1:
@@ -253,9 +255,11 @@ def _peel(row: str) -> list[str]:
                     or _top_level(last.math, RELATION) is not None and not _REMARK & set(words):
                 return [last.math]  # "so \sigma = ...": a statement after words, not a remark
             segments.pop()  # a remark and what it is about: "for large L"
+            peeled = True
             continue
         if CONDITION.search(last.math) or _label(last.math):
             segments.pop()
+            peeled = True
             continue
         previous = next(s for s in reversed(segments[:-1]) if _bare(s.math).strip()) \
             if before else None
@@ -270,6 +274,7 @@ def _peel(row: str) -> list[str]:
             if _lhs(last.math) and _lhs(last.math) == _lhs(first):
                 return [last.math]  # the same quantity again: the later value counts
             segments.pop()  # a side condition such as \sigma^2_0 = 1
+            peeled = True
             continue
         raise AnswerError(f"could not tell the answer in `{short(row)}`: after "
                           f"`{short(_join(segments[:-1]).strip(), 40)}` comes "
@@ -317,15 +322,7 @@ def _lhs(math: str) -> str:
 def _last_side(statement: str, row: str) -> str:
     """The side after the last top-level relation, a trailing condition taken off."""
     statement = _trailing_condition(statement, row)
-    depth, cut = 0, 0
-    for m in re.finditer(r"\\[{}]|[{}()\[\]]|" + RELATION.pattern, statement):
-        token = m.group(0)
-        if token in ("{", "(", "[", "\\{"):
-            depth += 1
-        elif token in ("}", ")", "]", "\\}"):
-            depth -= 1
-        elif depth == 0:
-            cut = m.end()
+    cut = max((m.end() for m in _top(statement, RELATION)), default=0)
     side = statement[cut:].strip()
     side = re.sub(r"^(?:\\[,;:! ]|~|\\quad|\\qquad|\s)+|(?:\\[,;:! ]|~|\s|[.,;])+$", "", side)
     side = _HIGHER_ORDER.sub("", side)
@@ -353,7 +350,13 @@ def _trailing_condition(statement: str, row: str) -> str:
                       "a comma, or leave it out")
 
 
-def _top_level(latex: str, pattern: re.Pattern) -> int | None:
+def _top_level(latex: str, pattern: re.Pattern) -> Optional[int]:
+    """Where `pattern` first matches outside every group and parenthesis (None: nowhere)."""
+    return next((m.start() for m in _top(latex, pattern)), None)
+
+
+def _top(latex: str, pattern: re.Pattern) -> Iterator[re.Match]:
+    """The matches of `pattern` outside every brace, parenthesis and bracket."""
     depth = 0
     for m in re.finditer(r"\\[{}]|[{}()\[\]]|" + pattern.pattern, latex):
         token = m.group(0)
@@ -362,5 +365,4 @@ def _top_level(latex: str, pattern: re.Pattern) -> int | None:
         elif token in ("}", ")", "]", "\\}"):
             depth -= 1
         elif depth == 0:
-            return m.start()
-    return None
+            yield m
