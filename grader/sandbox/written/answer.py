@@ -234,53 +234,58 @@ def _peel(row: str) -> list[str]:
     while True:
         last = segments[-1]
         last.math = re.sub(r"(?:\s|\\[,;:! ]|~|\\quad|\\qquad)*[.,;]?\s*$", "", last.math)
-        if not _bare(last.math).strip():
-            if len(segments) == 1:
-                return []
-            segments.pop()
-            peeled = True
-            continue
         dangling = _ENDS_IN_RELATION.search(last.math)
         if dangling and peeled:  # `a \implies \text{unit variance}`: the words led on
             last.math = last.math[:dangling.start()]
-            continue
-        if len(segments) == 1:
-            return [last.math]
-        before = any(_bare(s.math).strip() for s in segments[:-1])
-        if last.kind == "text":
-            words = _words(last.brk)
-            if _ends(words, _OR) and before:
-                return _peel(_join(segments[:-1])) + [last.math]
-            if not before or _ends(words, _CONNECT) or last.brk.rstrip().endswith((":", "=")) \
-                    or _top_level(last.math, RELATION) is not None and not _REMARK & set(words):
-                return [last.math]  # "so \sigma = ...": a statement after words, not a remark
-            segments.pop()  # a remark and what it is about: "for large L"
-            peeled = True
-            continue
-        if CONDITION.search(last.math) or _label(last.math):
-            segments.pop()
-            peeled = True
-            continue
-        previous = next(s for s in reversed(segments[:-1]) if _bare(s.math).strip()) \
-            if before else None
-        if previous is None or last.kind == "colon" or CONDITION.search(previous.math) or \
-                previous.kind == "text" and not _ends(_words(previous.brk), _CONNECT) \
-                and not RELATION.search(previous.math):
-            return [last.math]  # "for large L, <answer>", "L \gg 1: <answer>"
-        if RELATION.match(last.math.strip()):
-            return [last.math]  # `a = b & = c`: the chain goes on
-        if RELATION.search(last.math):
-            first = next((s.math for s in segments[:-1] if RELATION.search(s.math)), "")
-            if _lhs(last.math) and _lhs(last.math) == _lhs(first):
-                return [last.math]  # the same quantity again: the later value counts
-            segments.pop()  # a side condition such as \sigma^2_0 = 1
-            peeled = True
-            continue
-        raise AnswerError(f"could not tell the answer in `{short(row)}`: after "
-                          f"`{short(_join(segments[:-1]).strip(), 40)}` comes "
-                          f"`{short((last.brk + ' ' + last.math).strip(), 30)}`, which is "
-                          "neither a condition (like `L \\gg 1`) nor words in `\\text{...}`; "
-                          "end the line with the answer, or put it in `\\boxed{...}`")
+        if not _bare(last.math).strip() and len(segments) > 1:
+            found = None  # a break with nothing after it
+        elif len(segments) == 1:
+            return [last.math] if _bare(last.math).strip() else []
+        elif last.kind == "text":
+            found = _after_words(segments)
+        else:
+            found = _after_break(segments, row)
+        if found is not None:
+            return found
+        segments.pop()
+        peeled = True
+
+
+def _after_words(segments: list[_Segment]) -> Optional[list[str]]:
+    """The answer when the line ends with words and math after them (None: the words and
+    their math are a remark, such as `\\text{for large } L`)."""
+    last, words = segments[-1], _words(segments[-1].brk)
+    before = any(_bare(s.math).strip() for s in segments[:-1])
+    if _ends(words, _OR) and before:
+        return _peel(_join(segments[:-1])) + [last.math]
+    if not before or _ends(words, _CONNECT) or last.brk.rstrip().endswith((":", "=")) \
+            or _top_level(last.math, RELATION) is not None and not _REMARK & set(words):
+        return [last.math]  # "so \sigma = ...": a statement after words, not a remark
+    return None
+
+
+def _after_break(segments: list[_Segment], row: str) -> Optional[list[str]]:
+    """The answer when the line ends with math after `\\quad`, a comma or a colon (None: that
+    math is a condition, a label or a side fact: `L \\gg 1`, `(1)`, `\\sigma^2_0 = 1`)."""
+    last = segments[-1]
+    if CONDITION.search(last.math) or _label(last.math):
+        return None
+    previous = next((s for s in reversed(segments[:-1]) if _bare(s.math).strip()), None)
+    if previous is None or last.kind == "colon" or CONDITION.search(previous.math) or \
+            previous.kind == "text" and not _ends(_words(previous.brk), _CONNECT) \
+            and not RELATION.search(previous.math):
+        return [last.math]  # "for large L, <answer>", "L \gg 1: <answer>"
+    if RELATION.match(last.math.strip()):
+        return [last.math]  # `a = b & = c`: the chain goes on
+    if RELATION.search(last.math):
+        first = next((s.math for s in segments[:-1] if RELATION.search(s.math)), "")
+        same = _lhs(last.math) and _lhs(last.math) == _lhs(first)
+        return [last.math] if same else None  # the same quantity again: the later counts
+    raise AnswerError(f"could not tell the answer in `{short(row)}`: after "
+                      f"`{short(_join(segments[:-1]).strip(), 40)}` comes "
+                      f"`{short((last.brk + ' ' + last.math).strip(), 30)}`, which is "
+                      "neither a condition (like `L \\gg 1`) nor words in `\\text{...}`; "
+                      "end the line with the answer, or put it in `\\boxed{...}`")
 
 
 def _join(segments: list[_Segment]) -> str:
