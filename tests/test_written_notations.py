@@ -54,6 +54,10 @@ CORRECT = [
                    "  \\implies \\sigma &= \\frac{1}{d_x} % unit variance\n\\end{align*}"),
     ("p1a_answer", r"$$ \sigma = \frac{1}{d_x}, \quad d_x \ge 1 $$"),
     ("p1a_answer", r"$$d_x\sigma = 1 \implies \sigma = \frac1{d_x}$$"),
+    ("p1a_answer", r"$$\operatorname{Var}(u_i)=\sum_{j=1}^{d_x}\operatorname{Var}(W_{ij})"
+                   r"\operatorname{Var}(x_j)=d_x\sigma\overset{!}{=}1\quad\Longrightarrow\quad"
+                   r"\sigma=\frac{1}{d_x}$$"),
+    ("p1a_answer", r"$$d_x \sigma = 1, \quad \text{hence} \quad \sigma = \frac{1}{d_x}$$"),
     ("p1a_answer", r"$$\sigma = \frac{1}{d_x} \text{ or equivalently } d_x^{-1}$$"),
     ("p1a_answer", r"$$\sigma \stackrel{!}{=} \frac{1}{d_x} \qquad \blacksquare$$"),
     ("p1a_answer", r"$$\sigma \triangleq \frac{1}{d_x} \;\; \checkmark$$"),

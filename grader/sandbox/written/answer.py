@@ -254,11 +254,17 @@ def _peel(row: str) -> list[str]:
 def _after_words(segments: list[_Segment]) -> Optional[list[str]]:
     """The answer when the line ends with words and math after them (None: the words and
     their math are a remark, such as `\\text{for large } L`)."""
-    last, words = segments[-1], _words(segments[-1].brk)
+    return _led_by(segments, segments[-1].brk)
+
+
+def _led_by(segments: list[_Segment], text: str) -> Optional[list[str]]:
+    """The last segment's math led by the words `text`: the answer, alternatives (`or`), or
+    None for a remark."""
+    last, words = segments[-1], _words(text)
     before = any(_bare(s.math).strip() for s in segments[:-1])
     if _ends(words, _OR) and before:
         return _peel(_join(segments[:-1])) + [last.math]
-    if not before or _ends(words, _CONNECT) or last.brk.rstrip().endswith((":", "=")) \
+    if not before or _ends(words, _CONNECT) or text.rstrip().endswith((":", "=")) \
             or _top_level(last.math, RELATION) is not None and not _REMARK & set(words):
         return [last.math]  # "so \sigma = ...": a statement after words, not a remark
     return None
@@ -270,13 +276,18 @@ def _after_break(segments: list[_Segment], row: str) -> Optional[list[str]]:
     last = segments[-1]
     if CONDITION.search(last.math) or _label(last.math):
         return None
-    previous = next((s for s in reversed(segments[:-1]) if _bare(s.math).strip()), None)
+    at = next((k for k in range(len(segments) - 2, -1, -1)
+               if _bare(segments[k].math).strip()), None)
+    previous = segments[at] if at is not None else None
+    words = [s for s in segments[(at + 1 if at is not None else 0):-1] if s.kind == "text"]
+    if words:  # `a, \quad \text{hence} \quad b`: the words lead the math after them
+        return _led_by(segments, words[-1].brk)
     if previous is None or last.kind == "colon" or CONDITION.search(previous.math) or \
             previous.kind == "text" and not _ends(_words(previous.brk), _CONNECT) \
             and not RELATION.search(previous.math):
         return [last.math]  # "for large L, <answer>", "L \gg 1: <answer>"
-    if RELATION.match(last.math.strip()):
-        return [last.math]  # `a = b & = c`: the chain goes on
+    if RELATION.match(last.math.strip()) or _ENDS_IN_RELATION.search(previous.math):
+        return [last.math]  # `a = b & = c`, `a \\quad \\implies \\quad b`: the chain goes on
     if RELATION.search(last.math):
         first = next((s.math for s in segments[:-1] if RELATION.search(s.math)), "")
         same = _lhs(last.math) and _lhs(last.math) == _lhs(first)
