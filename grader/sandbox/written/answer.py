@@ -288,10 +288,12 @@ def _after_break(segments: list[_Segment], row: str) -> Optional[list[str]]:
         return [last.math]  # "for large L, <answer>", "L \gg 1: <answer>"
     if RELATION.match(last.math.strip()) or _ENDS_IN_RELATION.search(previous.math):
         return [last.math]  # `a = b & = c`, `a \\quad \\implies \\quad b`: the chain goes on
-    if RELATION.search(last.math):
-        first = next((s.math for s in segments[:-1] if RELATION.search(s.math)), "")
-        same = _lhs(last.math) and _lhs(last.math) == _lhs(first)
-        return [last.math] if same else None  # the same quantity again: the later counts
+    if last.kind == "comma" and _trivial(last.math) and (
+            _trivial(previous.math) or _trivial(_rhs(previous.math))):
+        return None  # `\\ell = 0, 1, \\dots, L`: an enumeration after the answer
+    if RELATION.search(last.math):  # a later statement counts, unless it only sets a value
+        side_fact = _trivial(_rhs(last.math)) and not _trivial(_rhs(previous.math))
+        return None if side_fact else [last.math]  # `\\sigma^2_0 = 1` after the answer
     raise AnswerError(f"could not tell the answer in `{short(row)}`: after "
                       f"`{short(_join(segments[:-1]).strip(), 40)}` comes "
                       f"`{short((last.brk + ' ' + last.math).strip(), 30)}`, which is "
@@ -323,11 +325,24 @@ def _check_words(row: str) -> None:
 
 
 def _label(math: str) -> bool:
-    """A hand-made equation number after the answer, `(1)`, `(3b)`, `(*)`, or words in
-    parentheses, `(\\text{to first order})`."""
+    """A hand-made equation number after the answer, `(1)`, `(3b)`, `(*)`, or words or a
+    relation in parentheses, `(\\text{to first order})`, `(\\ell = 0, \\dots, L)`."""
     inside = re.fullmatch(r"\s*(?:\\left\s*)?[(\[](.*?)(?:\\right\s*)?[)\]]\s*", math, re.DOTALL)
     return bool(inside) and bool(re.fullmatch(r"\s*(?:[0-9]+[a-z]?|[a-z]|\*|\\ast|\\star)\s*",
-                                              inside.group(1)) or re.search(_TEXT, inside.group(1)))
+                                              inside.group(1)) or re.search(_TEXT, inside.group(1))
+                                 or RELATION.search(inside.group(1)))  # `(\\sigma^2_0 = 1)`
+
+
+def _rhs(math: str) -> str:
+    """What follows the last top-level relation (all of `math` when it has none)."""
+    return math[max((m.end() for m in _top(math, RELATION)), default=0):]
+
+
+def _trivial(math: str) -> bool:
+    """A number, one symbol (`\\sigma^2_0`, `L`) or dots: a value set, not an expression."""
+    return bool(re.fullmatch(r"-?\s*\d+(?:\.\d+)?|\\[lc]?dots|\\ldots|\\cdots|(?:\\[A-Za-z]+|"
+                             r"[A-Za-z])\s*(?:[_^]\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+)\s*)*",
+                             _bare(math).strip()))
 
 
 def _lhs(math: str) -> str:
