@@ -61,6 +61,8 @@ CORRECT = [
     ("p1a_answer", r"$$\sum_j \mathrm{Var}(W_{ij} x_j) = d_x \sigma = 1, \quad \sigma = \frac{1}{d_x}$$"),
     ("p3b_answer", r"$$\sigma^2_\ell = (1 + N^2 C \sigma_W)^\ell, \quad \ell = 0, 1, \dots, L$$"),
     ("p3a_answer", r"$$\sigma^2_{\ell+1} = \sigma^2_\ell (1 + N^2 C \sigma_W), \qquad \sigma^2_0 = 1$$"),
+    ("p3a_answer", "\\begin{aligned}\n\\sigma^2_{\\ell+1} &= \\sigma^2_\\ell (1 + N^2 C \\sigma_W) "
+                   "\\\\\n\\sigma^2_0 &= 1\n\\end{aligned}"),
     ("p1a_answer", r"$$\sigma = \frac{1}{d_x} \text{ or equivalently } d_x^{-1}$$"),
     ("p1a_answer", r"$$\sigma \stackrel{!}{=} \frac{1}{d_x} \qquad \blacksquare$$"),
     ("p1a_answer", r"$$\sigma \triangleq \frac{1}{d_x} \;\; \checkmark$$"),

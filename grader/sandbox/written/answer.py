@@ -66,6 +66,9 @@ def answers(math: str) -> list[str]:
         if k and re.match(r"\s*(?:[-+*/]|\\cdot|\\times)", _bare(row)):
             row = rows[k - 1] + " " + row  # a line that goes on from the one above
         found = _peel(row)
+        if found and k and RELATION.search(found[-1]) and _trivial(_rhs(found[-1]), numbers=True) \
+                and any(not _trivial(_rhs(r), numbers=True) for r in rows[:k]):
+            continue  # `\\sigma^2_0 = 1` on a line after the answer: a side fact
         if found:
             return [_last_side(s, row) for s in found]
     raise AnswerError(f"`{short(math)}` holds no answer, only words: write the final "
@@ -292,7 +295,8 @@ def _after_break(segments: list[_Segment], row: str) -> Optional[list[str]]:
             _trivial(previous.math) or _trivial(_rhs(previous.math))):
         return None  # `\\ell = 0, 1, \\dots, L`: an enumeration after the answer
     if RELATION.search(last.math):  # a later statement counts, unless it only sets a value
-        side_fact = _trivial(_rhs(last.math)) and not _trivial(_rhs(previous.math))
+        side_fact = _trivial(_rhs(last.math), numbers=True) and \
+            not _trivial(_rhs(previous.math), numbers=True)
         return None if side_fact else [last.math]  # `\\sigma^2_0 = 1` after the answer
     raise AnswerError(f"could not tell the answer in `{short(row)}`: after "
                       f"`{short(_join(segments[:-1]).strip(), 40)}` comes "
@@ -338,11 +342,14 @@ def _rhs(math: str) -> str:
     return math[max((m.end() for m in _top(math, RELATION)), default=0):]
 
 
-def _trivial(math: str) -> bool:
-    """A number, one symbol (`\\sigma^2_0`, `L`) or dots: a value set, not an expression."""
-    return bool(re.fullmatch(r"-?\s*\d+(?:\.\d+)?|\\[lc]?dots|\\ldots|\\cdots|(?:\\[A-Za-z]+|"
-                             r"[A-Za-z])\s*(?:[_^]\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+)\s*)*",
-                             _bare(math).strip()))
+def _trivial(math: str, numbers: bool = False) -> bool:
+    """A number, dots or (unless `numbers`) one symbol (`L`, `\\sigma^2_0`): a value set or
+    listed, not an expression."""
+    math = _bare(math).strip()
+    if re.fullmatch(r"-?\s*\d+(?:\.\d+)?|\\[lc]?dots|\\ldots|\\cdots", math):
+        return True
+    return not numbers and bool(re.fullmatch(
+        r"(?:\\[A-Za-z]+|[A-Za-z])\s*(?:[_^]\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+)\s*)*", math))
 
 
 def _lhs(math: str) -> str:
