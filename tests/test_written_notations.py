@@ -120,6 +120,8 @@ CORRECT = [
     ("p3c_answer", r"$$\sigma_W \approx \frac{\ln(2)}{N^{2} \cdot C \cdot L}.$$"),
     ("p3c_answer", r"$$$\sigma_W \approx \dfrac{\ln 2}{N^2 C L}$$$"),
     ("p3c_answer", r"For large $L$, $\sigma_W \approx \frac{\ln 2}{N^2 C L}$."),
+    ("p3c_answer", r"Setting $$\sigma^2_L = (1 + N^2 C \sigma_W)^L = 2$$ gives "
+                   r"$\sigma_W = \frac{2^{1/L}-1}{N^2 C}$."),
     ("p3c_answer", r"$$\text{For large } L: \quad \sigma_W \approx \frac{\ln 2}{N^2 C L}$$"),
     ("p3c_answer", r"$$\sigma_W \approx \frac{\ln 2}{N^2 C L} \text{ (valid for } L \gg 1\text{)}$$"),
     ("p3c_answer", r"$$\text{for large } L\text{, } \sigma_W \approx \frac{\ln 2}{N^2CL}$$"),
@@ -245,6 +247,8 @@ WRONG = [
     ("p3c_answer", "The variance must be about ln 2 over N squared C L.",
      "has no math: write the final answer as LaTeX between `$$` and `$$`"),
     ("p3c_answer", r"$$\sigma_W \approx \frac{0.693}{N^2 C L}$$", None),
+    ("p3c_answer", r"$$(1+N^2C\sigma_W)^L = 2$$ for $L$ layers, so $\sigma_W = 2$.", None),
+    ("p1a_answer", r"$$\sigma = \frac{2}{d_x}$$ (recall $\mathrm{Var}(u_i) = d_x \sigma$)", "p1a_he"),
     ("p1a_answer", r"$$\sigma = \frac{2}{d_x} \phantom{= \frac{1}{d_x}}$$", "p1a_he"),
     ("p3a_answer", r"$$\mathrm{Var}(x^{\ell+1}) = (1 + N^2 C \sigma_W)\,\mathrm{Var}(x^\ell)$$",
      "uses `\\mathrm{Var}`"),

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from .answer import answers
+from .answer import RELATION, answers
 from .equations import MAX_CELLS, code_block, index_function, parse_equations
-from .extract import final_math
-from .latex import expression_function, parse_answers, parse_latex
+from .extract import final_math, final_maths
+from .latex import expression_function, is_value, parse_answers, parse_latex
 from .notation import index_example, symbols_note
 from .sections import ANSWERS_FILE, AnswerError, Section, find_section, read_answers, sections
 
@@ -73,7 +73,7 @@ class WrittenAnswers:
         if spec["kind"] == "expression":
             symbols = [tuple(s) for s in spec["symbols"]]
             try:
-                found = parse_answers(final_math(section.body))
+                found = _final_answer(final_maths(section.body))
                 return expression_function([e for _, e in found], symbols,
                                            list(spec["params"]), [t for t, _ in found])
             except AnswerError as exc:  # every refusal says how the handout writes it
@@ -83,6 +83,21 @@ class WrittenAnswers:
         equations = parse_equations(code, section.line + line)
         return index_function(equations, list(spec["params"]), list(spec["targets"]),
                               bool(spec.get("inplace")))
+
+
+def _final_answer(candidates: list[str]) -> list[tuple[str, Any]]:
+    """The answer of the final math; but when that is only a value (`... = 2`), the last
+    statement with an expression written after it in the text (`so $\\sigma_W = ...$`)."""
+    found = parse_answers(candidates[0])
+    if all(is_value(e) for _, e in found):
+        for later in candidates[1:]:
+            try:
+                then = parse_answers(later)
+            except AnswerError:
+                continue
+            if RELATION.search(later) and not any(is_value(e) for _, e in then):
+                return then  # a statement (it has a relation) whose side is an expression
+    return found
 
 
 def _with_note(message: str, note: str) -> str:

@@ -80,18 +80,26 @@ def _close(tokens: list[tuple[int, int, str, str]], where: dict[tuple[str, str],
 def final_math(body: str) -> str:
     """The answer of a section: its last `\\boxed{}`, else its last display math, else its
     last inline math, else its last line if that is a formula without delimiters."""
+    return final_maths(body)[0]
+
+
+def final_maths(body: str) -> list[str]:
+    """The section's final math (`final_math`), then the inline math written after its last
+    display math, last first: where a reader looks when the display only sets the answer
+    up (`$$(1 + N^2 C \\sigma_W)^L = 2$$ gives $\\sigma_W = ...$`)."""
     text = _unquoted(without_code(body))
     regions = list(math_regions(text))
     for region in reversed(regions):
         boxed = last_boxed(region.latex)
         if boxed is not None:
-            return boxed
+            return [boxed]
     shown = [r for r in regions if r.display] or regions
     if shown:
-        return shown[-1].latex
+        later = [r.latex for r in regions if not r.display and r.start > shown[-1].start]
+        return [shown[-1].latex, *reversed(later)]
     bare = _bare_formula(text)
     if bare:
-        return bare
+        return [bare]
     raise AnswerError("has no math")
 
 

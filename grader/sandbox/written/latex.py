@@ -35,6 +35,11 @@ def _check_braces(latex: str) -> None:
         raise AnswerError(f"could not read `{short(latex)}`: {left} \\left but {right} \\right")
 
 
+def is_value(expression: Any) -> bool:
+    """A number or a lone symbol: what a line that only sets something up ends with."""
+    return bool(getattr(expression, "is_number", False) or getattr(expression, "is_Symbol", False))
+
+
 def _check_parentheses(latex: str) -> None:
     if latex.count("(") != latex.count(")"):
         raise AnswerError(f"could not read `{short(latex)}`: {latex.count('(')} opening "
