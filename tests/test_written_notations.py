@@ -285,6 +285,20 @@ def test_a_part_without_equations_is_shown_its_own_notation(rubric):
     assert "`h_next[b, i] = ...`" in forward.summary
 
 
+def test_what_a_reader_does_not_see_is_not_read_and_math_blocks_are_math():
+    from grader.sandbox import written
+    from grader.sandbox.written.extract import math_regions
+    from grader.sandbox.written.sections import without_code
+
+    text = ("## 1a\n<!--\n## 3a\n$$hidden$$\n```\nW_grad[o] = 0\n```\n-->\nshown $a$ <!-- $b$ -->\n"
+            f"{FENCE}math\nx = 1\n{FENCE}\n{FENCE}\ny[i] = 2\n{FENCE}\n{FENCE}latex\nz = 3\n{FENCE}\n")
+    assert list(written.sections(text)) == ["1a"]  # a heading in a comment is not one
+    body = written.sections(text)["1a"].body
+    assert written.final_math(body) == "z = 3"
+    assert written.code_block(body) == ("y[i] = 2", 13)  # its line in the section
+    assert [m.latex for m in math_regions(without_code(body))] == ["a", "x = 1", "z = 3"]
+
+
 def test_unicode_means_the_same_in_expressions_and_index_equations():
     from grader.sandbox.written import unicode
 
