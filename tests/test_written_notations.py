@@ -185,6 +185,9 @@ CORRECT_INDEX = [
     ("p2c_equations", f"~~~\n{BACKWARD}\n~~~"),
     ("p2c_equations", "Adding each contribution:\n\n" + "\n".join(f"- `{line}`" for line in
                                                               BACKWARD.splitlines())),
+    ("p2b_equations", f"{FENCE}python\n" + FORWARD.replace("σ(", "np.sigmoid(").replace(
+        "tanh(", "torch.tanh(").replace("f[b, i]·h", "sigma(0 * x[b, 0] + 1) ** 0 * f[b, i]·h")
+     + f"\n{FENCE}"),
     ("p3e_equation", f"{FENCE}\n{LIMIT}\n{FENCE}"),
     ("p3e_equation", f"{FENCE}index\nW_grad[o, c, p, q] = Σ[b, y, z](x0[b, c, y, z] × "
                      f"xL_grad[b, o, y − p + N // 2, z − q + N // 2])\n{FENCE}"),
@@ -196,6 +199,17 @@ def test_index_equations_typed_with_unicode_get_full_marks(rubric, item_id, body
     for seed in (0, 1):
         result = _grade(rubric, item_id, body, seed)
         assert result.passed and result.score == result.item.points, result.failure
+
+
+def test_habits_from_other_notations_keep_their_meaning():
+    """`x^2` is a power with a power's precedence (not `(1 - x)^2`, not XOR)."""
+    import numpy as np
+
+    from grader.sandbox import written
+
+    equations = written.parse_equations("y[i] = 1 - x[i]^2 + np.exp(0 * x[i])")
+    fn = written.index_function(equations, ["x"], ["y"], False)
+    assert fn(np.array([2.0, 3.0]), shapes={"y": [2]}).tolist() == [-2.0, -7.0]
 
 
 def test_the_table_covers_every_written_part():

@@ -59,6 +59,7 @@ _FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)), "σ": lambda x: 1.0 / (1.0 + np.exp(-x)),
     "tanh": np.tanh, "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt,
     "abs": np.abs, "relu": lambda x: np.maximum(x, 0.0),
+    "sigma": lambda x: 1.0 / (1.0 + np.exp(-x)),
 }
 _CONSTANTS = {"pi": math.pi, "π": math.pi, "e": math.e}
 _SUMS = {"sum", "Σ"}
@@ -76,9 +77,18 @@ class Equation:
     text: str
 
 
+def _as_meant(source: str) -> str:
+    """What students type from habit, as the notation means it: `x^2` is `x**2` (with the
+    power's precedence), `np.tanh(...)` and `torch.sigmoid(...)` are `tanh(...)`,
+    `sigma(...)`."""
+    source = source.replace("^", "**")
+    return re.sub(r"\b(?:np|numpy|torch|math|F|torch\.nn\.functional)\.(?=(?:" +
+                  "|".join(_FUNCTIONS) + r")\s*\()", "", source)
+
+
 def parse_equations(code: str, first_line: int = 1) -> list[Equation]:
     """Equations `A[i, j] = expression` (or `+=`, `-=`), one a line, `#` comments."""
-    source = to_python(code)
+    source = _as_meant(to_python(code))
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as exc:
