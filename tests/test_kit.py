@@ -238,11 +238,11 @@ def _answer_forms(rubric) -> tuple[list[str], dict[str, float]]:
 
     from grader.leaks import Detector
     from grader.leaks.mathtext import flat as _flat
-    from grader.sandbox.written import final_math, last_side, parse_latex, sections
+    from grader.sandbox.written import answers, final_math, parse_latex, sections
 
     reference = (rubric.reference_dir / "answers.md").read_text()
     parts = sections(reference)
-    latex = [last_side(final_math(parts[i.section].body)) for i in rubric.items
+    latex = [answers(final_math(parts[i.section].body))[-1] for i in rubric.items
              if i.kind == "expression"]
     detector = Detector(rubric, References(rubric.reference_dir))
     latex += [text for _, text, _ in detector.expressions]

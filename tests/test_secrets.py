@@ -26,6 +26,7 @@ from grader.pipeline import Request, grade
 from grader.rubric.references import References
 from grader.sandbox import Call, Limits, ModuleJob
 from grader.sandbox import written
+from grader.sandbox.written.normalise import normalise
 from grader.sandbox.launch import SpawnLauncher, ZygoteLauncher
 from grader.sandbox.process import SubprocessSandbox
 
@@ -67,7 +68,7 @@ def _answers(rubric) -> tuple[list[str], list[str]]:
         body = written.find_section(text, item.section).body
         if item.kind == "expression":
             final = written.final_math(body)
-            texts |= {final, written.last_side(final), written.last_side(written.latex._normalise(final))}
+            texts |= {final, *written.answers(final), *written.answers(normalise(final))}
             exprs.add(str(written.parse_latex(final)))
             texts |= _stated_in_rubric(rubric, item)
         else:
@@ -116,7 +117,7 @@ def _stated_in_rubric(rubric, item) -> set[str]:
                                                  spec["params"])
             if all(np.isclose(answer(*t.args(item)), run_reference(item, t, refs.get(
                     item.reference)), rtol=1e-9) for t in trials):
-                found |= {snippet, written.last_side(snippet)}
+                found |= {snippet, *written.answers(snippet)}
         except Exception:  # noqa: BLE001 - not math, or not this item's answer
             continue
     return found
@@ -156,7 +157,7 @@ def _stub(rubric, module: str) -> str:
     return "".join(f"def {n}(*args):\n    return 0.0\n" for n in sorted(names))
 
 
-CONTROL_TEXT = "has no math: write the answer as LaTeX"  # written.py's, in every child
+CONTROL_TEXT = "has no math: write the final answer as LaTeX"  # written/__init__.py's, in every child
 CONTROL_VALUE = 0.7315926535897931  # an input of the spy's own call: the request is looked at
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
@@ -68,10 +69,22 @@ def written_spec(item: Item, trial: Trial) -> Optional[dict[str, Any]]:
     if item.kind not in ("expression", "index"):
         return None
     return {"kind": item.kind, "section": item.section, "params": list(item.arg_names),
-            "symbols": sorted([k, v] for k, v in getattr(item, "symbols", {}).items()),
+            "symbols": [[k, v] for k, v in getattr(item, "symbols", {}).items()],  # rubric order:
+            "notation": _index_notation(item),  # the first is the handout's, for messages
             "targets": list(getattr(item, "targets", ())), "inplace": item.mode == "inplace",
             "shapes": {name: [int(expr.evaluate(e, trial.values)) for e in shape]
                        for name, shape in getattr(item, "shapes", {}).items()}}
+
+
+def _index_notation(item: Item) -> list[str]:
+    """What an index item's equations define, as its description writes it
+    (`W_grad[o, c, p, q]`): what the sandbox shows a student who wrote no equations."""
+    if item.kind != "index":
+        return []
+    names = list(getattr(item, "targets", ())) or list(getattr(item, "compare", ()))
+    written = re.findall(r"`([A-Za-z_]\w*\[[^\]`]*\])`", item.description)
+    return [next((w for w in written if w.startswith(name + "[")), f"{name}[...]")
+            for name in names]
 
 
 def calls_by_module(items: list[Item], calls: list[Call]) -> dict[str, tuple[Call, ...]]:

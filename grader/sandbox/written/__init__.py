@@ -6,10 +6,13 @@ expression or index item then becomes a function of the item's inputs, called on
 trials as code and judged by the grader as code is. The trusted process uses only
 `sections` (to show a TA the text); nothing here imports the grader package.
 
-- An **expression** answer is the section's final math, `\\boxed{...}` or else its last
-  display math (`$$...$$`, `\\[...\\]`) or else its last inline `$...$`. Of a chain
-  `y = \\frac{a}{b^2}` or `a \\approx b` the last side is the answer. It is read
-  with latex2sympy2-extended and evaluated with the rubric's symbols bound to the inputs.
+- An **expression** answer is the section's final math (extract.py): `\\boxed{...}` or else
+  its last display math (`$$...$$`, `\\[...\\]`, a bare `\\begin{align*}`, a ```math block)
+  or else its last inline math (`$...$`, `\\(...\\)`). Of an environment the last line, of a
+  chain `y = \\frac{a}{b^2}` or `a \\approx b` the last side is the answer, and
+  annotations (`\\text{for large } L`, `\\quad L \\gg 1`, `\\tag{1}`) are not (answer.py).
+  Unicode (`σ²_ℓ`, `·`) reads as its LaTeX (unicode.py). It is read with
+  latex2sympy2-extended and evaluated with the rubric's symbols bound to the inputs.
 - An **index** answer is the section's code block of equations such as
   `y[b, i] += u[b, i] * (v[b, i] + 1)` or
   `z[o, p] = sum[b, i](u[b, o, i] * v[b, i + p - K // 2])`.
@@ -21,14 +24,17 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from .answer import RELATION, answers
 from .equations import MAX_CELLS, code_block, index_function, parse_equations
-from .latex import expression_function, final_math, last_side, parse_latex
+from .extract import final_math, final_maths
+from .latex import expression_function, is_value, parse_answers, parse_latex
+from .notation import index_example, symbols_note
 from .sections import ANSWERS_FILE, AnswerError, Section, find_section, read_answers, sections
 
-__all__ = ["ANSWERS_FILE", "MAX_CELLS", "AnswerError", "Section", "WrittenAnswers",
+__all__ = ["ANSWERS_FILE", "MAX_CELLS", "AnswerError", "Section", "WrittenAnswers", "answers",
            "code_block", "expression_function", "final_math", "find_section",
-           "index_function", "last_side", "parse_equations", "parse_latex", "read_answers",
-           "sections"]
+           "index_function", "parse_answers", "parse_equations", "parse_latex",
+           "read_answers", "sections"]
 
 
 class WrittenAnswers:
@@ -65,10 +71,37 @@ class WrittenAnswers:
             self.text = read_answers(self.root)
         section = find_section(self.text, spec["section"])
         if spec["kind"] == "expression":
-            expression = parse_latex(final_math(section.body))
-            return expression_function(expression, [tuple(s) for s in spec["symbols"]],
-                                       list(spec["params"]))
-        code, line = code_block(section.body)
+            symbols = [tuple(s) for s in spec["symbols"]]
+            try:
+                found = _final_answer(final_maths(section.body))
+                return expression_function([e for _, e in found], symbols,
+                                           list(spec["params"]), [t for t, _ in found])
+            except AnswerError as exc:  # every refusal says how the handout writes it
+                note = symbols_note(symbols)
+                raise AnswerError(_with_note(str(exc), note)) from None
+        code, line = code_block(section.body, index_example(spec))
         equations = parse_equations(code, section.line + line)
         return index_function(equations, list(spec["params"]), list(spec["targets"]),
                               bool(spec.get("inplace")))
+
+
+def _final_answer(candidates: list[str]) -> list[tuple[str, Any]]:
+    """The answer of the final math; but when that is only a value (`... = 2`), the last
+    statement with an expression written after it in the text (`so $\\sigma_W = ...$`)."""
+    found = parse_answers(candidates[0])
+    if all(is_value(e) for _, e in found):
+        for later in candidates[1:]:
+            try:
+                then = parse_answers(later)
+            except AnswerError:
+                continue
+            if RELATION.search(later) and not any(is_value(e) for _, e in then):
+                return then  # a statement (it has a relation) whose side is an expression
+    return found
+
+
+def _with_note(message: str, note: str) -> str:
+    if message == "has no math":
+        return ("has no math: write the final answer as LaTeX between `$$` and `$$` (or in "
+                f"`\\boxed{{...}}`), with {note}")
+    return message if not note or note in message else f"{message} ({note})"

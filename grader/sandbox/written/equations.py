@@ -7,34 +7,59 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .latex import short
-from .sections import AnswerError, code_blocks
+from .extract import short
+from .sections import AnswerError, code_blocks, scan
+from .unicode import to_python
 
 MAX_CELLS = 20_000_000  # numbers one index equation may touch at once
 
 
-def code_block(body: str) -> tuple[str, int]:
+def code_block(body: str, example: str = "") -> tuple[str, int]:
     """The section's equations: its code block tagged `index`, else its last code block;
-    with the line in the section where they start."""
+    with the line in the section where they start. `example`: what this part's equations
+    define, as the rubric writes it (`W_grad[o, c, p, q] = ...`)."""
     blocks = code_blocks(body)
     if not blocks:
+        found = _equation_lines(body)
+        if found:
+            return found
         raise AnswerError("has no code block of equations: put them between lines of "
-                          "three backticks, one equation a line, "
-                          "e.g. `y[b, i] += u[b, i] * (v[b, i] + 1)`")
+                          "three backticks, one equation a line"
+                          + (f": {example}" if example else ""))
     tagged = [b for b in blocks if b[0] == "index"]
     _, code, line = (tagged or blocks)[-1]
     return code, line
+
+
+_EQUATION_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?`?([A-Za-z_]\w*[ \t]*\[[^\]\n]*\][ \t]*"
+                            r"[+-]?=[^=`\n][^`\n]*)`?[ \t]*$")
+
+
+def _equation_lines(body: str) -> Optional[tuple[str, int]]:
+    """Equations written as lines of text (or inline code) for want of a code block:
+    `f_grad[b, i] += ...` on lines of their own, read as if they were fenced."""
+    found = [(line.number, m.group(1)) for line in scan(body) if line.role == "text"
+             for m in [_EQUATION_LINE.match(line.text)] if m]
+    if not found:
+        return None
+    first = found[0][0]
+    lines = [""] * (found[-1][0] - first + 1)
+    for k, equation in found:
+        lines[k - first] = equation
+    return "\n".join(lines), first
 
 
 _FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)), "σ": lambda x: 1.0 / (1.0 + np.exp(-x)),
     "tanh": np.tanh, "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt,
     "abs": np.abs, "relu": lambda x: np.maximum(x, 0.0),
+    "sigma": lambda x: 1.0 / (1.0 + np.exp(-x)),
 }
 _CONSTANTS = {"pi": math.pi, "π": math.pi, "e": math.e}
 _SUMS = {"sum", "Σ"}
@@ -52,21 +77,31 @@ class Equation:
     text: str
 
 
+def _as_meant(source: str) -> str:
+    """What students type from habit, as the notation means it: `x^2` is `x**2` (with the
+    power's precedence), `np.tanh(...)` and `torch.sigmoid(...)` are `tanh(...)`,
+    `sigma(...)`."""
+    source = source.replace("^", "**")
+    return re.sub(r"\b(?:np|numpy|torch|math|F|torch\.nn\.functional)\.(?=(?:" +
+                  "|".join(_FUNCTIONS) + r")\s*\()", "", source)
+
+
 def parse_equations(code: str, first_line: int = 1) -> list[Equation]:
     """Equations `A[i, j] = expression` (or `+=`, `-=`), one a line, `#` comments."""
-    source = code.replace("·", "*").replace("×", "*").replace("−", "-")
+    source = _as_meant(to_python(code))
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as exc:
         line = (exc.lineno or 1)
-        text = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
+        read = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
+        text = code.splitlines()[line - 1] if 0 < line <= len(code.splitlines()) else ""
         col = max(0, (exc.offset or 1) - 1)
         raise AnswerError(f"could not read line {line + first_line - 1} of answers.md, "
                           f"`{short(text.strip())}`: {exc.msg}, near "
-                          f"`{short(text[max(0, col - 10):col + 10].strip(), 30)}`"
+                          f"`{short(read[max(0, col - 10):col + 10].strip(), 30)}`"
                           + (" (multiplication needs `*`)" if "invalid syntax" in exc.msg
                              or "comma" in exc.msg else "")) from None
-    lines = source.splitlines()
+    lines = code.splitlines()
     equations = []
     for stmt in tree.body:
         text = lines[stmt.lineno - 1].strip() if stmt.lineno <= len(lines) else ""

@@ -1,65 +1,17 @@
-"""A written answer's final math, read as a reader would (`\\boxed{}`, else the last
-display math, else the last inline math; the last side of a chain), parsed with
-latex2sympy2-extended into a SymPy expression, and made into a function of the item's
-arguments (the rubric's symbols bound to them)."""
+"""A written answer's math parsed with latex2sympy2-extended into SymPy expressions (the
+answer itself found by answer.py, its notation by normalise.py), and made into a function
+of the item's arguments, the rubric's symbols bound to them."""
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Sequence
 
-from .sections import AnswerError, without_code
-
-_DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]", re.DOTALL)
-_INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.DOTALL)
-_RELATION = re.compile(r"\\approx|\\simeq|\\equiv|\\coloneqq|:=|\\to|\\rightarrow|(?<![<>!\\])=")
-
-
-def final_math(body: str) -> str:
-    """The answer of a section: its last `\\boxed{}`, else its last display math, else
-    its last inline math."""
-    text = without_code(body)
-    boxed = _boxed(text)
-    if boxed is not None:
-        return boxed
-    shown = [m.group(1) or m.group(2) for m in _DISPLAY.finditer(text)]
-    if shown:
-        return shown[-1].strip()
-    inline = [m.group(1) for m in _INLINE.finditer(_DISPLAY.sub(" ", text))]
-    if inline:
-        return inline[-1].strip()
-    raise AnswerError("has no math: write the answer as LaTeX between dollar signs, "
-                      "for example `$$y = \\frac{a}{b^2}$$`")
-
-
-def _boxed(text: str) -> Optional[str]:
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    depth, i = 0, start + len("\\boxed")
-    for j in range(i, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[j], 0) if text[j - 1] != "\\" else 0
-        if depth == 0:
-            return text[i + 1:j].strip()
-    raise AnswerError(f"could not read `{short(text[start:])}`: the brace after "
-                      "\\boxed is not closed")
-
-
-def short(latex: str, n: int = 60) -> str:
-    latex = " ".join(latex.split())
-    return latex if len(latex) <= n else latex[:n - 1] + "…"
-
-
-def last_side(latex: str) -> str:
-    """`a = b \\approx c` -> `c`: relations outside braces split the chain."""
-    depth, cut = 0, 0
-    for m in re.finditer(r"[{}]|" + _RELATION.pattern, latex):
-        token = m.group(0)
-        if token in "{}":
-            depth += 1 if token == "{" else -1
-        elif depth == 0:
-            cut = m.end()
-    return latex[cut:].strip()
+from .answer import answers
+from .extract import short
+from .normalise import _closing, normalise
+from .notation import Symbols, meant, symbols_note
+from .sections import AnswerError
 
 
 def _check_braces(latex: str) -> None:
@@ -81,77 +33,46 @@ def _check_braces(latex: str) -> None:
     left, right = len(re.findall(r"\\left\b", latex)), len(re.findall(r"\\right\b", latex))
     if left != right:
         raise AnswerError(f"could not read `{short(latex)}`: {left} \\left but {right} \\right")
+
+
+def is_value(expression: Any) -> bool:
+    """A number or a lone symbol: what a line that only sets something up ends with."""
+    return bool(getattr(expression, "is_number", False) or getattr(expression, "is_Symbol", False))
+
+
+def _check_parentheses(latex: str) -> None:
     if latex.count("(") != latex.count(")"):
         raise AnswerError(f"could not read `{short(latex)}`: {latex.count('(')} opening "
                           f"and {latex.count(')')} closing parentheses")
 
 
-def _normalise(latex: str) -> str:
-    latex = re.sub(r"\\text\s*\{[^{}]*\}", " ", latex)  # words beside the math
-    latex = latex.strip().rstrip(".,;").strip()
-    latex = re.sub(r"\\[,;:!]|\\quad|\\qquad|~", " ", latex)
-    latex = re.sub(r"\\(?:displaystyle|textstyle|scriptstyle)\b", " ", latex)
-    latex = re.sub(r"\\(?:[bB]ig{1,2}|[bB]igg)[lr]?(?=[()\[\]|.]|\\[{}])", "", latex)
-    latex = re.sub(r"\\(?:mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\s*\{([A-Za-z]+)\}",
-                   lambda m: m.group(0) if m.group(1) in ("e", "exp", "ln") else m.group(1),
-                   latex)
-    latex = re.sub(r"\\[tdc]frac\b", r"\\frac", latex)
-    latex = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", latex)
-    latex = re.sub(r"\\frac\s*(\d)\s*\{", r"\\frac{\1}{", latex)
-    latex = re.sub(r"\\log_\{?e\}?", r"\\ln", latex)
-    latex = _over(latex)
-    latex = re.sub(r"\\log(?![_a-zA-Z])", r"\\ln", latex)  # natural, as in the handout
-    latex = re.sub(r"\\ln\s*\{\s*(\d+(?:\.\d+)?)\s*\}", r"\\ln(\1)", latex)
-    latex = re.sub(r"\\ln\s*(\d+(?:\.\d+)?)", r"\\ln(\1)", latex)  # \ln 2 / x: ln(2) / x
-    latex = re.sub(r"\\mathrm\{e\}|\\operatorname\{e\}", "e", latex)
-    latex = re.sub(r"\\(?:mathrm|text|operatorname)\{(exp|ln)\}", r"\\\1", latex)
-    return latex
-
-
-def _closing(latex: str, start: int) -> int:
-    """Where the brace opened at `start` closes (-1: never)."""
-    depth = 0
-    for i in range(start, len(latex)):
-        if latex[i] in "{}" and (i == 0 or latex[i - 1] != "\\"):
-            depth += 1 if latex[i] == "{" else -1
-            if depth == 0:
-                return i
-    return -1
-
-
-def _over(latex: str) -> str:
-    """TeX's `a \\over b` (the whole group over the whole group) as `\\frac{a}{b}`."""
-    depth, groups = 0, [0]
-    for i, ch in enumerate(latex):
-        if ch in "{}" and (i == 0 or latex[i - 1] != "\\"):
-            if ch == "{":
-                depth += 1
-                groups.append(i + 1)
-            else:
-                start = groups.pop() if len(groups) > 1 else 0
-                inner = latex[start:i]
-                if re.search(r"\\over\b", inner) and depth > 0:
-                    return _over(latex[:start] + _over(inner) + latex[i:])
-                depth -= 1
-    m = None
-    depth = 0
-    for i, ch in enumerate(latex):
-        if ch in "{}" and (i == 0 or latex[i - 1] != "\\"):
-            depth += 1 if ch == "{" else -1
-        elif depth == 0 and latex.startswith("\\over", i) and not latex[i + 5:i + 6].isalpha():
-            m = i
-            break
-    if m is None:
-        return latex
-    return "\\frac{" + latex[:m].strip() + "}{" + latex[m + 5:].strip() + "}"
-
-
 def parse_latex(latex: str) -> Any:
-    """A sympy expression, or an AnswerError that points at the place."""
+    """The answer of `latex` as a sympy expression, or an AnswerError that points at the
+    place (alternatives "a or b": the first)."""
+    return parse_answers(latex)[0][1]
+
+
+def parse_answers(latex: str) -> list[tuple[str, Any]]:
+    """The answer of `latex`: each alternative the student gave, as written and parsed."""
     if not latex.strip():
         raise AnswerError("the answer is empty")
     _check_braces(latex)
-    side = last_side(_normalise(latex))
+    return [(side, _parse_side(side, latex)) for side in answers(latex)]
+
+
+_FUNCTION_NAMES = {"ln", "log", "exp", "sqrt", "e", "sin", "cos", "tan", "tanh", "sinh", "cosh",
+                   "max", "min", "abs", "d"}
+
+
+def _parse_side(side: str, latex: str) -> Any:
+    word = next((m for m in re.finditer(r"\\(?:mathrm|operatorname|text|textrm|mathbb|mathsf|"
+                                        r"mathbf|mathit)\s*\{\s*([A-Za-z]{2,})\s*\}", side)
+                 if m.group(1).lower() not in _FUNCTION_NAMES), None)
+    if word:
+        raise AnswerError(f"uses `{word.group(0)}` in `{short(side)}`, which the question "
+                          "does not define")
+    side = normalise(side)
+    _check_parentheses(side)
     while side.startswith("{") and _closing(side, 0) == len(side) - 1:  # {a} is a, not a set
         side = side[1:-1].strip()
     if not side:
@@ -207,30 +128,88 @@ def _symbol_key(latex: str) -> tuple[Any, float]:
     raise AnswerError(f"the rubric's symbol `{latex}` is not a symbol or a power of one")
 
 
-def expression_function(expression: Any, symbols: list[tuple[str, str]],
-                        params: list[str]) -> Callable[..., float]:
-    """The answer as a function of the item's arguments, in order."""
+def expression_function(expression: Any, symbols: Symbols, params: list[str],
+                        texts: Sequence[str] = ()) -> Callable[..., float]:
+    """The answer as a function of the item's arguments, in order. `expression` may be a
+    list of alternatives the student gave ("a or b", as `texts`): each call then needs
+    them to agree."""
     import sympy
 
-    bound = {}
+    expressions = expression if isinstance(expression, list) else [expression]
+    bound: dict[Any, tuple[str, float, str]] = {}
     for latex, name in symbols:
         symbol, power = _symbol_key(latex)
-        bound[symbol] = (name, power, latex)
-    extra = sorted(str(s) for s in expression.free_symbols if s not in bound
-                   and str(s) != "e")
-    if extra:
-        known = ", ".join(f"`{latex}`" for latex, _ in symbols)
-        raise AnswerError(f"uses {', '.join(f'`{_latex_name(s)}`' for s in extra)}, which "
-                          f"the question does not define (it may use {known})")
-    expression = expression.subs(sympy.Symbol("e"), sympy.E)
-    symbols = list(bound)
+        bound.setdefault(symbol, (name, power, latex))
+    expressions = [_bind(e, bound, symbols).subs(sympy.Symbol("e"), sympy.E)
+                   for e in expressions]
+    order = list(bound)
+    texts = list(texts) or [str(e) for e in expressions]
+    functions = [_compiled(e, order, params, bound, t) for e, t in zip(expressions, texts)]
+    if len(functions) == 1:
+        return functions[0]
+
+    def agreed(*args: Any) -> float:
+        values = [f(*args) for f in functions]
+        if any(abs(v - values[0]) > 1e-9 * max(abs(v), abs(values[0])) for v in values):
+            shown = ", ".join(f"`{short(t, 30)}` is {v:.6g}" for t, v in zip(texts, values))
+            raise AnswerError(f"gives {len(values)} answers that differ (for "
+                              f"{_inputs(dict(zip(params, args)))}: {shown}): keep only "
+                              "the final one")
+        return values[-1]
+
+    return agreed
+
+
+def _canon(name: str) -> str:
+    return re.sub(r"[\\{}\s]", "", name)
+
+
+def _bind(expression: Any, bound: dict[Any, tuple[str, float, str]], symbols: Symbols) -> Any:
+    """`expression` with the student's spelling of each symbol as the rubric's (`\\sigma_{W}`
+    and `\\sigma_W` alike; `l` for `\\ell` where the part has no `l`), or an AnswerError
+    naming a symbol the part does not define and the notation meant."""
+    from sympy.core.function import AppliedUndef
+
+    applied = sorted({str(f.func) for f in expression.atoms(AppliedUndef)})
+    if applied:
+        raise AnswerError(f"uses {', '.join(f'`{_latex_name(f)}(...)`' for f in applied)}, "
+                          "which the question does not define: write the answer with "
+                          f"{symbols_note(symbols)}")
+    by_name = {_canon(str(s)): s for s in bound}
+    swap, unknown = {}, []
+    for s in sorted(expression.free_symbols, key=str):
+        if s in bound or str(s) == "e":
+            continue
+        key = _canon(str(s))
+        alias = by_name.get(key) or by_name.get(re.sub(r"(?<![A-Za-z])l(?![A-Za-z])", "ell", key))
+        if alias is not None:
+            swap[s] = alias
+        else:
+            unknown.append(_latex_name(str(s)))
+    if unknown:
+        hints = [f"for `{u}` write {' or '.join(f'`{m}`' for m in meant(u, symbols))}"
+                 for u in unknown if meant(u, symbols)]
+        raise AnswerError(f"uses {', '.join(f'`{u}`' for u in unknown)}, which the question "
+                          "does not define" + (f" ({'; '.join(hints)})" if hints else "")
+                          + f"; {symbols_note(symbols)}")
+    return expression.xreplace(swap) if swap else expression
+
+
+def _compiled(expression: Any, order: list[Any], params: list[str],
+              bound: dict[Any, tuple[str, float, str]], text: str) -> Callable[..., float]:
+    import sympy
+
     try:  # compiled once: a call is then float arithmetic, as the reference's is
-        fast = sympy.lambdify(symbols, expression, modules=["math"])
+        fast = sympy.lambdify(order, expression, modules=["math"])
     except Exception:  # noqa: BLE001 - a function `math` lacks: sympy evaluates it
         fast = None
 
     def exact(values: dict[str, Any], point: list[float]) -> float:
-        value = complex(sympy.N(expression.xreplace(dict(zip(symbols, point))), 20))
+        try:
+            value = complex(sympy.N(expression.xreplace(dict(zip(order, point))), 20))
+        except (TypeError, ValueError):  # a sum that does not close, a set, a boolean
+            raise AnswerError(f"`{short(text, 40)}` is not a number for "
+                              f"{_inputs(values)}") from None
         if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
             raise AnswerError(f"is not a real number for {_inputs(values)} ({value:g})")
         return value.real

@@ -16,24 +16,31 @@ class AnswerError(Exception):
 _HEADING = re.compile(r"^(#{1,3})[ \t]+(?:(?:problem|part|question|exercise)[ \t]*)?"
                       r"(\d+[ \t]*[a-z])\b[ \t]*[:.)\-]?(.*)$", re.IGNORECASE)
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})(.*)$")
+_COMMENT = re.compile(r"^[ \t]{0,3}<!--")
+MATH_FENCES = {"math", "latex", "tex", "katex", "mathjax", "amsmath"}  # blocks of display math
 
 
 @dataclass(frozen=True)
 class Line:
     number: int  # 1-based
     text: str
-    role: str  # "text", "open" (a fence that opens a block), "code", "close"
+    role: str  # "text", "open" (a fence that opens a block), "code", "close", "comment"
     info: str = ""  # an opening fence's info string (`index`, `python`), lower case
 
 
 def scan(text: str) -> Iterator[Line]:
     """Every line of `text` with its role. A fence of three or more backticks or tildes
     opens a block that only a fence of the same character, at least as long and with
-    nothing after it, closes; an unclosed block runs to the end."""
-    fence = ""
+    nothing after it, closes; an unclosed block runs to the end. An HTML comment that
+    starts a line (`<!--`) hides every line up to the one holding `-->`: nothing in it is
+    shown, so nothing in it is read."""
+    fence, comment = "", False
     for number, line in enumerate(text.splitlines(), 1):
         found = _FENCE.match(line)
-        if not fence and found and not (found.group(1)[0] == "`" and "`" in found.group(2)):
+        if comment or not fence and _COMMENT.match(line):
+            comment = "-->" not in (line if comment else line.split("<!--", 1)[1])
+            yield Line(number, line, "comment")
+        elif not fence and found and not (found.group(1)[0] == "`" and "`" in found.group(2)):
             fence = found.group(1)
             yield Line(number, line, "open", found.group(2).strip().lower())
         elif fence and found and found.group(1)[0] == fence[0] \
@@ -98,21 +105,46 @@ def find_section(text: str, part: str) -> Section:
 
 
 def without_code(text: str) -> str:
-    """The text outside code blocks, with inline code spans blanked."""
-    kept = "\n".join(line.text for line in scan(text) if line.role == "text")
-    return re.sub(r"`[^`\n]*`", " ", kept)
+    """The text outside code blocks, as a reader sees it: inline code spans and HTML
+    comments blanked, and the blocks of math (```math, GitHub's and GitLab's display math)
+    and GitLab's inline math $`...`$ kept as `$$...$$` and `$...$`."""
+    kept, math = [], None
+    for line in scan(text):
+        if line.role == "open" and line.info.split(" ")[0] in MATH_FENCES:
+            math = []
+        elif math is not None and line.role in ("code", "close"):
+            if line.role == "code":
+                math.append(line.text)
+            else:
+                kept.append(_display("\n".join(math)))
+                math = None
+        elif line.role == "text":
+            kept.append(line.text)
+    if math is not None:  # an unclosed block of math runs to the end
+        kept.append(_display("\n".join(math)))
+    joined = re.sub(r"<!--.*?(?:-->|\Z)", " ", "\n".join(kept), flags=re.DOTALL)
+    joined = re.sub(r"\$`([^`\n]+)`\$", lambda m: "$" + m.group(1) + "$", joined)
+    return re.sub(r"`[^`\n]*`", " ", joined)
+
+
+def _display(math: str) -> str:
+    """A block of math as display math, unless it brings its own delimiters."""
+    return math if re.search(r"\$|\\\[|\\\(", math) else "$$\n" + math + "\n$$"
 
 
 def code_blocks(text: str) -> list[tuple[str, str, int]]:
-    """The code blocks of `text`: (info string, code, the line where the code starts)."""
+    """The code blocks of `text`: (info string, code, the line where the code starts).
+    Blocks of math (```math) are math, not code: they are left out."""
     blocks: list[tuple[str, str, int]] = []
     info, start, code = "", 0, []
     for line in scan(text):
-        if line.role == "open":
+        if line.role == "open" and line.info.split(" ")[0] in MATH_FENCES:
+            start = 0
+        elif line.role == "open":
             info, start, code = line.info, line.number + 1, []
-        elif line.role == "code":
+        elif line.role == "code" and start:
             code.append(line.text)
-        elif line.role == "close":
+        elif line.role == "close" and start:
             blocks.append((info, "\n".join(code), start))
             start = 0
     if start:  # an unclosed block runs to the end
