@@ -23,7 +23,7 @@ from grader.rubric.model import Item, Rubric
 from grader.rubric.references import References
 from grader.sandbox import ModuleRun, Sandbox
 from grader.sandbox import Limits as SandboxLimits
-from grader.written.grades import item_result
+from grader.written.grades import item_result, nothing_written
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,9 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     runs, copy = run_modules(sub, checks.calls_by_module(items, calls), sandbox, schedule)
     judged = {p.item.id: _judge_safely(judge, p, runs[p.item.module]) for p in plans}
     grades = _manual_grades(req)
+    nothing = nothing_written(req.out) if any(i.kind == "manual" for i in items) else ""
     results = tuple(judged[i.id] if i.id in judged else
-                    item_result(i, checks.item_seed(base.seed, i), grades.get(i.id))
+                    item_result(i, checks.item_seed(base.seed, i), grades.get(i.id), nothing)
                     for i in items)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,

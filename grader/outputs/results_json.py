@@ -54,7 +54,7 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
         "number": r.item.id,
         "score": r.score,
         "max_score": r.item.points,
-        "status": "passed" if r.passed else "failed",  # pending manual items: failed, 0 points
+        "status": _status(r),
         "output": item_feedback(r, sub).text(),
         "visibility": r.item.visibility,
         "extra_data": item_extra(r, sub, for_student=True),
@@ -67,7 +67,7 @@ def item_extra(r: Any, sub: SubmissionResult, for_student: bool = False) -> dict
     item it is (the class page reads the rest from the record, grader/record.py)."""
     base = {"item": r.item.id, "kind": r.item.kind, "seed": sub.seed}
     if r.item.visibility == "hidden" and for_student:
-        return {**base, **({"manual": "pending" if r.pending else "graded"} if r.manual else {})}
+        return {**base, **({"manual": _manual(r)} if r.manual else {})}
     failure = r.failure
     return {**base,
             "item_seed": r.seed,
@@ -78,8 +78,21 @@ def item_extra(r: Any, sub: SubmissionResult, for_student: bool = False) -> dict
             "explained": [e.kind for e in r.explanations],
             **_explanation(r),
             "duration": round(r.duration, 4),
-            **({"manual": "pending" if r.pending else "graded"} if r.manual else {}),
+            **({"manual": _manual(r)} if r.manual else {}),
             **({"internal_error": r.internal_error} if r.internal_error else {})}
+
+
+def _status(r: Any) -> str:
+    """Gradescope marks a test whose score is below its maximum as failing unless its
+    status says "passed": a TA's partial credit is no failure (a 1.5 of 2 is shown in
+    green with its points, as in Gradescope's own example); pending manual items fail."""
+    return "passed" if r.outcome in ("passed", "partial") else "failed"
+
+
+def _manual(r: Any) -> str:
+    if r.pending:
+        return "pending"
+    return "nothing to grade" if r.failure is not None else "graded"
 
 
 def overall_output(sub: SubmissionResult) -> str:
