@@ -13,10 +13,9 @@ import pytest
 
 from conftest import CORPUS, EXAMPLES, GRADE, ROOT
 from grader import similarity as sim
+from similar_class import INDEPENDENT as INDEPENDENT_PATHS
 
-# written apart (different approaches to 2b, 2c and 3e)
-INDEPENDENT = ["c_loops_index", "c_exact_doubling_sliding_window", "c_prints_einsum",
-               "c_vectorised_numpy"]
+INDEPENDENT = [p.name for p in INDEPENDENT_PATHS if p.name != "alice"]  # written apart
 
 
 def _renamed(text: str) -> str:
@@ -72,33 +71,34 @@ def klass(tmp_path_factory) -> Path:
     _copy(EXAMPLES / "alice", root / "recommented", _recommented)
     _copy(EXAMPLES / "alice", root / "helper", _to_helper)
     _copy(EXAMPLES / "alice", root / "everything", _renamed, _recommented, _reordered, _to_helper)
-    for name in INDEPENDENT:
-        shutil.copytree(CORPUS / name, root / name)
+    for path in INDEPENDENT_PATHS:
+        if path.name != "alice":
+            shutil.copytree(path, root / path.name)
     return root
 
 
 def _pairs(rubric, root: Path, names: list[str]) -> dict[frozenset, sim.Pair]:
     docs = [sim.document(n, root / n) for n in names]
-    pairs = sim.compare_class(docs, sim.given_code(rubric), sim.options(rubric))
-    return {frozenset((p.a, p.b)): p for p in pairs}
+    result = sim.compare_class(docs, sim.given_code(rubric), sim.options(rubric))
+    return {frozenset((p.a, p.b)): p for p in result.pairs}
 
 
-def _flagged(p: sim.Pair, opts: sim.Options) -> bool:
-    return p.score >= opts.threshold and p.matched_chars >= opts.min_chars
+def _flagged(p: sim.Pair | None) -> bool:
+    return p is not None and p.strength >= 1
 
 
 @pytest.mark.parametrize("disguise", ["renamed", "reordered", "recommented", "helper",
                                       "everything"])
 def test_a_disguised_copy_is_flagged(rubric, klass, disguise):
-    pair = _pairs(rubric, klass, ["alice", disguise, *INDEPENDENT])[frozenset(("alice", disguise))]
-    assert _flagged(pair, sim.options(rubric)), pair.score
-    assert pair.functions_a["ugrnn_backward"] > 0.8  # the substantial code is what matches
+    pair = _pairs(rubric, klass, ["alice", disguise, *INDEPENDENT]).get(
+        frozenset(("alice", disguise)))
+    assert _flagged(pair), pair
+    assert pair.reason.share >= 0.8 and pair.reason.chars >= 100  # and says which code
 
 
 def test_independent_solutions_are_not_flagged(rubric, klass):
-    opts = sim.options(rubric)
     pairs = _pairs(rubric, klass, ["alice", *INDEPENDENT])
-    assert not [(sorted(k), round(p.score, 2)) for k, p in pairs.items() if _flagged(p, opts)]
+    assert not [(sorted(k), p.reason) for k, p in pairs.items() if _flagged(p)]
 
 
 def test_the_skeleton_and_the_shared_formulas_are_not_evidence(rubric, tmp_path):
@@ -124,7 +124,7 @@ def test_the_skeleton_and_the_shared_formulas_are_not_evidence(rubric, tmp_path)
             text = "import math\n" + text + "\n\n# my own work below\n" + own
             (folder / f"{module}.py").write_text(text)
     pair = _pairs(rubric, tmp_path, ["ann", "ben"]).get(frozenset(("ann", "ben")))
-    assert pair is None or not _flagged(pair, sim.options(rubric)), pair.score
+    assert not _flagged(pair), pair
 
 
 def test_substantial_functions_weigh_more_than_formulas(rubric):
@@ -143,7 +143,7 @@ def test_a_class_run_writes_the_instructors_report_and_changes_nothing_else(klas
         proc = subprocess.run([*GRADE, str(root), "--out", str(out), "--jobs", "2", *extra],
                               capture_output=True, text=True, cwd=ROOT, timeout=600)
         assert proc.returncode == 0, proc.stderr
-    assert "similarity: 3 of 6 pairs flagged" in proc.stdout
+    assert "similarity: 3 of 6 pairs flagged, 1 ring" in proc.stdout
     for name in ("alice", "renamed", "helper", "c_loops_index"):
         a = json.loads((plain / name / "results.json").read_text())
         b = json.loads((flagged / name / "results.json").read_text())
@@ -152,7 +152,7 @@ def test_a_class_run_writes_the_instructors_report_and_changes_nothing_else(klas
         report = (flagged / name / "report.html").read_text().lower()
         assert "similar" not in report and "copydetect" not in report
     index = (flagged / "index.html").read_text()
-    assert 'href="similarity.html"' in index and "alice · renamed" in index
+    assert 'href="similarity.html"' in index and "Ring of 3: alice, helper, renamed" in index
     assert not (plain / "similarity.html").exists()
     data = json.loads((flagged / "similarity.json").read_text())
     assert data["flagged"] == 3 and {frozenset((p["a"], p["b"])) for p in data["flagged_pairs"]} \
@@ -164,6 +164,31 @@ def test_a_class_run_writes_the_instructors_report_and_changes_nothing_else(klas
                           cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert (flagged / "similarity.html").exists() and "3 of 6 pairs flagged" in proc.stdout
+
+
+def test_every_student_is_compared_and_identical_copies_do_not_hide_each_other(rubric,
+                                                                               tmp_path):
+    """A student whose folder ends in `.student` (or is called index.html, reported into
+    `index.html.student`) was never compared, and ten identical copies in a class of 20
+    made their code "common" and hid each other: they are one ring now."""
+    from grader.classroom.run import output_folder
+
+    subs, reports = tmp_path / "subs", tmp_path / "reports"
+    copies = ["copy.student", "index.html", *(f"copy{k}" for k in range(8))]
+    for name in copies:
+        shutil.copytree(EXAMPLES / "alice", subs / name)
+    for path in INDEPENDENT_PATHS[:10]:
+        shutil.copytree(path, subs / path.name)
+    for folder in sorted(subs.iterdir()):  # reports as a class run leaves them
+        (output_folder(reports, folder.name)).mkdir(parents=True)
+        (output_folder(reports, folder.name) / "results.json").write_text("{}")
+    summary = sim.run(reports, subs, rubric)
+    assert summary["students"] == 20
+    data = json.loads((reports / sim.DATA).read_text())
+    flagged = {frozenset((p["a"], p["b"])) for p in data["flagged_pairs"]}
+    assert {frozenset((a, b)) for a in copies for b in copies if a != b} <= flagged
+    assert not [sorted(p) for p in flagged if p & set(copies) and not p <= set(copies)]
+    assert [r["members"] for r in data["rings"]] == [sorted(copies)]
 
 
 @pytest.mark.browser
@@ -195,25 +220,57 @@ def test_the_report_opens_in_chromium_side_by_side(klass, tmp_path, rubric):
         browser.close()
 
 
-def test_one_lexing_gives_copydetects_own_fingerprint() -> None:
-    """Each document is lexed once; what that gives copydetect is what copydetect's own
-    lexing would have given (filtered code, offsets back to the text, hashes)."""
-    import io
+def _corpus_documents() -> list[sim.Document]:
+    folders = sorted((ROOT / "tests" / "corpus").iterdir()) + list(INDEPENDENT_PATHS)
+    return [d for d in (sim.document(f.name, f) for f in folders if f.is_dir()) if d]
 
-    from copydetect import CodeFingerprint
 
-    from grader.similarity.documents import GUARANTEE, NOISE, fingerprint
+def test_one_lexing_gives_copydetects_filtered_code() -> None:
+    """Each document is lexed once; the code channel read from those tokens is what
+    copydetect's own lexing gives (numbers aside: the channel writes every number as #)."""
+    from copydetect.utils import filter_code
 
-    compared = 0
-    for folder in sorted((ROOT / "tests" / "corpus").iterdir()):
-        doc = sim.document(folder.name, folder)
-        if doc is None:
-            continue
-        mine = fingerprint(doc.text, doc.tokens)
-        theirs = CodeFingerprint("doc.py", NOISE, GUARANTEE - NOISE + 1, language="python",
-                                 fp=io.StringIO(doc.text))
-        assert mine.filtered_code == theirs.filtered_code, folder.name
-        assert np.array_equal(mine.offsets, theirs.offsets), folder.name
-        assert mine.hashes == theirs.hashes, folder.name
-        compared += 1
-    assert compared > 40
+    from grader.similarity import channels
+
+    docs = _corpus_documents()
+    for doc in docs:
+        theirs, offsets = filter_code(doc.text, "doc.py", "python")
+        assert channels.code(doc.tokens, number=None).filtered == theirs, doc.student
+        assert doc.code.filtered == channels.code(doc.tokens).filtered
+        assert len(doc.code.filtered) == len(doc.code.chars) == len(doc.code.whole)
+    assert len(docs) > 50
+
+
+def test_winnowing_selects_what_copydetect_selects() -> None:
+    """Stable hashes in, copydetect's winnowing and ours pick the same fingerprints (and
+    the same first place of each); only the hash is ours, the same in every process."""
+    from copydetect.utils import winnow as theirs
+
+    from grader.similarity.winnow import codes, kgram_hashes, winnow
+
+    for doc in _corpus_documents():
+        hashes = kgram_hashes(codes(doc.code.filtered))
+        picked = winnow(hashes)
+        ours = {int(h): int(i) for i, h in sorted(zip(picked, hashes[picked]), reverse=True)}
+        their_hashes, their_idx = theirs(hashes, 6)
+        assert ours == dict(zip(map(int, their_hashes), map(int, their_idx))), doc.student
+
+
+def test_each_document_is_lexed_once(klass, rubric, tmp_path, monkeypatch) -> None:
+    """A class run lexes each student's document once, and each piece of given code once."""
+    from pygments.lexers import PythonLexer
+
+    lexed = []
+    real = PythonLexer.get_tokens_unprocessed
+    monkeypatch.setattr(PythonLexer, "get_tokens_unprocessed",
+                        lambda self, text, *a: lexed.append(text) or real(self, text, *a))
+    reports = tmp_path / "reports"
+    names = ["alice", "renamed", "everything", "c_prints_einsum"]
+    for name in names:
+        (reports / name).mkdir(parents=True)
+        (reports / name / "results.json").write_text("{}")
+    sim.run(reports, klass, rubric)
+    given = len(sim.given_code(rubric))
+    assert len(lexed) == len(names) + given
+    assert sorted(t for t in lexed if t.startswith("# file: ")) == sorted(
+        sim.document(n, klass / n).text for n in names)
