@@ -2,10 +2,13 @@
 shares are not, and nothing of it reaches a student or a score."""
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -194,8 +197,8 @@ def test_every_student_is_compared_and_identical_copies_do_not_hide_each_other(r
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_report_opens_in_chromium_side_by_side(klass, tmp_path, rubric):
-    from test_browser import ARTIFACTS, CHROMIUM, FLAGS
     from playwright.sync_api import sync_playwright
+    from test_browser import ARTIFACTS, CHROMIUM, FLAGS
 
     reports = tmp_path / "reports"
     for name in ("alice", "everything", "c_prints_einsum"):
@@ -217,6 +220,34 @@ def test_the_report_opens_in_chromium_side_by_side(klass, tmp_path, rubric):
         assert outside == []
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "similarity.png"), full_page=False)
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_report_fits_a_phone(rubric, tmp_path):
+    """At 390 px wide the page does not scroll sideways: no element reaches past the
+    screen's edge (tables become lists, code wraps)."""
+    from playwright.sync_api import sync_playwright
+    from test_browser import ARTIFACTS, CHROMIUM, FLAGS
+
+    subs, reports, _, _ = _mixed_class(tmp_path)
+    sim.run(reports, subs, rubric)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto((reports / sim.REPORT).as_uri())
+        assert page.locator("section.ring, section.pair, table").count() > 5
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+        beyond = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .map(e => [e, e.getBoundingClientRect()])
+            .filter(([e, r]) => r.width > 0 && (r.left < -1 || r.right > window.innerWidth + 1))
+            .map(([e, r]) => `${e.tagName}.${e.className} ${Math.round(r.left)}-${Math.round(r.right)}`)""")
+        assert beyond == []
+        cell = page.locator("#ring-1 table td").first.bounding_box()
+        assert cell["width"] > 200  # a row's cells stack, each the screen's width
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "similarity-phone.png"), full_page=False)
         browser.close()
 
 
@@ -274,3 +305,111 @@ def test_each_document_is_lexed_once(klass, rubric, tmp_path, monkeypatch) -> No
     assert len(lexed) == len(names) + given
     assert sorted(t for t in lexed if t.startswith("# file: ")) == sorted(
         sim.document(n, klass / n).text for n in names)
+
+
+def _mixed_class(root: Path) -> tuple[Path, Path, set[frozenset], list[list[str]]]:
+    """Eight independent students, a ring of three copies of a ninth, one who copied
+    problem3.py into their own work, one who took problem2.py and problem3.py from two
+    others: the submissions, the reports (as a class run leaves them), the pairs that
+    must be flagged and the ring."""
+    from grader.classroom.run import output_folder
+    from similar_class import DISGUISES, ring, single_file_copy, two_sources
+
+    by = {p.name: p for p in INDEPENDENT_PATHS}
+    held_out = {"i_classes", "c_prints_einsum", "i_loops_plain"}
+    subs, reports = root / "subs", root / "reports"
+    for name, path in by.items():
+        if name not in held_out:
+            shutil.copytree(path, subs / name, ignore=shutil.ignore_patterns("answers.md"))
+    members = ring(by["i_classes"], 3, subs, "ring")
+    single_file_copy(by["c_prints_einsum"], by["i_einsum"], "problem3.py", subs / "one-file",
+                     DISGUISES["renamed"])
+    two_sources(by["i_loops_plain"], by["i_torch_module"], by["i_helper_modules"],
+                subs / "two-sources", DISGUISES["everything"])
+    for folder in subs.iterdir():
+        output_folder(reports, folder.name).mkdir(parents=True)
+        (output_folder(reports, folder.name) / "results.json").write_text("{}")
+    expected = {frozenset(p) for p in (("one-file", "i_einsum"), ("two-sources", "i_torch_module"),
+                                       ("two-sources", "i_helper_modules"))}
+    expected |= {frozenset((a, b)) for a in members for b in members if a < b}
+    return subs, reports, expected, [members]
+
+
+@pytest.mark.slow
+def test_the_report_is_the_same_under_any_hash_seed(rubric, tmp_path):
+    """The same files give the same similarity.json and similarity.html, byte for byte,
+    whatever PYTHONHASHSEED the process runs under (copydetect's hash() was salted per
+    process: scores, orders and counts changed between runs); and under each, the copies
+    of a mixed class are flagged, the ring is one entry, and nothing else is flagged."""
+    subs, reports, expected, rings = _mixed_class(tmp_path)
+    script = ("import sys; from pathlib import Path; from grader import similarity; "
+              "from grader.rubric.model import load_rubric; "
+              "similarity.run(Path(sys.argv[1]), Path(sys.argv[2]), load_rubric(Path(sys.argv[3])))")
+    seen = set()
+    for seed in range(10):
+        proc = subprocess.run([sys.executable, "-c", script, str(reports), str(subs),
+                               str(rubric.path)], capture_output=True, text=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        seen.add(((reports / sim.DATA).read_bytes(), (reports / sim.REPORT).read_bytes()))
+        data = json.loads((reports / sim.DATA).read_text())
+        assert {frozenset((p["a"], p["b"])) for p in data["flagged_pairs"]} == expected
+        assert [r["members"] for r in data["rings"]] == rings
+    assert len(seen) == 1
+
+
+def test_the_page_shows_what_the_json_holds(rubric, tmp_path):
+    """Every pair, figure and count of similarity.json is on similarity.html as the JSON
+    gives it; index.html lists every flagged pair and ring (or how many more)."""
+    from grader.classroom.records import read_similarity
+
+    subs, reports, expected, rings = _mixed_class(tmp_path)
+    sim.run(reports, subs, rubric)
+    data = json.loads((reports / sim.DATA).read_text())
+    page = html.unescape((reports / sim.REPORT).read_text())
+    assert f"Flagged: {data['flagged']} pairs, 1 ring" in page
+    assert f"Worth a look: {data['near_misses']} pair" in page
+    for p in data["flagged_pairs"] + data["near_pairs"]:
+        assert p["what"] in page
+        rows = sim.report.evidence_rows(p)  # files, and functions whose file does not flag
+        assert {e["name"] for e in p["evidence"] if e["kind"] == "file"} <= {
+            r[side] for r in rows for side in ("a", "b")}
+        for r in rows:
+            a, b = ("-" if r[f"{side}_share"] is None else f"{100 * r[f'{side}_share']:.1f}%"
+                    for side in ("a", "b"))
+            assert re.search(".*?".join(map(re.escape, (r["a"] or "-", a, r["b"] or "-", b,
+                                                        f">{r['chars']}<"))), page, re.S), r
+        assert f"{100 * p['whole'][p['a']]:.1f}% of {p['a']}'s" in page
+    assert data["left_out"]["groups"] == 8 + 1 + 2  # the ring is one group
+    assert f"{100 * data['left_out']['given']:.1f}% of the class's weighed code" in page
+    for top in data["top"]:  # the same figures as the pairs, rounded once
+        if top["ring"] is None:
+            pair = next(p for p in data["flagged_pairs"] if (p["a"], p["b"]) == (top["a"], top["b"]))
+            assert (top["score"], top["what"]) == (pair["score"], pair["what"])
+    assert len(data["top"]) + data["top_more"] == 1 + len(expected) - 3  # the ring, the rest
+    assert read_similarity(reports) == data
+
+
+def test_highlights_start_and_end_on_tokens_and_stay_in_their_file(rubric, klass):
+    """A highlight never starts or ends inside a name (`de[f relu_sigma`) and never runs
+    across a `# file:` line."""
+    docs = [sim.document(n, klass / n) for n in ("alice", "everything", "helper")]
+    result = sim.compare_class(docs, sim.given_code(rubric), sim.options(rubric))
+    assert result.pairs
+    for pair in result.pairs:
+        for doc, spans in zip((docs[pair.numbers[0]], docs[pair.numbers[1]]),
+                              result.slices(pair)):
+            starts = {pos for pos, _, _ in doc.tokens}
+            ends = {pos + len(value) for pos, _, value in doc.tokens}
+            assert spans
+            for s, e in spans:
+                assert s in starts and e in ends, doc.text[s:e]
+                assert "# file:" not in doc.text[s:e]
+                assert any(start <= s and e <= end for start, end, _ in doc.files)
+
+
+def test_an_older_summary_does_not_break_the_class_page(tmp_path):
+    from grader.classroom.records import read_similarity
+
+    (tmp_path / sim.DATA).write_text(json.dumps({"flagged": 1, "pairs": 3, "top": []}))
+    assert read_similarity(tmp_path) is None

@@ -62,7 +62,7 @@ def compare_class(docs: list[Document], given: list[str], opts: Options) -> Comp
     """Every pair that shares code, the strong ones in detail."""
     hashes = prepare.given_hashes(given)
     staged = [prepare.stages(doc, opts, hashes) for doc in docs]
-    common, left = prepare.common_hashes(staged)
+    common, group, left = prepare.common_hashes(staged)
     channels: list[list[compare.Prepared]] = [[] for _ in prepare.CHANNELS]
     common_chars = 0
     for number, (doc, stages) in enumerate(zip(docs, staged)):
@@ -74,8 +74,10 @@ def compare_class(docs: list[Document], given: list[str], opts: Options) -> Comp
     near = opts.near / opts.threshold
     shown = sorted((key for key, s in strengths.items() if s >= near),
                    key=lambda k: (-strengths[k], docs[k[0]].student, docs[k[1]].student))
-    pairs = details(shown, docs, channels)
-    return Comparison(len(docs), len(strengths), pairs, rings([p for p in pairs if p.strength >= 1]),
+    pairs = details(shown, docs, channels, opts.part_threshold)
+    flagged = [p for p in pairs if p.strength >= 1]
+    found = rings(flagged, {d.student: int(g) for d, g in zip(docs, group)})
+    return Comparison(len(docs), len(strengths), pairs, found,
                       dataclasses.replace(left, common=common_chars), docs, channels)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -27,6 +27,7 @@ class Evidence:
     chars: int  # its matching characters of weighed code
     strength: float  # share / its threshold, when it has enough matching code (else 0)
     other: str  # the other student's file or function holding most of the match
+    other_file: str  # the file it is in
     other_share: float  # how much of that one matches back
 
 
@@ -54,7 +55,7 @@ class Ring:
 
 
 def details(shown: list[tuple[int, int]], docs: list[Document],
-            channels: list[list[Prepared]]) -> list[Pair]:
+            channels: list[list[Prepared]], part_threshold: float) -> list[Pair]:
     """The shown pairs in full, from the same computation as the class-wide pass: each
     document against all its shown partners at once, in each channel."""
     partners: dict[int, list[int]] = {}
@@ -71,11 +72,12 @@ def details(shown: list[tuple[int, int]], docs: list[Document],
             others = _counterparts(prepared[me], found, layouts)
             for j, you in enumerate(side.partners.tolist()):
                 sides[(c, me, you)] = (side, j, others.get(j, {}))
-    return [_pair(a, b, docs, channels, sides) for a, b in shown]
+    return [_pair(a, b, docs, channels, sides, part_threshold) for a, b in shown]
 
 
 def _pair(a: int, b: int, docs: list[Document], channels: list[list[Prepared]],
-          sides: dict[tuple[int, int, int], tuple[Against, int, dict[int, int]]]) -> Pair:
+          sides: dict[tuple[int, int, int], tuple[Against, int, dict[int, int]]],
+          part_threshold: float) -> Pair:
     found: list[Evidence] = []
     wholes: list[tuple[Evidence, Evidence]] = []
     for c in range(len(channels)):
@@ -87,11 +89,17 @@ def _pair(a: int, b: int, docs: list[Document], channels: list[list[Prepared]],
             found += per[me][1:]
         wholes.append((per[a][0], per[b][0]))
     whole = max(wholes, key=lambda w: (max(w[0].share, w[1].share), w[0].channel == "code"))
-    reason = max([e for w in wholes for e in w] + found,
-                 key=lambda e: (e.strength, e.share, e.channel == "code"))
+    reason = max([e for w in wholes for e in w] + found, key=lambda e: _telling(e, part_threshold))
     shown = sorted(found, key=lambda e: (-e.strength, e.student, e.kind, e.name, e.channel))
     return Pair(docs[a].student, docs[b].student, (a, b), reason.strength, reason, whole,
                 _best_per_part(shown))
+
+
+def _telling(e: Evidence, part_threshold: float) -> tuple:
+    """What says most about a pair, first: of what flags it, nearly all of someone's code,
+    else a whole file, else most of their code, else a function; then the strongest."""
+    rank = {"file": 2, "function": 0}.get(e.kind, 3 if e.share >= part_threshold else 1)
+    return min(e.strength, 1.0), rank, e.strength, e.share, e.channel == "code"
 
 
 def _evidence(student: str, channel: str, me: Prepared, you: Prepared,
@@ -99,19 +107,19 @@ def _evidence(student: str, channel: str, me: Prepared, you: Prepared,
               back: Optional[tuple[Against, int, dict[int, int]]]) -> list[Evidence]:
     """My whole document, then each of my files and functions with enough matching code."""
     if side is None:
-        return [Evidence(student, "document", "", "", channel, 0.0, 0, 0.0, "", 0.0)]
+        return [Evidence(student, "document", "", "", channel, 0.0, 0, 0.0, "", "", 0.0)]
     got, j, others = side
     out = []
     for k in [0, *np.flatnonzero(got.counts[j, 1:]) + 1]:
         part = me.parts[k]
-        other, other_share = "", 0.0
+        other, other_file, other_share = "", "", 0.0
         if k in others and back is not None:
-            other = you.parts[others[k]].name
+            other, other_file = you.parts[others[k]].name, you.parts[others[k]].file
             other_share = float(back[0].shares[back[1], others[k]])
         out.append(Evidence(student, part.kind, part.name, part.file, channel,
                             float(got.shares[j, k]), int(got.chars[j, k]),
                             float(got.shares[j, k] / part.threshold) if got.counts[j, k] else 0.0,
-                            other, other_share))
+                            other, other_file, other_share))
     return out
 
 
@@ -201,38 +209,38 @@ def _cut(doc: Document, marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def rings(flagged: list[Pair]) -> list[Ring]:
-    """Groups of three or more students that flagged pairs join (a pair alone is not a
-    ring), largest first."""
+def rings(flagged: list[Pair], group: dict[str, int]) -> list[Ring]:
+    """Three or more near-identical submissions (one group, groups.py) that flagged pairs
+    join, largest first. A student who copied from two others joins them in no ring:
+    their pairs stay pairs."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
         while parent.setdefault(x, x) != x:
-            parent[x] = parent.get(parent[x], parent[x])
             x = parent[x]
         return x
 
-    for p in flagged:
+    within = [p for p in flagged if group[p.a] == group[p.b]]
+    for p in within:
         ra, rb = find(p.a), find(p.b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[str]] = {}
+    members: dict[str, list[str]] = {}
     for name in sorted(parent):
-        groups.setdefault(find(name), []).append(name)
+        members.setdefault(find(name), []).append(name)
     inside: dict[str, list[Pair]] = {}
-    for p in flagged:
+    for p in within:
         inside.setdefault(find(p.a), []).append(p)
     found = []
-    for root, members in groups.items():
-        if len(members) >= 3:
+    for root, names in members.items():
+        if len(names) >= 3:
             degree = Counter(n for p in inside[root] for n in (p.a, p.b))
-            center = min(members, key=lambda m: (-degree[m], m))
-            found.append(Ring(tuple(members), center, tuple(inside[root])))
+            center = min(names, key=lambda m: (-degree[m], m))
+            found.append(Ring(tuple(names), center, tuple(inside[root])))
     return sorted(found, key=lambda r: (-len(r.members), r.members))
 
 
-def ring_of(pair: Pair, found: list[Ring]) -> Optional[int]:
-    for k, ring in enumerate(found):
-        if pair.a in ring.members:
-            return k
-    return None
+def ring_of(found: list[Ring]) -> Callable[[Pair], Optional[int]]:
+    """For a pair, the ring (its place in `found`) both students are in, if any."""
+    where = {name: k for k, ring in enumerate(found) for name in ring.members}
+    return lambda p: where.get(p.a) if where.get(p.a, -1) == where.get(p.b, -2) else None

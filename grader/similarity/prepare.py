@@ -81,17 +81,18 @@ def _stage(channel: Channel, raw: np.ndarray, given: np.ndarray, length: int,
                   total - int(counted.sum()), inside), np.cumsum(marks)[:length] > 0)
 
 
-def common_hashes(staged: list[tuple[Stage, ...]]) -> tuple[list[np.ndarray], LeftOut]:
+def common_hashes(staged: list[tuple[Stage, ...]]
+                  ) -> tuple[list[np.ndarray], np.ndarray, LeftOut]:
     """Each channel's common hashes (sorted), judged across groups of near-identical
     documents (by the code inside their functions, which reordering does not change), and
-    the figures the report gives."""
+    the figures the report gives; and each document's group."""
     sets = [[np.unique(s[c].prints.hashes) for s in staged] for c in range(len(CHANNELS))]
     group = grouping.groups([s[0].inside for s in staged])
     groups = int(group.max()) + 1 if len(group) else 0
     minimum = max(COMMON_MIN, math.ceil(COMMON_SHARE * groups))
     common = [grouping.common(s, group, minimum) for s in sets]
     total = sum(int(s[0].counted.sum()) + s[0].given for s in staged)
-    return common, LeftOut(groups, minimum, total, sum(s[0].given for s in staged), 0)
+    return common, group, LeftOut(groups, minimum, total, sum(s[0].given for s in staged), 0)
 
 
 def finish(number: int, doc: Document, st: Stage, common: np.ndarray, opts: Options
@@ -110,7 +111,7 @@ def finish(number: int, doc: Document, st: Stage, common: np.ndarray, opts: Opti
 def parts(doc: Document, channel: Channel, opts: Options) -> list[Part]:
     """The document, each file and each top-level function (or class)."""
     where = channel.chars[:, 0]
-    found = [Part("document", "", "", 0, len(counted), opts.min_chars, opts.threshold)]
+    found = [Part("document", "", "", 0, len(channel.filtered), opts.min_chars, opts.threshold)]
     for start, end, path in doc.files:
         s, e = np.searchsorted(where, [start, end])
         found.append(Part("file", path, path, int(s), int(e), opts.min_part_chars,

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from grader.similarity import Comparison
 
 MAX_SIDE_BY_SIDE = 60  # pairs shown with their code (the rest: in the tables and the JSON)
+MAX_ROWS = 200  # pairs listed in one table (the rest: counted, and in the JSON)
 TOP = 10  # entries (rings and pairs) on the class's index.html
 
 
@@ -22,12 +23,13 @@ def data(result: Comparison, opts: Options) -> dict[str, Any]:
     flagged = [p for p in result.pairs if p.strength >= 1]
     near = [p for p in result.pairs if p.strength < 1]
     left = result.left_out
+    ring = ring_of(result.rings)
     rings = [{"members": list(r.members), "center": r.center, "pairs": len(r.pairs),
               "score": max(p.score for p in r.pairs)} for r in result.rings]
     top = [{"ring": r["members"], "score": r["score"],
             "what": f"{r['pairs']} flagged pairs, up to {percent(r['score'])}"} for r in rings]
     top += [{"ring": None, "a": p.a, "b": p.b, "score": p.score, "what": what(p.reason)}
-            for p in flagged if ring_of(p, result.rings) is None]
+            for p in flagged if ring(p) is None]
     return {
         "students": result.students,
         "pairs": result.students * (result.students - 1) // 2,
@@ -39,7 +41,7 @@ def data(result: Comparison, opts: Options) -> dict[str, Any]:
                      "given": _share(left.given, left.total),
                      "common": _share(left.common, left.total)},
         "top": top[:TOP], "top_more": max(0, len(top) - TOP),
-        "flagged_pairs": [_pair(p, ring_of(p, result.rings)) for p in flagged],
+        "flagged_pairs": [_pair(p, ring(p)) for p in flagged],
         "near_pairs": [_pair(p, None) for p in near],
     }
 
@@ -60,7 +62,37 @@ def _pair(p: Pair, ring: Any) -> dict[str, Any]:
 def _evidence(e: Evidence) -> dict[str, Any]:
     return {"student": e.student, "kind": e.kind, "name": e.name or "everything",
             "file": e.file, "channel": e.channel, "share": e.share, "chars": e.chars,
-            "other": e.other, "other_share": e.other_share}
+            "flags": e.strength >= 1, "other": e.other, "other_file": e.other_file,
+            "other_share": e.other_share}
+
+
+def evidence_rows(pair: dict[str, Any]) -> list[dict[str, Any]]:
+    """A pair's evidence (similarity.json's figures) as the page lists it: one row per
+    file or function and its counterpart, with both students' shares; a function only
+    when its file does not flag the pair already."""
+    flagged_files = {(e["student"], e["name"]) for e in pair["evidence"]
+                     if e["kind"] == "file" and e["flags"]}
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for e in pair["evidence"]:
+        if e["kind"] == "function" and (e["student"], e["file"]) in flagged_files:
+            continue
+        mine, theirs = ("a", "b") if e["student"] == pair["a"] else ("b", "a")
+        key = (e["kind"], *(e["name"], e["other"])[::1 if mine == "a" else -1])
+        row = out.setdefault(key, {"kind": e["kind"], "a": None, "b": None, "a_share": None,
+                                   "b_share": None, "channel": e["channel"],
+                                   "flags": False, "chars": 0})
+        row[mine], row[f"{mine}_share"] = _part(e["kind"], e["name"], e["file"]), e["share"]
+        if e["other"] and row[theirs] is None:
+            row[theirs] = _part(e["kind"], e["other"], e["other_file"])
+            row[f"{theirs}_share"] = e["other_share"]
+        row["flags"] |= e["flags"]
+        row["chars"] = max(row["chars"], e["chars"])
+    return sorted(out.values(), key=lambda r: (r["kind"] != "file", -max(
+        r["a_share"] or 0, r["b_share"] or 0), r["a"] or "", r["b"] or ""))
+
+
+def _part(kind: str, name: str, file: str) -> str:
+    return name if kind == "file" else f"{name}() in {file}"
 
 
 def what(e: Evidence) -> str:
@@ -111,19 +143,17 @@ def render(rubric: Rubric, report: dict[str, Any], result: Comparison,
         return (Markup(highlight(docs[p.a].text, left)), Markup(highlight(docs[p.b].text, right)))
 
     flagged = [p for p in result.pairs if p.strength >= 1]
-    rings = [(r, report["rings"][k], [(p, data_p, sides(p) if result.rings[k].center in
-                                       (p.a, p.b) else None)
-                                      for p, data_p in _matching(r.pairs, report)])
-             for k, r in enumerate(result.rings)]
-    alone = [(p, d, sides(p)) for p, d in zip(flagged, report["flagged_pairs"])
-             if d["ring"] is None]
-    near = [(p, d, sides(p)) for p, d in zip([p for p in result.pairs if p.strength < 1],
-                                             report["near_pairs"])]
+    data_of = {(d["a"], d["b"]): d for d in report["flagged_pairs"]}
+    rings = []
+    for k, ring in enumerate(result.rings):
+        listed = [(p, data_of[(p.a, p.b)]) for p in ring.pairs]
+        rings.append((report["rings"][k], listed[:MAX_ROWS], len(listed) - len(listed[:MAX_ROWS]),
+                      [(p, d, sides(p)) for p, d in listed if ring.center in (p.a, p.b)][:MAX_ROWS]))
+    alone = [(p, d) for p, d in zip(flagged, report["flagged_pairs"]) if d["ring"] is None]
+    near = list(zip([p for p in result.pairs if p.strength < 1], report["near_pairs"]))
     return environment("grader.similarity").get_template("similarity.html.j2").render(
-        rubric=rubric, report=report, rings=rings, alone=alone, near=near, opts=opts,
-        percent=percent, how=how, version=__version__, more=max(0, len(result.pairs) - shown))
-
-
-def _matching(pairs: tuple[Pair, ...], report: dict[str, Any]) -> list[tuple[Pair, dict]]:
-    by = {(d["a"], d["b"]): d for d in report["flagged_pairs"]}
-    return [(p, by[(p.a, p.b)]) for p in pairs]
+        rubric=rubric, report=report, rings=rings, opts=opts, percent=percent, how=how, evidence_rows=evidence_rows,
+        alone=[(p, d, sides(p)) for p, d in alone[:MAX_ROWS]], alone_more=len(alone) - MAX_ROWS,
+        near=[(p, d, sides(p)) for p, d in near[:MAX_ROWS]], near_more=len(near) - MAX_ROWS,
+        version=__version__, max_code=MAX_SIDE_BY_SIDE, more=max(0, min(len(alone), MAX_ROWS) + min(len(near), MAX_ROWS)
+                                      + sum(len(r[3]) for r in rings) - shown))
