@@ -379,7 +379,7 @@ def test_the_page_shows_what_the_json_holds(rubric, tmp_path):
                     for side in ("a", "b"))
             assert re.search(".*?".join(map(re.escape, (r["a"] or "-", a, r["b"] or "-", b,
                                                         f">{r['chars']}<"))), page, re.S), r
-        assert f"{100 * p['whole'][p['a']]:.1f}% of {p['a']}'s" in page
+        assert f"{100 * p['whole']['a']:.1f}% of {p['a']}'s" in page
     assert data["left_out"]["groups"] == 8 + 1 + 2  # the ring is one group
     assert f"{100 * data['left_out']['given']:.1f}% of the class's weighed code" in page
     for top in data["top"]:  # the same figures as the pairs, rounded once
@@ -413,3 +413,18 @@ def test_an_older_summary_does_not_break_the_class_page(tmp_path):
 
     (tmp_path / sim.DATA).write_text(json.dumps({"flagged": 1, "pairs": 3, "top": []}))
     assert read_similarity(tmp_path) is None
+
+
+def test_the_details_agree_with_the_class_pass(rubric, klass):
+    """The pairs shown are computed again, pair by pair: their figures are the class-wide
+    pass's exactly (weights in whole 1/1024ths add up the same in any order)."""
+    from grader.similarity import compare
+
+    names = ["alice", *sorted(p.name for p in klass.iterdir() if p.name != "alice")]
+    docs = [sim.document(n, klass / n) for n in names]
+    result = sim.compare_class(docs, sim.given_code(rubric), sim.options(rubric))
+    strengths = compare.class_strengths(result.channels)
+    near = sim.options(rubric).near / sim.options(rubric).threshold
+    assert {p.numbers: p.strength for p in result.pairs} == {
+        k: s for k, s in strengths.items() if s >= near}
+    assert len(result.pairs) > 10 and result.compared == len(strengths)

@@ -37,7 +37,7 @@ class Pair:
     b: str
     numbers: tuple[int, int]  # the two documents' places in the class
     strength: float  # the strongest evidence's share / its threshold (>= 1: flagged)
-    reason: Evidence  # that evidence
+    reason: Evidence  # what says most about the pair (_telling)
     wholes: tuple[Evidence, Evidence]  # each one's whole document, in the channel matching more
     evidence: tuple[Evidence, ...]  # files and functions with enough matching code
 
@@ -89,10 +89,11 @@ def _pair(a: int, b: int, docs: list[Document], channels: list[list[Prepared]],
             found += per[me][1:]
         wholes.append((per[a][0], per[b][0]))
     whole = max(wholes, key=lambda w: (max(w[0].share, w[1].share), w[0].channel == "code"))
-    reason = max([e for w in wholes for e in w] + found, key=lambda e: _telling(e, part_threshold))
+    every = [e for w in wholes for e in w] + found
+    reason = max(every, key=lambda e: _telling(e, part_threshold))
     shown = sorted(found, key=lambda e: (-e.strength, e.student, e.kind, e.name, e.channel))
-    return Pair(docs[a].student, docs[b].student, (a, b), reason.strength, reason, whole,
-                _best_per_part(shown))
+    return Pair(docs[a].student, docs[b].student, (a, b), max(e.strength for e in every),
+                reason, whole, _best_per_part(shown))
 
 
 def _telling(e: Evidence, part_threshold: float) -> tuple:
@@ -110,7 +111,7 @@ def _evidence(student: str, channel: str, me: Prepared, you: Prepared,
         return [Evidence(student, "document", "", "", channel, 0.0, 0, 0.0, "", "", 0.0)]
     got, j, others = side
     out = []
-    for k in [0, *np.flatnonzero(got.counts[j, 1:]) + 1]:
+    for k in [0, *(np.flatnonzero(got.counts[j, 1:]) + 1).tolist()]:
         part = me.parts[k]
         other, other_file, other_share = "", "", 0.0
         if k in others and back is not None:

@@ -53,9 +53,9 @@ def _share(part: int, total: int) -> float:
 def _pair(p: Pair, ring: Any) -> dict[str, Any]:
     return {"a": p.a, "b": p.b, "score": p.score, "what": what(p.reason),
             "reason": _evidence(p.reason), "ring": ring,
-            "whole": {p.a: p.wholes[0].share, p.b: p.wholes[1].share,
-                      "channel": p.wholes[0].channel},
-            "matching_chars": {p.a: p.wholes[0].chars, p.b: p.wholes[1].chars},
+            "whole": {"a": p.wholes[0].share, "b": p.wholes[1].share,
+                      "channel": p.wholes[0].channel},  # each one's whole code, one channel
+            "matching_chars": {"a": p.wholes[0].chars, "b": p.wholes[1].chars},
             "evidence": [_evidence(e) for e in p.evidence]}
 
 

@@ -64,20 +64,6 @@ def prints(filtered: str, k: int = K, window: int = WINDOW) -> tuple[Prints, np.
     return Prints(every[picked], picked), every
 
 
-def spans(positions: np.ndarray, k: int = K) -> np.ndarray:
-    """The union of the k-grams starting at `positions`, as disjoint [start, end) rows."""
-    if len(positions) == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    starts = np.unique(positions)
-    ends = starts + k
-    reach = np.maximum.accumulate(ends)
-    new = np.ones(len(starts), dtype=bool)
-    new[1:] = starts[1:] > reach[:-1]
-    first = np.flatnonzero(new)
-    last = np.concatenate([first[1:] - 1, [len(starts) - 1]])
-    return np.stack([starts[first], reach[last]], axis=1)
-
-
 def covered(length: int, positions: np.ndarray, k: int = K) -> np.ndarray:
     """A boolean mask of the characters that the k-grams at `positions` cover."""
     mark = np.bincount(positions, minlength=length + 1)[:length + 1] - np.bincount(
