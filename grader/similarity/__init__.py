@@ -41,6 +41,8 @@ REPORT, DATA = SIMILARITY_REPORT, SIMILARITY_DATA
 
 @dataclass(frozen=True)
 class Comparison:
+    """A class compared: the pairs worth showing, the rings, what was left out, and what
+    the side-by-side views need."""
     students: int
     compared: int  # pairs sharing any code beyond what is left out
     pairs: list[Pair]  # flagged and near misses, strongest first
