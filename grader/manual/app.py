@@ -26,7 +26,7 @@ from grader.display.markdown import student_html, to_html, to_inline_html
 from grader.manual import merge
 from grader.manual.accounts import Accounts
 from grader.manual.auth import check_token, form_token, install, ta
-from grader.manual.queue import order, queue
+from grader.manual.queue import order, queue  # noqa: F401 - order: importable from the app, as before
 from grader.rubric.model import Item, Rubric
 from grader.sandbox.written.sections import Section, sections
 from grader.written.grades import pdfs
