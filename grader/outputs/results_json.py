@@ -96,20 +96,32 @@ def _manual(r: Any) -> str:
 
 
 def overall_output(sub: SubmissionResult) -> str:
-    lines = [summary_line(sub)]
+    return "\n".join(_overall(sub, markdown=False))
+
+
+def overall_markdown(sub: SubmissionResult) -> str:
+    """`overall_output` for Gradescope's Markdown: what the student's files or code said
+    (folder and file names, error messages) is code, not Markdown."""
+    return "\n\n".join(_overall(sub, markdown=True))
+
+
+def _overall(sub: SubmissionResult, markdown: bool) -> list[str]:
+    code = md_code if markdown else str
+    strong = (lambda text: f"**{text}**") if markdown else str  # noqa: E731
+    lines = [code(summary_line(sub, named=not markdown))]  # Gradescope's folder is not theirs
     if sub.late:
-        lines.append(sub.late.line(sub.earned))
+        lines.append(strong(sub.late.line(sub.earned)))
     if sub.pending:
         lines.append(f"Waiting for a TA: {'; '.join(pending_titles(sub))} (not in the score "
                      "yet).")
     if sub.internal_error:
-        lines.append("The grader itself failed while grading this submission; your instructor "
-                     "has been told. Items not graded score 0 for now.")
+        lines.append(strong("The grader itself failed while grading this submission; your "
+                            "instructor has been told.") + " Items not graded score 0 for now.")
     if sub.root not in (".", ""):
-        lines.append(f"Your files were found in the folder {sub.root}/.")
-    lines += sub.notes
-    lines += [_module_line(m) for m in sub.modules if m.status != "ok"]
-    return "\n".join(lines)
+        lines.append(f"Your files were found in the folder {code(sub.root + '/')}.")
+    lines += [code(note) for note in sub.notes]
+    lines += [_module_line(m, code) for m in sub.modules if m.status != "ok"]
+    return lines
 
 
 def _module_line(m: Any, code: Any = str) -> str:
@@ -117,25 +129,6 @@ def _module_line(m: Any, code: Any = str) -> str:
     marks what came from their files, for Markdown)."""
     name, why = file_name(m.module), m.detail or m.status
     return code(why) if why.startswith(name) else f"{code(name)}: {code(why)}"
-
-
-def overall_markdown(sub: SubmissionResult) -> str:
-    """`overall_output` for Gradescope's Markdown: what the student's files or code said
-    (folder and file names, error messages) is code, not Markdown."""
-    lines = [md_code(summary_line(sub, named=False))]  # the folder is Gradescope's, not theirs
-    if sub.late:
-        lines.append(f"**{sub.late.line(sub.earned)}**")
-    if sub.pending:
-        lines.append(f"Waiting for a TA: {'; '.join(pending_titles(sub))} (not in the score "
-                     "yet).")
-    if sub.internal_error:
-        lines.append("**The grader itself failed while grading this submission; your "
-                     "instructor has been told.** Items not graded score 0 for now.")
-    if sub.root not in (".", ""):
-        lines.append(f"Your files were found in the folder {md_code(sub.root + '/')}.")
-    lines += [md_code(note) for note in sub.notes]
-    lines += [_module_line(m, md_code) for m in sub.modules if m.status != "ok"]
-    return "\n\n".join(lines)
 
 
 def write_json_atomic(data: Any, path: Path) -> None:
