@@ -6,7 +6,9 @@ each such file rewritten from its tree, and answers.md apart from the Python mod
 what the seed leaves out, no code can read."""
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,42 @@ def test_an_answer_written_after_a_value_counts_in_the_seed(rubric, tmp_path):
             old, f"$$(1 + N^2 C \\sigma_W)^L = 2$$ gives $\\sigma_W = {answer}$"))
         seeds_seen.add(seeds.submission_seed(rubric, folder))
     assert len(seeds_seen) == 2
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a sandbox user exists only when root")
+def test_on_gradescope_the_sandbox_user_cannot_read_the_upload():
+    """Without Landlock (Gradescope's containers may lack it), the sandbox user could read
+    /autograder/submission as uploaded, comments and prose included: the seed leaves them
+    out, so a table there would fit the feedback. The upload is root's alone."""
+    from conftest import SANDBOX_UIDS
+
+    from grader.gradescope.run import private
+
+    top = Path(tempfile.mkdtemp(prefix="hwg-test-gs-"))  # as /autograder: others may pass
+    try:
+        root = top / "autograder"
+        shutil.copytree(EXAMPLES / "alice", root / "submission")
+        (root / "submission_metadata.json").write_text("{}")
+        for folder in (top, root):
+            os.chmod(folder, 0o755)
+        private(root)
+        _unreadable_to_the_sandbox_user(root, SANDBOX_UIDS)
+    finally:
+        shutil.rmtree(top)
+
+
+def _unreadable_to_the_sandbox_user(root: Path, uid: int) -> None:
+    for path in (root / "submission" / "problem3.py", root / "submission_metadata.json"):
+        pid = os.fork()
+        if pid == 0:  # the sandbox user, with no layer but its uid
+            try:
+                os.setgid(uid)
+                os.setuid(uid)
+                open(path).read()
+                os._exit(0)
+            except OSError:
+                os._exit(1)
+            except BaseException:
+                os._exit(2)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 1, path
