@@ -4,6 +4,7 @@ the graded inputs, and it runs on a machine with only numpy."""
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import json
 import re
@@ -190,9 +191,10 @@ def _reachable(kit_dir: Path) -> set[str]:
     only), the child that the checker's launcher starts by path, and what the child loads
     by path."""
     import modulefinder
-    from grader.sandbox import launch
+    from grader.sandbox import launch, portable
 
-    assert launch.SpawnLauncher.__name__ in (ROOT / "grader/kit/check.py").read_text()
+    assert portable.PortableSandbox.__name__ in (ROOT / "grader/kit/check.py").read_text()
+    assert "str(CHILD)" in inspect.getsource(portable.PortableLauncher.start)
     kit = kit_dir / "_kit"
     finder = modulefinder.ModuleFinder(path=[str(kit)])
     finder.run_script(str(kit_dir / "check.py"))

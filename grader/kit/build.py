@@ -106,8 +106,8 @@ def _json(data: Any) -> bytes:
 
 def engine_modules() -> list[str]:
     """The grader modules check.py runs, and nothing else: those it imports, and the
-    sandbox's child, which the launcher check.py uses (SpawnLauncher) starts by path, with
-    the siblings the child loads by path."""
+    sandbox's child, which the launcher check.py uses (portable.PortableLauncher) starts by
+    path, with the siblings the child loads by path."""
     from grader.sandbox.launch import CHILD
 
     return reached([ENTRY, module_of(CHILD)], NOT_CARRIED)

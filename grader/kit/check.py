@@ -11,8 +11,10 @@ A replay draws exactly the inputs of the trials the grader drew for that seed (t
 generators are not secret; only expected values are), calls the student's function on
 them, prints inputs and outputs and saves them to an .npz file.
 
-Needs numpy only (torch for a module that sets BACKEND = "torch"). POSIX (Linux, macOS,
-WSL on Windows).
+Needs numpy only (torch for a module that sets BACKEND = "torch"), on Windows, macOS and
+Linux alike: its sandbox is grader/sandbox/portable.py, and nothing it carries imports at
+the top what one of them lacks (tests/test_kit_platforms.py runs it in a simulated
+Windows and macOS).
 """
 from __future__ import annotations
 
@@ -36,8 +38,7 @@ from grader.engine.outcomes import SubmissionResult
 from grader.outputs import feedback
 from grader.rubric.itemdata import ItemData, item_from_data
 from grader.sandbox import Limits
-from grader.sandbox.launch import SpawnLauncher
-from grader.sandbox.process import SubprocessSandbox
+from grader.sandbox.portable import PortableSandbox
 
 DATA = Path(__file__).resolve().parents[2] / "public.json"
 
@@ -163,10 +164,10 @@ def check(folder: Path, kit: Kit, sandbox: Optional[Any] = None) -> SubmissionRe
     return SubmissionResult(name=sub.name, rubric=None, seed=None, items=results)
 
 
-def _sandbox() -> SubprocessSandbox:
-    """Fresh interpreters, the time and resource limits; none of the Linux-only layers a
-    grader adds (a student's machine may be a Mac)."""
-    return SubprocessSandbox(launcher=SpawnLauncher(), namespaces=False, landlock=False)
+def _sandbox() -> PortableSandbox:
+    """Fresh interpreters, the time and resource limits, on any desktop OS; none of the
+    Linux-only layers a grader adds."""
+    return PortableSandbox()
 
 
 def replay(folder: Path, kit: Kit, item_id: str, seed: int, trial: Optional[int],
