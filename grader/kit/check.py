@@ -19,7 +19,9 @@ Windows and macOS).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -77,8 +79,9 @@ class Kit:
         counts = sorted({len(self.trials[i.id]) for i in checked})
         each = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
         graded = "/".join(map(str, sorted({trial_count(i) for i in checked})))
-        lines = [f"Public checks: {len(checked)} items, {each} trials each. Your submission "
-                 f"is graded on {graded} new random trials per item"
+        some = "" if len(checked) == len(self.items) else f" {len(checked)} of them on"
+        lines = [f"Public checks: {len(self.items)} items,{some} {each} trials each. Your "
+                 f"submission is graded on {graded} new random trials per item"
                  + (f", and {counted(self.hidden, 'item')} {'is' if self.hidden == 1 else 'are'}"
                     " hidden (graded, never shown here)." if self.hidden else ".")]
         constants = [i.attr for i in self.items if i.kind == "constant"]
@@ -233,6 +236,41 @@ def _outcome_lines(item: ItemData, outcome: Any, saved: dict[str, np.ndarray],
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    """check.py's command line; what it prints ends quietly where its reader does
+    (`python check.py | head`)."""
+    _plain_output()
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+    except OSError as exc:
+        if not _reader_gone(exc):
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        return 1
+    return code
+
+
+def _plain_output() -> None:
+    """UTF-8 into a pipe or a file on every OS (Windows writes its ANSI code page there,
+    which has no σ), so that what is saved is the same everywhere; a terminal that cannot
+    show a character shows '?' instead of stopping."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or not hasattr(stream, "reconfigure"):
+            continue
+        if not stream.isatty():
+            stream.reconfigure(encoding="utf-8")
+        elif stream.encoding.replace("-", "").lower() != "utf8":
+            stream.reconfigure(errors="replace")
+
+
+def _reader_gone(exc: OSError) -> bool:
+    """Whether writing failed because what reads the output has closed it (Windows says
+    so with EINVAL)."""
+    return isinstance(exc, BrokenPipeError) or (sys.platform == "win32"
+                                                 and exc.errno == errno.EINVAL)
+
+
+def _main(argv: Optional[list[str]]) -> int:
     ap = argparse.ArgumentParser(prog="check.py", description="Check your work before "
                                  "submitting, or replay a trial from the grader's feedback.")
     ap.add_argument("folder", nargs="?", type=Path, default=DATA.parents[1],
