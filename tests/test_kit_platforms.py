@@ -314,3 +314,38 @@ def _ended(pid: int) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+# ------------------------------------------------------------------ grade itself
+
+@pytest.fixture(scope="module")
+def grader_sims(tmp_path_factory) -> dict[str, Path]:
+    """The grader's own interpreter (.venv), simulated."""
+    return {system: simulated(system, base_of(sys.executable),
+                              tmp_path_factory.mktemp(f"grader-{system}") / "v",
+                              [site_packages(sys.executable), ROOT]) for system in SYSTEMS}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_grade_refuses_to_run_student_code_without_linux(grader_sims, system, tmp_path):
+    folder = tmp_path / "sub"
+    shutil.copytree(EXAMPLES / "alice", folder)
+    ran = tmp_path / "student-code-ran"
+    (folder / "problem1.py").write_text(f"open({str(ran)!r}, 'w').close()\n"
+                                        + (folder / "problem1.py").read_text())
+    for args in ([], ["--item", "p1a", "--seed", "1"]):
+        proc = subprocess.run([str(grader_sims[system]), "-m", "grader.cli", str(folder),
+                               "--out", str(tmp_path / "out"), *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 5 and proc.stdout == ""
+        (line,) = proc.stderr.splitlines()
+        assert line.startswith("grade: grading runs student code in a Linux sandbox, and ")
+        for way in ("a Linux machine", "WSL", "container", "Gradescope", "student kit"):
+            assert way in line
+    assert not ran.exists() and not (tmp_path / "out").exists()
+    # nor around the command line: the grader's sandbox will not start
+    proc = subprocess.run([str(grader_sims[system]), "-c", "from grader.sandbox.process import "
+                           "SubprocessSandbox; SubprocessSandbox()"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "NotLinux: grading runs student code" in proc.stderr
