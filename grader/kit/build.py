@@ -258,9 +258,12 @@ the way the grader does, before you submit them.
 ## Check your work
 
 You need Python 3.10 or newer and numpy (and PyTorch if a file of yours sets
-`BACKEND = "torch"`). Write your code in the skeleton files, then, in this folder:
+`BACKEND = "torch"`), on Windows, macOS or Linux. Write your code in the skeleton files,
+then, in a terminal in this folder:
 
     python check.py
+
+(on Windows, `py check.py` if `python` is not found)
 
 or `python check.py path/to/your/folder` for files elsewhere. It runs your files in a
 separate process, with the grader's time limits, on a few fixed public trials per item
