@@ -219,17 +219,20 @@ def test_on_windows_without_a_job_taskkill_ends_the_tree(monkeypatch):
     assert tree.popen_options() == {"creationflags": tree.CREATE_NEW_PROCESS_GROUP}
 
 
-def test_on_windows_the_childs_standard_handles_follow_its_descriptors(monkeypatch):
-    """A process that student code starts inherits the standard handles: never the one
-    the answers go to."""
+def test_on_windows_the_channel_is_binary_and_the_standard_handles_follow(monkeypatch):
+    """Text mode would turn a frame's bytes into others; a process that student code
+    starts inherits the standard handles: never the one the answers go to."""
     from grader.sandbox import child
 
-    kernel32 = _Kernel32()
+    kernel32, modes = _Kernel32(), []
     monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "O_BINARY", 0x8000, raising=False)
     monkeypatch.setattr("ctypes.WinDLL", lambda name, **kw: kernel32, raising=False)
-    monkeypatch.setitem(sys.modules, "msvcrt", SimpleNamespace(get_osfhandle=lambda fd: 500 + fd))
+    monkeypatch.setitem(sys.modules, "msvcrt", SimpleNamespace(
+        get_osfhandle=lambda fd: 500 + fd, setmode=lambda fd, mode: modes.append((fd, mode))))
     monkeypatch.setattr("ctypes.wintypes.HANDLE", object, raising=False)
-    child._std_handles_follow()
+    child._windows_std(7, 8)
+    assert modes == [(7, 0x8000), (8, 0x8000)]
     assert [args for name, args in kernel32.calls if name == "SetStdHandle"] == [
         ((-10) & 0xFFFFFFFF, 500), ((-11) & 0xFFFFFFFF, 501), ((-12) & 0xFFFFFFFF, 502)]
 

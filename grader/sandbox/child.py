@@ -102,21 +102,25 @@ def _channels(argv: list[str]) -> tuple[int, int]:
     os.dup2(null, 0)
     os.close(null)
     os.dup2(2, 1)
-    _std_handles_follow()
+    _windows_std(requests, answers)
     for stream in (sys.stdout, sys.stderr):  # Windows' would be its ANSI code page
         stream.reconfigure(encoding="utf-8", errors="backslashreplace")
     return requests, answers
 
 
-def _std_handles_follow() -> None:
-    """Windows: what a process started by student code inherits are the standard handles,
-    not descriptors 0 to 2; point them where those now go (never at the answers)."""
+def _windows_std(requests: int, answers: int) -> None:
+    """Windows: the channel's descriptors in binary mode (text mode would turn bytes of a
+    frame into others); and, since what a process started by student code inherits are
+    the standard handles, not descriptors 0 to 2, point those where 0 to 2 now go (never
+    at the answers)."""
     if sys.platform != "win32":
         return
     import ctypes
     import msvcrt
     from ctypes import wintypes
 
+    for fd in (requests, answers):
+        msvcrt.setmode(fd, os.O_BINARY)
     kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
     kernel32.SetStdHandle.argtypes = (wintypes.DWORD, wintypes.HANDLE)
     for fd, which in ((0, -10), (1, -11), (2, -12)):  # STD_INPUT/OUTPUT/ERROR_HANDLE
