@@ -129,7 +129,7 @@ def item_feedback(result: ItemResult, sub: SubmissionResult,
         traceback=failure.traceback if failure else "",
         hint=item.hint.strip(),
         repro=kit_command(item.id, sub.seed) if item.kind != "constant" and sub.seed is not None
-        and not section else "",
+        and not section and not (failure and failure.kind == "missing_file") else "",
     )
 
 
