@@ -241,7 +241,8 @@ def _ctrl_c_in_a_terminal(args: list[str], presses: int, after: float | Callable
         reaped, status = os.waitpid(pid, os.WNOHANG)
         if reaped:  # its status is this one: a second waitpid would find no child
             break
-    if not reaped:
+    if not reaped:  # still running a minute after the presses: a failure, not a hang
+        os.killpg(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), time.monotonic() - pressed, printed.decode(

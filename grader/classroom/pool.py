@@ -7,9 +7,11 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 GRACE = 2.0  # seconds pebble gets to report a dead worker's task before we do
 
@@ -65,16 +67,56 @@ def stop_now(pool: Any) -> None:
     pool.join(timeout=10)
 
 
-def end_helpers() -> None:
+@contextmanager
+def second_ctrl_c_exits() -> Iterator[None]:
+    """The first Ctrl-C raises KeyboardInterrupt, wherever it lands (starting the pool,
+    handing out work, collecting); from then on the next one exits at once, even while
+    the first is still being handled. Without a press, the previous handler is back
+    afterwards. Only the main thread can set handlers: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def first(*_: Any) -> None:
+        signal.signal(signal.SIGINT, exit_at_once)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is first:
+            signal.signal(signal.SIGINT, previous)
+
+
+def end_helpers(within: float = 10.0) -> None:
     """End multiprocessing's fork server and resource tracker, which the workers needed,
-    and wait for them: nothing of a run outlives it (a resumed run would race them). Their
+    and wait for them: nothing of a run outlives it (a resumed run would race them). Any
+    worker still alive is killed first: each holds both helpers' pipes, and a helper waits
+    for every holder to close it; a helper not gone `within` seconds is killed. Their
     `_stop` is private, and the one way to wait; it is there from Python 3.8 on."""
     from multiprocessing import forkserver, resource_tracker
 
-    for helper in (forkserver._forkserver, resource_tracker._resource_tracker):
-        stop = getattr(helper, "_stop", None)
-        if stop is not None:
+    for worker in multiprocessing.active_children():
+        worker.kill()
+    for helper, pid_name in ((forkserver._forkserver, "_forkserver_pid"),
+                             (resource_tracker._resource_tracker, "_pid")):
+        stop, pid = getattr(helper, "_stop", None), getattr(helper, pid_name, None)
+        if stop is None or pid is None:
+            continue
+
+        def kill_if_waiting(helper: Any = helper, pid_name: str = pid_name, pid: int = pid) -> None:
+            if getattr(helper, pid_name) == pid:  # not reaped yet: it is still ours
+                os.kill(pid, signal.SIGKILL)
+
+        killer = threading.Timer(within, kill_if_waiting)
+        killer.daemon = True
+        killer.start()
+        try:
             stop()
+        finally:
+            killer.cancel()
 
 
 def exit_at_once(*_: Any) -> None:

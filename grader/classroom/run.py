@@ -22,7 +22,8 @@ from grader import __version__
 from grader.classroom import changes
 from grader.classroom.changes import StudentChange
 from grader.classroom.imported import Arrival
-from grader.classroom.pool import dead, end_helpers, stop_now, worker_context, workers_of
+from grader.classroom.pool import (dead, end_helpers, second_ctrl_c_exits, stop_now, worker_context,
+                                   workers_of)
 from grader.classroom.progress import InFlight
 from grader.classroom.safeguard import Breaker, GraderBroken, grader_failed
 from grader.disk import files, student_folders, workspace
@@ -171,7 +172,8 @@ def grade_class(path: Path, out: Path, rubric: Rubric,
                                 came[d.name].notes() if d.name in came else ()))
     run = ClassRun(students)
     try:
-        _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress)
+        with second_ctrl_c_exits():
+            _grade_all(run, rubric, sandbox_factory, seed, only, jobs, force, progress)
     except KeyboardInterrupt:  # Ctrl-C: what was graded stands, the rest waits for a rerun
         run.interrupted = True
     except RuntimeError as exc:  # Ctrl-C inside a lock's release: Python then raises this
@@ -235,8 +237,12 @@ def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: t
 
     pool = pebble.ProcessPool(max(1, jobs), initializer=_init_worker, initargs=args[:2],
                               context=worker_context())
-    with workspace.folder("workers") as marks:
-        lost = yield from _results(pool, todo, args, rubric, watchdog, marks)
+    try:
+        with workspace.folder("workers") as marks:
+            lost = yield from _results(pool, todo, args, rubric, watchdog, marks)
+    except BaseException:  # Ctrl-C (or the consumer gone): stop at once, hand out no more
+        stop_now(pool)
+        raise
     if lost:  # its task may still look in flight to pebble, until the watchdog
         pool.stop()
     else:
@@ -249,36 +255,32 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
              marks: Path) -> Generator[Outcome | InFlight, None, bool]:
     """Yield each student's outcome as it comes; return whether a worker died unnoticed."""
     lost = False
-    try:
-        futures = {pool.schedule(_grade_one, (s, extra, *args[2:], str(marks / str(i))),
-                                 timeout=watchdog): (s, marks / str(i))
-                   for i, (s, _, extra) in enumerate(todo)}
-        pending: set = set(futures)
-        dead_since: dict = {}
-        began: dict = {}  # future -> when its worker was first seen holding it
-        while pending:
-            done, _ = concurrent.futures.wait(pending, timeout=0.5,
-                                              return_when=concurrent.futures.FIRST_COMPLETED)
-            for future in done:
-                pending.discard(future)
-                student = futures[future][0]
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
-                    result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
-                yield result
-            pids = workers_of(pending, futures)
-            for future in dead(pids, dead_since):
-                pending.discard(future)  # pebble may not notice (it lost a race): we do
-                lost = True
-                yield _lost(futures[future][0], rubric, args[2], args[3],
-                            "the worker grading this student died (killed, perhaps for memory)")
-            now = time.monotonic()
-            yield InFlight.since({futures[f][0].name: began.setdefault(f, now)
-                                  for f in pids if f in pending})
-    except BaseException:  # Ctrl-C (or the consumer gone): stop at once, hand out no more
-        stop_now(pool)
-        raise
+    futures = {pool.schedule(_grade_one, (s, extra, *args[2:], str(marks / str(i))),
+                             timeout=watchdog): (s, marks / str(i))
+               for i, (s, _, extra) in enumerate(todo)}
+    pending: set = set(futures)
+    dead_since: dict = {}
+    began: dict = {}  # future -> when its worker was first seen holding it
+    while pending:
+        done, _ = concurrent.futures.wait(pending, timeout=0.5,
+                                          return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in done:
+            pending.discard(future)
+            student = futures[future][0]
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
+                result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
+            yield result
+        pids = workers_of(pending, futures)
+        for future in dead(pids, dead_since):
+            pending.discard(future)  # pebble may not notice (it lost a race): we do
+            lost = True
+            yield _lost(futures[future][0], rubric, args[2], args[3],
+                        "the worker grading this student died (killed, perhaps for memory)")
+        now = time.monotonic()
+        yield InFlight.since({futures[f][0].name: began.setdefault(f, now)
+                              for f in pids if f in pending})
     return lost
 
 
