@@ -97,16 +97,16 @@ def main() -> None:
         start = time.perf_counter()
         docs = [d for d in (sim.document(p.name, p) for p in sorted(folder.iterdir())) if d]
         read = time.perf_counter() - start
-        pairs = sim.compare_class(docs, sim.given_code(rubric), opts)
+        result = sim.compare_class(docs, sim.given_code(rubric), opts)
         total = time.perf_counter() - start
-    flagged = {frozenset((p.a, p.b)) for p in pairs
-               if p.score >= opts.threshold and p.matched_chars >= opts.min_chars}
+    flagged = {frozenset((p.a, p.b)) for p in result.flagged}
     found = sum(frozenset(p) in flagged for p in planted)
     print(f"{len(docs)} students, {len(docs) * (len(docs) - 1) // 2:,} pairs, "
-          f"{len(pairs):,} compared: {total:.1f} s ({read:.1f} s reading)")
+          f"{result.compared:,} compared: {total:.1f} s ({read:.1f} s reading)")
     print(f"planted copies flagged: {found} of {len(planted)}; other pairs flagged: "
-          f"{len(flagged) - found} (the synthetic students share few sources: those who drew "
-          "the same files are alike)")
+          f"{len(flagged) - found} in {len(result.rings)} rings and alone, "
+          f"{len(result.pairs) - len(flagged)} worth a look (the synthetic students share few "
+          "sources: those who drew the same files are alike)")
 
 
 if __name__ == "__main__":

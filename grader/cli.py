@@ -68,6 +68,10 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     """Grade PATH: one submission (files in it or one folder down), or a class (one folder
     per student). Writes results.json and report.html per submission; for a class also
     index.html and grades.csv."""
+    from grader.sandbox import host
+
+    if host.refusal():  # before anything is read: never student code unconfined
+        fail(ExitCode.NEEDS_LINUX, host.refusal())
     from grader.classroom.imported import made_by_import as imported
     from grader.classroom.run import is_class
     from grader.disk.workspace import sweep

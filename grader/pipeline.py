@@ -16,14 +16,14 @@ from grader.engine import checks, record, submission
 from grader.engine.late import Submitted, assess
 from grader.engine.modules import Schedule, run_modules
 from grader.engine.outcomes import ItemResult, ModuleSummary, SubmissionResult
-from grader.engine.seeds import submission_seed
+from grader.engine.seeds import run_as_seeded, submission_seed
 from grader.outputs.report import render_report
 from grader.outputs.results_json import to_results, write_json_atomic, write_text_atomic
 from grader.rubric.model import Item, Rubric
 from grader.rubric.references import References
 from grader.sandbox import ModuleRun, Sandbox
 from grader.sandbox import Limits as SandboxLimits
-from grader.written.grades import item_result
+from grader.written.grades import item_result, nothing_written
 
 
 @dataclass(frozen=True)
@@ -123,12 +123,14 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     sandbox_limits = SandboxLimits(**limits)
     judge = checks.Judge(refs, sandbox_limits)
     deadline, note = _deadline(req, start)
-    schedule = Schedule(sandbox_limits, deadline, note, judge.receiver(plans), req.parallel)
+    schedule = Schedule(sandbox_limits, deadline, note, judge.receiver(plans), req.parallel,
+                        prepare=run_as_seeded)
     runs, copy = run_modules(sub, checks.calls_by_module(items, calls), sandbox, schedule)
     judged = {p.item.id: _judge_safely(judge, p, runs[p.item.module]) for p in plans}
     grades = _manual_grades(req)
+    nothing = nothing_written(req.out) if any(i.kind == "manual" for i in items) else ""
     results = tuple(judged[i.id] if i.id in judged else
-                    item_result(i, checks.item_seed(base.seed, i), grades.get(i.id))
+                    item_result(i, checks.item_seed(base.seed, i), grades.get(i.id), nothing)
                     for i in items)
     rel = sub.root.relative_to(sub.path).as_posix() if sub.root != sub.path else "."
     return replace(base, items=results, root=rel,

@@ -63,6 +63,24 @@ def fast_rubric(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def kit_zip(tmp_path_factory) -> Path:
+    """The student kit, as `grade kit` builds it from the shipped rubric."""
+    from kits import build
+
+    return build(RUBRIC, tmp_path_factory.mktemp("kit") / "highways-kit.zip")
+
+
+@pytest.fixture(scope="session")
+def numpy_only(tmp_path_factory) -> Path:
+    """A fresh venv holding numpy alone (Python 3.10 when the machine has it): a student's."""
+    from kits import numpy_venv
+    from platforms import python_of
+
+    base = python_of("3.10") or sys.executable
+    return numpy_venv(base, tmp_path_factory.mktemp("venv") / "numpy-only")
+
+
+@pytest.fixture(scope="session")
 def rubric():
     from grader.rubric.model import load_rubric
 

@@ -102,3 +102,12 @@ def test_string_constants_follow_the_rubrics_normalisation():
     assert compare_constant(item, "  Increase\n") is None
     assert compare_constant(item, "decrease").kind == "constant"
     assert compare_constant(_const("increase"), "Increase") is not None
+
+
+@pytest.mark.parametrize("expected, kind", [("increase", "a string"), (False, "True or False"),
+                                            (0.5, "a number")])
+def test_a_constant_left_at_none_is_not_set_yet_and_says_what_it_takes(expected, kind):
+    """Issue 21: the skeleton's `None` read as "raised AttributeError: ... 'function'"."""
+    mismatch = compare_constant(_const(expected), None)
+    assert (mismatch.kind, mismatch.summary) == (
+        "constant", f"C is not set yet (it is None): set it to {kind}")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 
 import pytest
 
@@ -55,6 +57,26 @@ def test_carol_messages_say_what_broke(tmp_path):
     assert "child.py" not in backward and "grader" not in backward  # ... and only theirs
     assert "does not define a function 'weight_grad_limit'" in items["p3e"]["output"]
     assert items["p3c"]["status"] == "passed"  # the exact formula is accepted
+    # a replay of a missing file has nothing to show: no reproduce line (issue 21)
+    assert "Reproduce:" not in items["p1a"]["output"] and "Reproduce:" in backward
+
+
+def test_a_constant_left_as_the_skeleton_has_it_is_not_set_yet(tmp_path):
+    """Issue 21: a constant left at None read "raised AttributeError: module 'problem1' has
+    no attribute 'function'", with an empty traceback."""
+    folder = tmp_path / "sub"
+    shutil.copytree(EXAMPLES / "alice", folder)
+    for name, constant in (("problem1.py", "RELU_VARIANCE_CHANGE"),
+                           ("problem3.py", "ACTIVATION_LIMIT_WELL_DEFINED")):
+        text = (folder / name).read_text()
+        (folder / name).write_text(re.sub(rf"^{constant} = .*$", f"{constant} = None", text,
+                                          flags=re.M))
+    _, results = run_grade(folder, tmp_path / "out")
+    items = by_item(results)
+    assert items["p1b"]["output"] == ("Failed: RELU_VARIANCE_CHANGE is not set yet (it is "
+                                      "None): set it to a string.")
+    assert "ACTIVATION_LIMIT_WELL_DEFINED is not set yet (it is None): set it to True or " \
+        "False" in items["p3e_activation"]["output"]
 
 
 def test_results_json_follows_the_contract(tmp_path):

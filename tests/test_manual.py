@@ -78,6 +78,35 @@ def test_scores_as_on_gradescope_positive_and_negative(rubric):
     assert score(negative, (("x", -5.0),)) == 0.0  # never below 0
 
 
+def test_nothing_to_grade_is_0_with_its_reason_until_a_ta_grades_it(rubric, tmp_path):
+    """A student with nothing to read (issue 23): 0 at once, also under negative scoring,
+    where no criterion applied would mean full marks; a TA's grade replaces the 0, and a
+    merge without one keeps it."""
+    from grader.engine.outcomes import ManualGrade, SubmissionResult
+    from grader.written.grades import apply, item_result, nothing_written
+
+    folder = tmp_path / "erin"
+    assert nothing_written(folder) == "no answers.md and no PDF were handed in"
+    (folder / "written").mkdir(parents=True)
+    (folder / "written" / "answers.md").write_text(" \n\t\n")
+    assert nothing_written(folder) == "answers.md is empty and no PDF was handed in"
+    (folder / "written" / "Work.PDF").write_bytes(b"%PDF-1.4")
+    assert nothing_written(folder) == ""
+    (folder / "written" / "Work.PDF").unlink()
+    (folder / "written" / "answers.md").write_text("\n" * 70000 + "## 1a\nMy answer.")
+    assert nothing_written(folder) == ""
+    negative = rubric.item("p1a_derivation").model_copy(update={"scoring": "negative"})
+    nothing = item_result(negative, 1, None, "no answers.md and no PDF were handed in")
+    assert (nothing.score, nothing.outcome, nothing.pending) == (0.0, "failed", False)
+    assert nothing.verdict == "failed: no answers.md and no PDF were handed in"
+    sub = SubmissionResult("erin", rubric, 1, (nothing,))
+    assert apply(sub, {}).items[0] == nothing
+    graded = apply(sub, {negative.id: ManualGrade(False, (), "", ("Ann",))}).items[0]
+    assert (graded.score, graded.outcome, graded.failure) == (2.0, "passed", None)
+    partial = item_result(negative, 1, ManualGrade(False, (("x", -0.5),), "", ("Ann",)))
+    assert (partial.score, partial.outcome, partial.passed) == (1.5, "partial", False)
+
+
 def test_two_writers_at_once_lose_nothing(rubric, tmp_path):
     from grader.written.store import Store
 
@@ -202,6 +231,10 @@ def _ta(browser, url: str, name: str):
 @pytest.mark.slow
 def test_two_tas_grade_at_once_in_chromium(browser, app, reports, rubric):
     url, server = app
+    # carol handed in no answers.md, so she is listed apart (test_manual_pages.py): here
+    # she writes one, and three answers wait for the two TAs
+    (reports / "carol" / "written").mkdir(exist_ok=True)
+    shutil.copy(EXAMPLES / "bob" / "answers.md", reports / "carol" / "written" / "answers.md")
     ann_ctx, ann = _ta(browser, url, "Ann")
     ben_ctx, ben = _ta(browser, url, "Ben")
     row = ann.locator('#questions tr[data-item="p1a_derivation"]')

@@ -80,6 +80,11 @@ def save_class_options(out: Path, roster: Any, exports: tuple[str, ...],
                       out / CLASS_OPTIONS)
 
 
+SIMILARITY_SHOWN = {"flagged", "pairs", "near_misses", "rings", "top", "top_more"}
+
+
 def read_similarity(reports: Path) -> Optional[dict[str, Any]]:
-    """The summary `grade similarity` left in `reports`, if any."""
-    return _json_object(reports / SIMILARITY_DATA)
+    """The summary `grade similarity` left in `reports`, if any (one an older grader
+    wrote lacks what index.html shows: none, until `grade similarity` runs again)."""
+    data = _json_object(reports / SIMILARITY_DATA)
+    return data if data is not None and SIMILARITY_SHOWN <= set(data) else None

@@ -21,6 +21,7 @@ class ExitCode(enum.IntEnum):
     USAGE_ERROR = 2
     NO_INPUT = 3  # the submission path does not exist
     BAD_RUBRIC = 4
+    NEEDS_LINUX = 5  # macOS, Windows: the sandbox is made of Linux's parts (sandbox/host.py)
     INTERRUPTED = 130  # Ctrl-C on a class: what was graded is written, marked partial
 
 

@@ -115,7 +115,8 @@ def similarity_run(reports: Path, submissions: Path, rubric: Rubric) -> dict:
     from grader import similarity
 
     summary = similarity.run(reports, submissions, rubric)
-    click.echo(f"similarity: {summary['flagged']} of {summary['pairs']} pairs flagged "
-               f"(in {summary['seconds']:.1f} s): {reports / similarity.REPORT} "
-               "(instructors only)")
+    rings = f", {summary['rings']} ring{'s' * (summary['rings'] != 1)}" if summary["rings"] else ""
+    click.echo(f"similarity: {summary['flagged']} of {summary['pairs']} pairs flagged{rings}, "
+               f"{summary['near_misses']} worth a look (in {summary['seconds']:.1f} s): "
+               f"{reports / similarity.REPORT} (instructors only)")
     return summary

@@ -22,7 +22,19 @@ IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", "node_m
 MAX_ENTRIES = 20_000  # entries looked at in one submission, however many it holds
 MAX_DEPTH = 16
 DIGEST_WHOLE = 16 << 20  # files up to this size are digested whole; larger ones by their start
-_OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+def flags(*names: str) -> int:
+    """The open(2) flags of these names that this system has, or-ed together: the student
+    kit reads files with this module on Windows too, which has none of POSIX's but
+    O_BINARY (without which reads there translate newlines)."""
+    found = 0
+    for name in names:
+        found |= getattr(os, name, 0)
+    return found
+
+
+_OPEN = os.O_RDONLY | flags("O_NOFOLLOW", "O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY")
 
 
 class NotRegular(OSError):
@@ -91,11 +103,14 @@ def walk(folder: Path, limit: int = MAX_ENTRIES) -> Iterator[Entry]:
 def read(path: Path, limit: int) -> bytes:
     """At most `limit` bytes of a regular file; NotRegular for anything else, without
     blocking on it (a FIFO, a device) and without following a symlink."""
+    if not hasattr(os, "O_NOFOLLOW") and os.path.islink(path):  # Windows: look first
+        raise NotRegular(f"{os.fsdecode(path)} is a symlink")
     fd = os.open(path, _OPEN)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegular(f"{os.fsdecode(path)} is not a regular file")
-        os.set_blocking(fd, True)
+        if _OPEN & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
         chunks, left = [], limit
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 20))

@@ -8,13 +8,14 @@ removes every folder whose lock is free, and never one whose owner is still runn
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
+
+from grader.disk.files import flags
 
 PREFIX = "hwg-"
 LOCK = ".owner"
@@ -32,14 +33,27 @@ def folder(kind: str, passable: bool = False) -> Iterator[Path]:
     """A fresh folder, locked while in use and removed after; private to the grader, or
     `passable`: other users may pass through it to what is theirs inside, not list it."""
     path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{kind}-", dir=root()))
-    fd = os.open(path / LOCK, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    fd = os.open(path / LOCK, os.O_CREAT | os.O_RDWR | flags("O_CLOEXEC"), 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _hold(fd)
         os.chmod(path, 0o711 if passable else 0o700)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
         os.close(fd)
+        if path.exists():  # Windows removes no file that is open: the lock file, now
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _hold(fd: int) -> None:
+    """Lock the folder's lock file for this process's life (the kernel lets go when the
+    process dies). Nothing on Windows, which has no flock, and where no grader sweeps
+    (grade needs Linux): the student kit makes its scratch folders there too."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
 
 
 def sweep() -> list[Path]:
@@ -55,6 +69,8 @@ def sweep() -> list[Path]:
 
 
 def _abandoned(path: Path) -> bool:
+    import fcntl  # a grader's sweep: Linux only
+
     try:
         if time.time() - path.stat().st_mtime < YOUNG:
             return False  # made a moment ago: between mkdtemp and flock, it looks unlocked

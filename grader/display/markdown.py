@@ -9,6 +9,8 @@ import latex2mathml.converter
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from grader.display.text import visible
+
 MATHML_TAGS = {"math", "mi", "mn", "mo", "ms", "mtext", "mrow", "msup", "msub", "msubsup",
                "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr",
                "mtd", "mspace", "mstyle", "mpadded", "mphantom", "menclose", "merror"}
@@ -65,8 +67,8 @@ def to_inline_html(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _student_renderer() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False}).use(
+def _student_renderer(breaks: bool = False) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": breaks}).use(
         dollarmath_plugin, allow_space=True, double_inline=True)
     md.add_render_rule("math_inline", _math("inline"))
     md.add_render_rule("math_inline_double", _math("block"))
@@ -104,3 +106,12 @@ def student_html(text: str) -> str:
     is its words and then its target as text (nothing to click), an image is its
     description and address (never fetched), math is MathML cleaned by an allow-list."""
     return _student_renderer().render(text, {})
+
+
+@functools.lru_cache(maxsize=512)
+def comment_html(text: str) -> str:
+    """A TA's comment for the student's report: inert as a student's answer is (the TA
+    typed it into a form; nothing in it may become a link, markup or script), math as
+    MathML like the rubric's criteria beside it, the TA's line breaks kept and control
+    characters made visible, as everywhere in a report."""
+    return _student_renderer(breaks=True).render(visible(text), {})

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import numpy as np
 
 from grader.engine.inputs import FULL, show
+from grader.rubric.itemdata import expects
 
 # A failing trial's values are shown to VALUE_DIGITS significant digits, its errors to
 # ERROR_DIGITS: enough to see what is wrong and by how much, too few to copy an expected
@@ -169,8 +170,12 @@ def compare_constant(item: Item, got: Any) -> Optional[Mismatch]:
     """Constants: strings after the rubric's normalisation, booleans, or numbers. With no
     right value to compare (the student kit keeps it secret), only whether it is set."""
     want = item.expected
+    if got is None:  # as the skeleton leaves it
+        kind = expects(item)
+        return Mismatch("constant", f"{item.attr} is not set yet (it is None)"
+                        + (f": set it to {kind}" if kind else ""))
     if want is None:
-        return Mismatch("constant", f"{item.attr} is not set yet") if got is None else None
+        return None
     if isinstance(want, bool):
         value = _as_bool(got)
         if value is None:

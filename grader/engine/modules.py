@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional
 
 from grader.disk import workspace
 from grader.engine import submission
-from grader.sandbox import Call, CallOutcome, ImportOutcome, Limits, ModuleJob, ModuleRun, Sandbox
+from grader.sandbox import (WRITTEN_MODULE, Call, CallOutcome, ImportOutcome, Limits, ModuleJob,
+                            ModuleRun, Sandbox)
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class Schedule:
     deadline_note: str = "the grader's time budget for this submission ran out"
     receive: Optional[Callable[[Call, CallOutcome], CallOutcome]] = None
     parallel: bool = True
+    # given the copy's folder before anything runs: makes it what the sandbox may run, and
+    # returns what to make of each module's run (pipeline.py: files rewritten from their tree)
+    prepare: Optional[Callable[[submission.Submission, Path],
+                               Callable[[ModuleRun], ModuleRun]]] = None
 
 
 def run_modules(sub: submission.Submission, calls: dict[str, tuple[Call, ...]],
@@ -31,7 +37,10 @@ def run_modules(sub: submission.Submission, calls: dict[str, tuple[Call, ...]],
     modules = set(calls)
     with workspace.folder("sub") as tmp:
         copy = submission.private_copy(sub, modules, tmp / "submission")
-        jobs = {m: ModuleJob(copy.root, m, mine, schedule.limits, tuple(sorted(modules - {m})),
+        after = schedule.prepare(sub, copy.root) if schedule.prepare else None
+        written = _written_apart(copy.root, tmp / "written")  # no Python module reads it
+        roots = {m: written if m == WRITTEN_MODULE else copy.root for m in calls}
+        jobs = {m: ModuleJob(roots[m], m, mine, schedule.limits, tuple(sorted(modules - {m})),
                              schedule.deadline, schedule.deadline_note, schedule.receive)
                 for m, mine in calls.items()}
         runs = {m: missing(m, j.calls, sub) for m, j in jobs.items() if not sub.has(m)}
@@ -39,7 +48,24 @@ def run_modules(sub: submission.Submission, calls: dict[str, tuple[Call, ...]],
         workers = max(1, len(present)) if schedule.parallel else 1
         with ThreadPoolExecutor(max_workers=workers) as pool:
             runs.update(zip(present, pool.map(sandbox.run, [jobs[m] for m in present])))
+    if after is not None:
+        runs = {m: after(run) for m, run in runs.items()}
     return runs, copy
+
+
+def _written_apart(root: Path, dest: Path) -> Path:
+    """answers.md moved out of the copy the Python modules run in, into a folder of its
+    own that only the written answers' child reads: its derivations and remarks are not
+    in the seed (seeds.py), so code must not be able to read a table kept there."""
+    dest.mkdir()
+    name = submission.file_name(WRITTEN_MODULE)
+    for entry in list(root.iterdir()):
+        if entry.name.lower() == name and entry.is_file() and not entry.is_symlink():
+            if entry.name == name:
+                entry.rename(dest / name)
+            else:
+                entry.unlink()
+    return dest.resolve()
 
 
 def missing(module: str, calls: tuple[Call, ...], sub: submission.Submission) -> ModuleRun:

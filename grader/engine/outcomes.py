@@ -60,11 +60,22 @@ class ItemResult:
         return self.manual is not None and self.manual.pending
 
     @property
+    def outcome(self) -> str:
+        """One of passed, failed, pending (a manual item waiting for a TA) and partial: a
+        TA's grade between nothing and full marks is partial credit, not a failure
+        (automatic items score all or nothing)."""
+        if self.pending:
+            return "pending"
+        if self.passed:
+            return "passed"
+        return "partial" if self.manual is not None and self.score > 0 else "failed"
+
+    @property
     def verdict(self) -> str:
         """One line for the terminal table and the report's summary."""
         if self.internal_error:
             return "not graded: the grader failed on this item"
-        if self.manual is not None:
+        if self.manual is not None and self.failure is None:  # (a failure: nothing to grade)
             return "waits for a TA" if self.manual.pending else \
                 f"graded by a TA: {self.score:g} of {self.item.points:g}"
         if self.passed:

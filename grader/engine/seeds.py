@@ -20,20 +20,25 @@ are data, and a table kept in them must meet new inputs as well.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from grader.disk import files
+from grader.engine.executed import Executed, executed_form, remap
 from grader.engine.inputs import derive_seed
 
 if TYPE_CHECKING:
+    from grader.engine.submission import Submission
     from grader.rubric.model import Rubric
+    from grader.sandbox import ModuleRun
 
 PARSE_BYTES = 256 << 10  # Python files up to this size count by their tree; larger ones as bytes
 PARSE_TOTAL = 1 << 20  # and at most this much Python is parsed per submission
 READ_BYTES = files.DIGEST_WHOLE
+REWRITE_TOTAL = 256 << 10  # Python rewritten from its tree per submission (executed.py)
 
 # Names through which code can read program text (docstrings, its own or another file):
 # a submission that uses one keeps its docstrings and comments in the seed.
@@ -63,13 +68,10 @@ def submission_seed(rubric: Rubric, path: Path) -> int:
 def fingerprint(root: Path) -> str:
     """A SHA-256 of the normal form of every regular file below `root` (files.walk: no
     symlink followed, hidden and tools' folders skipped, reads bounded)."""
-    found = [(e.rel, _read(e.path)) for e in files.walk(root)]
-    python = {rel: data for rel, data in found if rel.endswith(".py")}
-    trees = _trees(python)
-    keep_text = trees is None or any(_reads_text(t) for t in trees.values())
+    found, trees, _, keep_text = _survey(root)
     digest = hashlib.sha256()
     for rel, data in found:
-        if rel in python and not keep_text and rel in trees:
+        if rel in trees and not keep_text:
             form = b"py-tree:" + _tree_form(trees[rel])
         elif rel.lower() == "answers.md" and not keep_text:
             form = b"answers:" + answers_form(data.decode("utf-8", "replace")).encode()
@@ -78,6 +80,63 @@ def fingerprint(root: Path) -> str:
         digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
         digest.update(hashlib.sha256(form).digest())
     return digest.hexdigest()
+
+
+def executed_forms(root: Path) -> dict[str, Executed]:
+    """The Python files below `root` that count by their tree, as the sandbox must run
+    them (executed.py): rewritten from that tree, so nothing the seed leaves out is
+    there for the code to read. By their path relative to `root`."""
+    try:
+        _, _, forms, keep_text = _survey(root)
+    except Exception:  # noqa: BLE001 - the seed then counted the bytes: run them as written
+        return {}
+    return {} if keep_text else forms
+
+
+def run_as_seeded(sub: Submission, copy: Path) -> Callable[[ModuleRun], ModuleRun]:
+    """Rewrite the private copy's Python files as `executed_forms` says (a problem file
+    under both names it is copied as), and return what maps a module's tracebacks back to
+    the student's own lines (engine/modules.py calls it before anything runs)."""
+    from grader.engine.submission import file_name
+
+    forms = executed_forms(sub.root)
+    aliases = {name: file_name(module) for module, name in sub.files.items()}
+    placed: dict[str, Executed] = {}
+    for rel, form in forms.items():
+        for name in {rel, aliases.get(rel, rel)}:
+            target = copy / name
+            if target.is_file() and not target.is_symlink():
+                target.write_bytes(form.source)
+                placed[name] = form
+    return functools.partial(remap, forms=placed)
+
+
+def _survey(root: Path) -> tuple[list[tuple[str, bytes]], dict[str, ast.AST],
+                                 dict[str, Executed], bool]:
+    """Every file's path and bytes; the Python files that count by their tree, and how
+    the sandbox runs them (a file that cannot be rewritten from its tree counts by its
+    bytes); whether comments and docstrings count anyway (the code names a reader)."""
+    found = [(e.rel, _read(e.path)) for e in files.walk(root)]
+    key = tuple((rel, hashlib.sha256(data).digest()) for rel, data in found)
+    last = _LAST.get("survey")
+    if last is not None and last[0] == key:  # the seed, then the copy: the same files twice
+        return (found, *last[1])
+    python = {rel: data for rel, data in found if rel.endswith(".py")}
+    trees = _trees(python)
+    keep_text = trees is None or any(_reads_text(t) for t in trees.values())
+    forms: dict[str, Executed] = {}
+    if trees and not keep_text:
+        left, made = REWRITE_TOTAL, {}
+        for rel in sorted(trees, key=lambda r: (len(python[r]), r)):  # small first, bounded
+            left -= len(python[rel])
+            made[rel] = executed_form(python[rel]) if left >= 0 else None
+        forms = {rel: form for rel, form in made.items() if form is not None}
+        trees = {rel: t for rel, t in trees.items() if rel in forms}
+    _LAST["survey"] = (key, (trees or {}, forms, keep_text))
+    return found, trees or {}, forms, keep_text
+
+
+_LAST: dict = {}  # the last survey: its files' names and digests, and what was made of them
 
 
 def _read(path: Path) -> bytes:
@@ -187,15 +246,17 @@ MAX_NORMAL_FORM = 256 * 1024  # characters of answers.md read for its normal for
 
 def answers_form(text: str) -> str:
     """What the grader grades of answers.md, section by section: the final math (spaces
-    collapsed) and the code block of equations (comments and blanks dropped)."""
-    from grader.sandbox.written import AnswerError, code_block, final_math, sections
+    collapsed; with the inline math written after it, which is the answer when the final
+    math only sets a value) and the code block of equations (comments and blanks dropped)."""
+    from grader.sandbox.written import AnswerError, code_block, final_maths, sections
 
     if len(text) > MAX_NORMAL_FORM:  # reading it costs the grader's own time: as written
         return text
     parts = []
     for part, section in sorted(sections(text).items()):
         try:
-            math = " ".join(final_math(section.body).split())
+            # all of it: the inline math after a display that only sets a value is the answer
+            math = " \0 ".join(" ".join(m.split()) for m in final_maths(section.body))
         except AnswerError:
             math = ""
         try:

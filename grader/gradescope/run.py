@@ -55,6 +55,7 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
         print(f"not graded: submission beyond the rubric's {cap.max}; kept {kept['score']}")
         return kept
     submission = root / "submission"
+    private(root)
     seed = seed_of(rubric, submission)
     with folder("gs") as out:
         result = grade(Request(submission, out, rubric, seed,
@@ -75,6 +76,20 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
     for line in _log(result, detail=options.stdout_visibility == "hidden"):
         print(line)
     return data
+
+
+def private(root: Path) -> None:
+    """The upload and its metadata readable by root alone. The sandbox runs a rewritten
+    private copy (engine/executed.py); where Landlock is missing (Gradescope's containers
+    may lack it) the sandbox user could otherwise read the upload as written, comments
+    and answers.md's prose included, which the seed leaves out, and fit the feedback."""
+    if os.geteuid() != 0:
+        return  # no sandbox user to keep out: the sandbox runs as this user anyway
+    for path, mode in ((root / "submission", 0o700), (root / "submission_metadata.json", 0o600)):
+        try:
+            os.chmod(path, mode, follow_symlinks=False)
+        except (OSError, NotImplementedError):
+            continue
 
 
 def _submission_id(root: Path) -> str:

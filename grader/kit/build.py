@@ -106,8 +106,8 @@ def _json(data: Any) -> bytes:
 
 def engine_modules() -> list[str]:
     """The grader modules check.py runs, and nothing else: those it imports, and the
-    sandbox's child, which the launcher check.py uses (SpawnLauncher) starts by path, with
-    the siblings the child loads by path."""
+    sandbox's child, which the launcher check.py uses (portable.PortableLauncher) starts by
+    path, with the siblings the child loads by path."""
     from grader.sandbox.launch import CHILD
 
     return reached([ENTRY, module_of(CHILD)], NOT_CARRIED)
@@ -258,9 +258,12 @@ the way the grader does, before you submit them.
 ## Check your work
 
 You need Python 3.10 or newer and numpy (and PyTorch if a file of yours sets
-`BACKEND = "torch"`). Write your code in the skeleton files, then, in this folder:
+`BACKEND = "torch"`), on Windows, macOS or Linux. Write your code in the skeleton files,
+then, in a terminal in this folder:
 
     python check.py
+
+(on Windows, `py check.py` if `python` is not found)
 
 or `python check.py path/to/your/folder` for files elsewhere. It runs your files in a
 separate process, with the grader's time limits, on a few fixed public trials per item

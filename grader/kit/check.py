@@ -11,13 +11,17 @@ A replay draws exactly the inputs of the trials the grader drew for that seed (t
 generators are not secret; only expected values are), calls the student's function on
 them, prints inputs and outputs and saves them to an .npz file.
 
-Needs numpy only (torch for a module that sets BACKEND = "torch"). POSIX (Linux, macOS,
-WSL on Windows).
+Needs numpy only (torch for a module that sets BACKEND = "torch"), on Windows, macOS and
+Linux alike: its sandbox is grader/sandbox/portable.py, and nothing it carries imports at
+the top what one of them lacks (tests/test_kit_platforms.py runs it in a simulated
+Windows and macOS).
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -36,8 +40,7 @@ from grader.engine.outcomes import SubmissionResult
 from grader.outputs import feedback
 from grader.rubric.itemdata import ItemData, item_from_data
 from grader.sandbox import Limits
-from grader.sandbox.launch import SpawnLauncher
-from grader.sandbox.process import SubprocessSandbox
+from grader.sandbox.portable import PortableSandbox
 
 DATA = Path(__file__).resolve().parents[2] / "public.json"
 
@@ -76,8 +79,9 @@ class Kit:
         counts = sorted({len(self.trials[i.id]) for i in checked})
         each = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
         graded = "/".join(map(str, sorted({trial_count(i) for i in checked})))
-        lines = [f"Public checks: {len(checked)} items, {each} trials each. Your submission "
-                 f"is graded on {graded} new random trials per item"
+        some = "" if len(checked) == len(self.items) else f" {len(checked)} of them on"
+        lines = [f"Public checks: {len(self.items)} items,{some} {each} trials each. Your "
+                 f"submission is graded on {graded} new random trials per item"
                  + (f", and {counted(self.hidden, 'item')} {'is' if self.hidden == 1 else 'are'}"
                     " hidden (graded, never shown here)." if self.hidden else ".")]
         constants = [i.attr for i in self.items if i.kind == "constant"]
@@ -163,10 +167,10 @@ def check(folder: Path, kit: Kit, sandbox: Optional[Any] = None) -> SubmissionRe
     return SubmissionResult(name=sub.name, rubric=None, seed=None, items=results)
 
 
-def _sandbox() -> SubprocessSandbox:
-    """Fresh interpreters, the time and resource limits; none of the Linux-only layers a
-    grader adds (a student's machine may be a Mac)."""
-    return SubprocessSandbox(launcher=SpawnLauncher(), namespaces=False, landlock=False)
+def _sandbox() -> PortableSandbox:
+    """Fresh interpreters, the time and resource limits, on any desktop OS; none of the
+    Linux-only layers a grader adds."""
+    return PortableSandbox()
 
 
 def replay(folder: Path, kit: Kit, item_id: str, seed: int, trial: Optional[int],
@@ -232,6 +236,41 @@ def _outcome_lines(item: ItemData, outcome: Any, saved: dict[str, np.ndarray],
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    """check.py's command line; what it prints ends quietly where its reader does
+    (`python check.py | head`)."""
+    _plain_output()
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+    except OSError as exc:
+        if not _reader_gone(exc):
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        return 1
+    return code
+
+
+def _plain_output() -> None:
+    """UTF-8 into a pipe or a file on every OS (Windows writes its ANSI code page there,
+    which has no σ), so that what is saved is the same everywhere; a terminal that cannot
+    show a character shows '?' instead of stopping."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or not hasattr(stream, "reconfigure"):
+            continue
+        if not stream.isatty():
+            stream.reconfigure(encoding="utf-8")
+        elif stream.encoding.replace("-", "").lower() != "utf8":
+            stream.reconfigure(errors="replace")
+
+
+def _reader_gone(exc: OSError) -> bool:
+    """Whether writing failed because what reads the output has closed it (Windows says
+    so with EINVAL)."""
+    return isinstance(exc, BrokenPipeError) or (sys.platform == "win32"
+                                                 and exc.errno == errno.EINVAL)
+
+
+def _main(argv: Optional[list[str]]) -> int:
     ap = argparse.ArgumentParser(prog="check.py", description="Check your work before "
                                  "submitting, or replay a trial from the grader's feedback.")
     ap.add_argument("folder", nargs="?", type=Path, default=DATA.parents[1],

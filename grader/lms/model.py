@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from grader.classroom.imported import JUNK as JUNK_WHY  # one wording, here and in reports
+from grader.classroom.imported import JUNK as JUNK_WHY  # noqa: F401 - one wording, here and in reports
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,19 @@ account, ends it at once (a signed cookie could not be taken back).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
-import sqlite3
-import functools
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Optional
 
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from grader.written.store import create, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -74,28 +74,11 @@ class Accounts:
     def __init__(self, path: Path):
         self.path = path
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            con.execute("PRAGMA busy_timeout=30000")
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        finally:
-            con.close()
+    def _db(self) -> Any:
+        return transaction(self.path)
 
     def ensure(self) -> None:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            con.execute("PRAGMA busy_timeout=30000")
-            con.executescript(_SCHEMA)
-        finally:
-            con.close()
+        create(self.path, _SCHEMA)
 
     # -------------------------------------------------------------- accounts
     def add(self, name: str, password: str) -> str:

@@ -12,7 +12,6 @@ on loopback, accounts beyond it); how it is served: serve.py (cheroot).
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 from typing import Any, Optional
 
@@ -27,18 +26,14 @@ from grader.display.markdown import student_html, to_html, to_inline_html
 from grader.manual import merge
 from grader.manual.accounts import Accounts
 from grader.manual.auth import check_token, form_token, install, ta
+from grader.manual.queue import order, queue  # noqa: F401 - order: importable from the app, as before
 from grader.rubric.model import Item, Rubric
 from grader.sandbox.written.sections import Section, sections
+from grader.written.grades import pdfs
 from grader.written.store import DB_NAME, Conflict, Store, manual_items, score
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_ANSWERS_BYTES = 4 << 20
-
-
-def order(item: Item, students: list[str]) -> list[str]:
-    """The order every TA sees an item's answers in: pseudo-random (so no student is always
-    graded first, by a fresh TA, or last, by a tired one), and stable across restarts."""
-    return sorted(students, key=lambda s: hashlib.sha256(f"{item.id}\0{s}".encode()).hexdigest())
 
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
@@ -134,15 +129,26 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = (), *,
         return [f"{shown(s)}: {why}"
                 for s, why in merge.merge_grades(reports, rubric, store, students).items()]
 
+    def saved_grade(item: Item, student: str) -> Optional[tuple[str, float]]:
+        """(student, points) of the grade this TA just saved, for the page that follows the
+        save to confirm it; None unless that grade is in the store under this TA."""
+        grade = store.grade(item.id, student) if student else None
+        if grade is None or grade.grader != ta():
+            return None
+        by_id = {c.id: c for c in store.criteria(item.id)}
+        return student, score(item, tuple((by_id[c].text, by_id[c].points)
+                                          for c in grade.applied if c in by_id))
+
     @app.get("/")
     def index() -> Any:
         if ta() is None:
             return render_template("login.html.j2", required=login, error=None)
-        students = list(folders())
+        all_folders = folders()
         progress = []
         for item in items.values():
-            graded = {g.student for g in store.grades(item.id)} & set(students)
-            progress.append((item, len(graded), len(students)))
+            graded = {g.student for g in store.grades(item.id)} & set(all_folders)
+            lined = queue(item, all_folders, graded)
+            progress.append((item, len(graded), len(lined.students), lined.apart))
         return render_template("index.html.j2", ta=ta(), progress=progress, reports=reports)
 
     @app.get("/item/<item_id>")
@@ -150,15 +156,18 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = (), *,
         item = item_or_404(item_id)
         if ta() is None:
             return redirect(url_for("index"))
-        students = order(item, list(folders()))
+        saved = request.args.get("saved", "")
         graded = {g.student: g for g in store.grades(item.id)}
+        lined = queue(item, folders(), set(graded))
         busy = store.claimed(item.id, ta())
-        for s in students:  # claimed here, so that two TAs asking at once differ
+        for s in lined.students:  # claimed here, so that two TAs asking at once differ
             if s not in graded and s not in busy and store.claim(item.id, s, ta()) is None:
-                return redirect(url_for("answer", item_id=item.id, student=s))
-        rows = [(s, graded.get(s), s in busy) for s in students]
+                return redirect(url_for("answer", item_id=item.id, student=s,
+                                        **({"saved": saved} if saved else {})))
+        rows = [(s, graded.get(s), s in busy) for s in lined.students]
         by_id = {c.id: c for c in store.criteria(item.id)}
-        return render_template("done.html.j2", item=item, rows=rows, ta=ta(),
+        return render_template("done.html.j2", item=item, rows=rows, ta=ta(), apart=lined.apart,
+                               saved=saved_grade(item, saved),
                                points=lambda g: score(item, tuple(
                                    (by_id[c].text, by_id[c].points) for c in g.applied
                                    if c in by_id)))
@@ -186,20 +195,19 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = (), *,
             else:
                 problems = merged([student])
                 if not problems:
-                    return redirect(url_for("next_answer", item_id=item.id))
+                    return redirect(url_for("next_answer", item_id=item.id, saved=student))
         holder = store.claim(item.id, student, ta())
-        students = order(item, list(all_folders))
         grade = store.grade(item.id, student)
+        students = queue(item, all_folders, {g.student for g in store.grades(item.id)}).students
         section, note = _section(all_folders[student], item)
-        pdfs = sorted(p.name for p in (all_folders[student] / "written").glob("*.pdf")) \
-            if (all_folders[student] / "written").is_dir() else []
         return render_template(
             "answer.html.j2", item=item, student=student, section=section, note=note,
             checked=_checked(all_folders[student], rubric, item),
-            pdfs=pdfs, criteria=store.criteria(item.id), grade=grade, holder=holder,
-            conflict=conflict, problems=problems, ta=ta(),
-            position=students.index(student) + 1, count=len(students),
-            applied=set(grade.applied) if grade else set())
+            pdfs=pdfs(all_folders[student]), criteria=store.criteria(item.id), grade=grade,
+            holder=holder, conflict=conflict, problems=problems, ta=ta(),
+            position=students.index(student) + 1 if student in students else 0,
+            count=len(students), applied=set(grade.applied) if grade else set(),
+            saved=saved_grade(item, request.args.get("saved", "")))
 
     @app.get("/file/<student>/<name>")
     def pdf(student: str, name: str) -> Any:
@@ -218,7 +226,7 @@ def create_app(reports: Path, rubric: Rubric, hosts: tuple[str, ...] = (), *,
         if request.method == "POST":
             check_token()
             cid = request.form.get("id", "").strip().lower()
-            text = request.form.get("text", "").strip()
+            text = " ".join(request.form.get("text", "").split())  # one line, as in the rubric
             try:
                 points = float(request.form.get("points", ""))
             except ValueError:

@@ -129,7 +129,7 @@ def item_feedback(result: ItemResult, sub: SubmissionResult,
         traceback=failure.traceback if failure else "",
         hint=item.hint.strip(),
         repro=kit_command(item.id, sub.seed) if item.kind != "constant" and sub.seed is not None
-        and not section else "",
+        and not section and not (failure and failure.kind == "missing_file") else "",
     )
 
 
@@ -139,6 +139,10 @@ def _manual_feedback(result: ItemResult) -> Feedback:
     if grade.pending:
         return Feedback("Waits for a TA.", f"A TA grades {where}; these points are not in "
                         "your score yet.")
+    if result.failure is not None:  # nothing to grade (grader.written.grades)
+        return Feedback("Nothing for a TA to grade", f"A TA grades {where} or a PDF of your "
+                        f"handwritten work, but {result.failure.summary}: 0 points. If you "
+                        "did hand it in, tell your instructor.")
     applied = tuple(f"{'+' if p >= 0 else '−'}{abs(p):g}: {text.strip()}"
                     for text, p in grade.applied)
     return Feedback(f"Graded by a TA: {result.score:g} of {item.points:g} points.",
@@ -163,7 +167,8 @@ def table(result: SubmissionResult, mark: Any = None, summary: str = "",
     lines = [text.terminal(line) for line in (summary or summary_line(result), *result.notes)]
     for r in result.items:
         score = f"  {f'{r.score:g}/{r.item.points:g}':>7}" if points else ""
-        lines.append(f"  {'TA  ' if r.pending else mark(r.passed)} {r.item.id:<{width}}{score}  "
+        shown = {"pending": "TA  ", "partial": "part"}.get(r.outcome) or mark(r.passed)
+        lines.append(f"  {shown} {r.item.id:<{width}}{score}  "
                      f"{text.terminal(r.verdict)}")
     if result.late:  # a line of its own, never folded into an item
         lines.append(f"  late {'':<{width}}{f'-{result.deducted:g}':>9}  "

@@ -8,11 +8,14 @@ import jinja2
 from markupsafe import Markup
 
 from grader import __version__
-from grader.display.markdown import to_html, to_inline_html
+from grader.display.markdown import comment_html, to_html, to_inline_html
 from grader.display.text import visible
 from grader.engine.outcomes import SubmissionResult
 from grader.engine.submission import file_name
 from grader.outputs.feedback import item_feedback, summary_line
+
+
+BADGES = {"pending": "waits for a TA", "partial": "partial credit"}  # ItemResult.outcome
 
 
 @functools.lru_cache(maxsize=None)
@@ -25,8 +28,10 @@ def environment(package: str = "grader.outputs") -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, finalize=_shown)
     env.filters["markdown"] = lambda text: Markup(to_html(text))
     env.filters["inline_markdown"] = lambda text: Markup(to_inline_html(text))
+    env.filters["comment_markdown"] = lambda text: Markup(comment_html(text))
     env.filters["points"] = lambda x: f"{x:g}"
     env.filters["file_name"] = file_name
+    env.globals["BADGES"] = BADGES
     return env
 
 

@@ -54,7 +54,7 @@ def _test(r: Any, sub: SubmissionResult) -> dict[str, Any]:
         "number": r.item.id,
         "score": r.score,
         "max_score": r.item.points,
-        "status": "passed" if r.passed else "failed",  # pending manual items: failed, 0 points
+        "status": _status(r),
         "output": item_feedback(r, sub).text(),
         "visibility": r.item.visibility,
         "extra_data": item_extra(r, sub, for_student=True),
@@ -67,7 +67,7 @@ def item_extra(r: Any, sub: SubmissionResult, for_student: bool = False) -> dict
     item it is (the class page reads the rest from the record, grader/record.py)."""
     base = {"item": r.item.id, "kind": r.item.kind, "seed": sub.seed}
     if r.item.visibility == "hidden" and for_student:
-        return {**base, **({"manual": "pending" if r.pending else "graded"} if r.manual else {})}
+        return {**base, **({"manual": _manual(r)} if r.manual else {})}
     failure = r.failure
     return {**base,
             "item_seed": r.seed,
@@ -78,25 +78,50 @@ def item_extra(r: Any, sub: SubmissionResult, for_student: bool = False) -> dict
             "explained": [e.kind for e in r.explanations],
             **_explanation(r),
             "duration": round(r.duration, 4),
-            **({"manual": "pending" if r.pending else "graded"} if r.manual else {}),
+            **({"manual": _manual(r)} if r.manual else {}),
             **({"internal_error": r.internal_error} if r.internal_error else {})}
 
 
+def _status(r: Any) -> str:
+    """Gradescope marks a test whose score is below its maximum as failing unless its
+    status says "passed": a TA's partial credit is no failure (a 1.5 of 2 is shown in
+    green with its points, as in Gradescope's own example); pending manual items fail."""
+    return "passed" if r.outcome in ("passed", "partial") else "failed"
+
+
+def _manual(r: Any) -> str:
+    if r.pending:
+        return "pending"
+    return "nothing to grade" if r.failure is not None else "graded"
+
+
 def overall_output(sub: SubmissionResult) -> str:
-    lines = [summary_line(sub)]
+    return "\n".join(_overall(sub, markdown=False))
+
+
+def overall_markdown(sub: SubmissionResult) -> str:
+    """`overall_output` for Gradescope's Markdown: what the student's files or code said
+    (folder and file names, error messages) is code, not Markdown."""
+    return "\n\n".join(_overall(sub, markdown=True))
+
+
+def _overall(sub: SubmissionResult, markdown: bool) -> list[str]:
+    code = md_code if markdown else str
+    strong = (lambda text: f"**{text}**") if markdown else str  # noqa: E731
+    lines = [code(summary_line(sub, named=not markdown))]  # Gradescope's folder is not theirs
     if sub.late:
-        lines.append(sub.late.line(sub.earned))
+        lines.append(strong(sub.late.line(sub.earned)))
     if sub.pending:
         lines.append(f"Waiting for a TA: {'; '.join(pending_titles(sub))} (not in the score "
                      "yet).")
     if sub.internal_error:
-        lines.append("The grader itself failed while grading this submission; your instructor "
-                     "has been told. Items not graded score 0 for now.")
+        lines.append(strong("The grader itself failed while grading this submission; your "
+                            "instructor has been told.") + " Items not graded score 0 for now.")
     if sub.root not in (".", ""):
-        lines.append(f"Your files were found in the folder {sub.root}/.")
-    lines += sub.notes
-    lines += [_module_line(m) for m in sub.modules if m.status != "ok"]
-    return "\n".join(lines)
+        lines.append(f"Your files were found in the folder {code(sub.root + '/')}.")
+    lines += [code(note) for note in sub.notes]
+    lines += [_module_line(m, code) for m in sub.modules if m.status != "ok"]
+    return lines
 
 
 def _module_line(m: Any, code: Any = str) -> str:
@@ -104,25 +129,6 @@ def _module_line(m: Any, code: Any = str) -> str:
     marks what came from their files, for Markdown)."""
     name, why = file_name(m.module), m.detail or m.status
     return code(why) if why.startswith(name) else f"{code(name)}: {code(why)}"
-
-
-def overall_markdown(sub: SubmissionResult) -> str:
-    """`overall_output` for Gradescope's Markdown: what the student's files or code said
-    (folder and file names, error messages) is code, not Markdown."""
-    lines = [md_code(summary_line(sub, named=False))]  # the folder is Gradescope's, not theirs
-    if sub.late:
-        lines.append(f"**{sub.late.line(sub.earned)}**")
-    if sub.pending:
-        lines.append(f"Waiting for a TA: {'; '.join(pending_titles(sub))} (not in the score "
-                     "yet).")
-    if sub.internal_error:
-        lines.append("**The grader itself failed while grading this submission; your "
-                     "instructor has been told.** Items not graded score 0 for now.")
-    if sub.root not in (".", ""):
-        lines.append(f"Your files were found in the folder {md_code(sub.root + '/')}.")
-    lines += [md_code(note) for note in sub.notes]
-    lines += [_module_line(m, md_code) for m in sub.modules if m.status != "ok"]
-    return "\n\n".join(lines)
 
 
 def write_json_atomic(data: Any, path: Path) -> None:

@@ -77,6 +77,7 @@ class ItemData(StudentNames):
     reference: Optional[str] = None
     alternatives: tuple[str, ...] = ()
     expected: Any = None
+    expects: str = ""  # a constant's kind of value ("a string"), kept where its value is not
     normalize: tuple[str, ...] = ()
     inputs: dict[str, InputData] = field(default_factory=dict)
     args: Optional[tuple[str, ...]] = None
@@ -96,6 +97,22 @@ class ItemData(StudentNames):
 _TUPLES = ("alternatives", "normalize", "args", "outputs", "mutable", "compare", "edge_cases")
 
 
+def expects(item: Any) -> str:
+    """What kind of value a constant item takes, in a student's words (never the value
+    itself): what the kit knows of a constant, and what the feedback asks for when it is
+    not set."""
+    if getattr(item, "expects", ""):
+        return item.expects
+    value = item.expected
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "True or False"
+    if isinstance(value, str):
+        return "a string"
+    return "a number" if isinstance(value, (int, float)) else "an array of numbers"
+
+
 def item_from_data(data: dict[str, Any]) -> ItemData:
     """The inverse of `item_to_data`."""
     fields = dict(data)
@@ -112,7 +129,9 @@ def item_from_data(data: dict[str, Any]) -> ItemData:
 def item_to_data(item: Any, **override: Any) -> dict[str, Any]:
     """A rubric Item (or ItemData) as JSON-able data; `override` replaces fields (the kit
     renames references and mistakes, and drops what it must not carry)."""
-    data = {name: getattr(item, name) for name in ItemData.__dataclass_fields__}
+    data = {name: getattr(item, name) for name in ItemData.__dataclass_fields__
+            if name != "expects"}
+    data["expects"] = expects(item)
     data["inputs"] = {name: {k: getattr(spec, k) for k in InputData.__dataclass_fields__
                              if getattr(spec, k) not in (None, False)}
                       for name, spec in item.inputs.items()}

@@ -281,6 +281,12 @@ class SimilarityOptions(_Frozen):
                              "share of matching code is at least this")
     min_chars: int = Field(200, ge=0, description="and whose matching code is at least "
                            "this long (more than a shared formula)")
+    near: float = Field(0.4, gt=0, le=1, description="pairs from this share up to the "
+                        "threshold are listed apart, worth a look")
+    part_threshold: float = Field(0.8, gt=0, le=1, description="flag pairs where this share "
+                                  "of any one file or substantial function matches")
+    min_part_chars: int = Field(100, ge=0, description="and at least this much of it (more "
+                                "than the lines every solution shares)")
     weights: dict[str, float] = Field(default_factory=dict, description="function name -> "
                                       "weight (default: 1, the rubric's one-line formulas "
                                       "0.1)")

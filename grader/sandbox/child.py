@@ -1,15 +1,15 @@
 """Runs inside the sandbox: imports one student module and makes the calls the grader asked for.
 
-Started as a script (`python -I child.py REQUESTS_FD RESPONSES_FD`), it never imports the grader
-package, the reference or the rubric. It reports plain data only (see wire.py) and leaves
-every judgement to the trusted process.
+Started as a script (`python -I child.py REQUESTS_FD RESPONSES_FD`, or `python -I child.py
+stdio` by the student kit's launcher on any OS), it never imports the grader package, the
+reference or the rubric. It reports plain data only (see wire.py) and leaves every judgement
+to the trusted process. It imports nothing at the top that Windows' CPython lacks.
 """
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import os
-import resource
 import signal
 import sys
 import traceback
@@ -56,7 +56,7 @@ def main(argv: list[str], started: str = FRESH) -> None:
     (what to run and the visible calls), and, if that one says `more`, a second with the
     hidden items' calls once every visible call has been answered: student code never
     holds a hidden item's inputs before they are called."""
-    requests, fd = int(argv[1]), int(argv[2])
+    requests, fd = _channels(argv)
     request = wire.read_frame(requests)
     root = request["root"]
     send = _sender(fd)
@@ -90,9 +90,46 @@ def _run_calls(module: Any, calls: list[dict[str, Any]], torch: Any, root: str, 
         send(result)
 
 
+def _channels(argv: list[str]) -> tuple[int, int]:
+    """Where requests come from and answers go: the descriptors named, or with `stdio`
+    (the kit's launcher, which hands no descriptor down by number: Windows cannot) stdin
+    and stdout. Those move to descriptors of the harness's own, not inherited; student
+    code gets an empty stdin, and stdout joins stderr, the output pipe, in UTF-8."""
+    if argv[1:] != ["stdio"]:
+        return int(argv[1]), int(argv[2])
+    requests, answers = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    _windows_std(requests, answers)
+    for stream in (sys.stdout, sys.stderr):  # Windows' would be its ANSI code page
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+    return requests, answers
+
+
+def _windows_std(requests: int, answers: int) -> None:
+    """Windows: the channel's descriptors in binary mode (text mode would turn bytes of a
+    frame into others); and, since what a process started by student code inherits are
+    the standard handles, not descriptors 0 to 2, point those where 0 to 2 now go (never
+    at the answers)."""
+    if sys.platform != "win32":
+        return
+    import ctypes
+    import msvcrt
+    from ctypes import wintypes
+
+    for fd in (requests, answers):
+        msvcrt.setmode(fd, os.O_BINARY)
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.SetStdHandle.argtypes = (wintypes.DWORD, wintypes.HANDLE)
+    for fd, which in ((0, -10), (1, -11), (2, -12)):  # STD_INPUT/OUTPUT/ERROR_HANDLE
+        kernel32.SetStdHandle(which & 0xFFFFFFFF, msvcrt.get_osfhandle(fd))
+
+
 def _confine(conf: dict[str, Any], fd: int) -> list[str]:
     """Apply every layer the grader asked for and the machine allows; say which took."""
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    confine.set_limits({})  # no core dumps, from the start
     if conf.get("preload_torch"):  # before Landlock hides /proc and /sys details torch probes
         try:
             import torch
@@ -214,16 +251,17 @@ def _backend(module: Any) -> Any:
 
 def _run_call(module: Any, call: dict[str, Any], torch: Any, root: str) -> dict[str, Any]:
     result: dict[str, Any] = {"event": "result", "call": call["id"]}
+    spec = call.get("spec")
     try:
-        target = getattr(module, call["attr"]) if call.get("spec") is None else None
+        target = getattr(module, call["attr"]) if spec is None else None
     except AttributeError:
         result.update(status="missing")
         return result
     args = [_to_student(a, torch) for a in call.get("args", [])]
     phase = "call"
     try:
-        if target is None:  # a written answer: made into a function here, under the limits
-            target = module.function(call["spec"])
+        if spec is not None:  # a written answer: made into a function here, under the limits
+            target = module.function(spec)
         value = target(*args) if call["kind"] == "call" else target
         phase = "output"
         result["value"] = _to_wire(value)
@@ -312,9 +350,13 @@ def _safe_str(exc: BaseException) -> str:
 
 
 def _relative(filename: str, root: str) -> str | None:
+    """The file's path below `root` with "/" between parts, as on every OS; None when
+    it is not below `root` (the harness, the standard library)."""
     try:
-        return os.path.relpath(os.path.realpath(filename), root) \
-            if os.path.realpath(filename).startswith(root.rstrip("/") + "/") else None
+        path = os.path.realpath(filename)
+        if not os.path.normcase(path).startswith(os.path.normcase(os.path.join(root, ""))):
+            return None
+        return os.path.relpath(path, root).replace(os.sep, "/")
     except (TypeError, ValueError):
         return None
 

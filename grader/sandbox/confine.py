@@ -16,7 +16,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import resource
 import struct
 import sys
 from typing import Any
@@ -53,10 +52,25 @@ SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/bin",
                "/proc/cpuinfo", "/sys/devices/system/cpu", "/dev/null", "/dev/urandom",
                "/dev/zero")
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-_libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                        ctypes.c_char_p)
+
+class _LibC:
+    """libc, opened on its first use (which replaces this stand-in): ctypes.CDLL(None) is
+    POSIX's, and the student kit loads this module on Windows too, where only the
+    resource limits below are asked for, and skipped."""
+
+    def __getattr__(self, name: str) -> Any:
+        global _libc
+        libc = ctypes.CDLL(None, use_errno=True)
+        if hasattr(libc, "syscall"):  # both there on Linux: elsewhere, each use fails alone
+            libc.syscall.restype = ctypes.c_long
+        if hasattr(libc, "mount"):
+            libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                   ctypes.c_ulong, ctypes.c_char_p)
+        _libc = libc
+        return getattr(libc, name)
+
+
+_libc: Any = _LibC()
 
 
 def _errno() -> str:
@@ -64,7 +78,12 @@ def _errno() -> str:
 
 
 def set_limits(limits: dict[str, Any]) -> list[str]:
-    """Resource limits; each one is a layer of its own in the report."""
+    """Resource limits; each one is a layer of its own in the report (none on Windows,
+    whose CPython has no resource module: the kit's parent enforces the time there)."""
+    try:
+        import resource  # the zygote imported it: a child forked from it finds it loaded
+    except ImportError:
+        return []
     applied = []
     memory = limits.get("memory_mb")
     if memory is not None and _cap_address_space(memory << 20):
@@ -93,6 +112,8 @@ def set_limits(limits: dict[str, Any]) -> list[str]:
 def _cap_address_space(extra: int) -> bool:
     """RLIMIT_AS at what this process already maps plus `extra`: unlike RLIMIT_DATA it
     counts shared and file mappings too (an mmap of 3 GiB of shared memory)."""
+    import resource
+
     try:
         with open("/proc/self/status") as fh:
             size = next(int(line.split()[1]) << 10 for line in fh if line.startswith("VmSize:"))
@@ -305,8 +326,9 @@ def die_with_parent() -> None:
 
 def drop_user(uid: int | None, gid: int | None) -> list[str]:
     """Run as the unprivileged sandbox user when started as root; root that cannot (the
-    interpreter is not readable by other users) keeps its uid but loses every capability."""
-    if os.geteuid() != 0:
+    interpreter is not readable by other users) keeps its uid but loses every capability.
+    Nothing where there are no uids (Windows)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return []
     if uid is None:
         return drop_capabilities()
@@ -320,13 +342,18 @@ def drop_user(uid: int | None, gid: int | None) -> list[str]:
 
 
 def drop_capabilities() -> list[str]:
-    """Empty the bounding, effective, permitted and inheritable capability sets."""
+    """Empty the bounding, effective, permitted and inheritable capability sets (Linux's:
+    nothing where libc has no prctl, as on macOS)."""
+    try:
+        prctl, capset = _libc.prctl, _libc.capset
+    except AttributeError:
+        return []
     for cap in range(64):
-        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:
+        if prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:
             return []
     header = struct.pack("=Ii", LINUX_CAPABILITY_VERSION_3, 0)
     data = bytes(24)  # two zeroed {effective, permitted, inheritable} words
-    if _libc.capset(header, data) != 0:
+    if capset(header, data) != 0:
         return []
     return ["capabilities dropped"]
 

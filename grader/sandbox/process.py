@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 
 from grader.disk import files, workspace
 from grader.sandbox import (WRITTEN_MODULE, Call, CallOutcome, Frame, ImportOutcome, ModuleJob,
-                            ModuleRun, StudentError, users, wire)
+                            ModuleRun, StudentError, host, users, wire)
 from grader.sandbox.outbox import Requests
 from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
 
@@ -64,6 +64,7 @@ class SubprocessSandbox:
 
     def __init__(self, launcher: Optional[Launcher] = None, uid: Optional[int] = None,
                  namespaces: bool = True, landlock: bool = True):
+        host.require_linux()  # never student code unconfined (the kit: portable.py)
         self.launcher = launcher or _default_launcher()
         if hasattr(self.launcher, "warm_up"):
             self.launcher.warm_up()  # its imports overlap the grader's own start

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy  # noqa: F401 - imported once here, inherited by every fork
+import resource  # noqa: F401 - likewise: the harness imports it lazily (confine.set_limits)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import child  # noqa: E402 - the harness, loaded before any fork

@@ -1,7 +1,7 @@
 """A student's code as similarity sees it: all their Python files in one document (problem
-files first, then helpers), its top-level functions, what each character weighs, and its
-winnowing fingerprint. Each document is lexed once (pygments): that one token stream
-gives both copydetect's filtered code and the characters' weights."""
+files first, then helpers), its files' and top-level functions' places, copydetect's
+filtered code and what each character weighs. Each document is lexed once (pygments):
+that one token stream gives both the filtered code and the characters' weights."""
 from __future__ import annotations
 
 import re
@@ -14,9 +14,11 @@ import numpy as np
 from grader.disk import files
 from grader.engine.submission import MAX_SOURCE, locate
 from grader.rubric.model import Rubric
+from grader.similarity import channels
+from grader.similarity.channels import Channel, Tokens
 
+BLANKS = [32, 9, 10, 13, 12, 11]  # space, tab, newline, return, form feed, vertical tab
 MAX_DOCUMENT = 512 * 1024  # characters of one student's code compared (beyond: left out)
-NOISE, GUARANTEE = 25, 30  # copydetect's thresholds (filtered characters)
 
 
 @dataclass(frozen=True)
@@ -26,16 +28,22 @@ class Options:
     weights: dict[str, float] = field(default_factory=dict)  # function name -> weight
     default_weight: float = 1.0
     formula_weight: float = 0.1
+    near: float = 0.4  # "worth a look" from this score up to the threshold
+    min_part_chars: int = 100  # a file's or function's share counts from this many
+    part_threshold: float = 0.8  # a file or function this much copied flags the pair
 
 
-@dataclass
+@dataclass(frozen=True)
 class Document:
+    """One student's code: the text, where its files and top-level functions are, its
+    tokens, and the two channels read from them (channels.py)."""
     student: str
     text: str
-    regions: list[tuple[int, int, str]]  # (start, end, function or "") in text
-    given: np.ndarray  # boolean per character: matches code every student was given
-    fingerprint: Any = None
-    tokens: list[tuple[int, Any, str]] = field(default_factory=list)  # (position, kind, value)
+    regions: list[tuple[int, int, str]]  # top-level functions and classes: (start, end, name)
+    files: list[tuple[int, int, str]]  # each file's code in text: (start, end, path)
+    tokens: Tokens  # one lexing
+    code: Channel
+    verbatim: Channel
 
 
 def options(rubric: Rubric) -> Options:
@@ -51,7 +59,9 @@ def options(rubric: Rubric) -> Options:
         weights[item.attr] = 1.0 if _statements(refs.get(item.reference)) > 1 else 0.1
     conf = rubric.model.similarity
     weights.update(conf.weights)
-    return Options(conf.threshold, conf.min_chars, weights, 1.0, 0.1)
+    return Options(threshold=conf.threshold, min_chars=conf.min_chars, weights=weights,
+                   near=conf.near, min_part_chars=conf.min_part_chars,
+                   part_threshold=conf.part_threshold)
 
 
 def _statements(fn: Any) -> int:
@@ -70,12 +80,15 @@ def _statements(fn: Any) -> int:
 
 
 def document(student: str, folder: Path) -> Optional[Document]:
-    """All the student's Python files as one text, read through grader.disk.files."""
+    """All the student's Python files as one text, read through grader.disk.files, lexed
+    once: that one token stream gives the filtered code and the characters' weights."""
     sub = locate(folder, {"problem1", "problem2", "problem3"})
     entries = sorted((e for e in files.walk(sub.root) if e.rel.endswith(".py")
                       and e.size <= MAX_SOURCE),
                      key=lambda e: (not re.match(r"problem\d+\.py$", e.rel.lower()), e.rel))
-    parts, size = [], 0
+    parts: list[str] = []
+    placed: list[tuple[int, int, str]] = []  # each file's code: (start, end, path)
+    size = 0
     for entry in entries:
         try:
             code = _newlines(files.read(Path(entry.path), MAX_SOURCE).decode("utf-8", "replace"))
@@ -83,39 +96,48 @@ def document(student: str, folder: Path) -> Optional[Document]:
             continue
         if size + len(code) > MAX_DOCUMENT:
             break
-        parts.append(f"# file: {entry.rel}\n{code}\n")
+        marker = f"# file: {entry.rel}\n"
+        placed.append((size + len(marker), size + len(marker) + len(code), entry.rel))
+        parts.append(f"{marker}{code}\n")
         size += len(parts[-1])
     if not parts:
         return None
-    text = "".join(parts).rstrip("\n") + "\n"  # as pygments would lex it: one lexing serves all
-    return Document(student, text, _regions(text), np.zeros(len(text), dtype=bool),
-                    tokens=_lex(text))
+    text = "".join(parts).rstrip("\n") + "\n"  # as pygments would lex it
+    placed = [(s, min(e, len(text)), rel) for s, e, rel in placed]
+    regions = [r for s, e, _ in placed for r in _regions(text[s:e], s)]
+    tokens = _lex(text)
+    markers = np.zeros(len(text), dtype=bool)
+    for start, _, path in placed:
+        markers[start - len(f"# file: {path}\n"):start] = True
+    return Document(student, text, regions, placed, tokens, channels.code(tokens),
+                    channels.text(text, tokens, markers))
 
 
 _DEF = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)")
 
 
-def _regions(text: str) -> list[tuple[int, int, str]]:
-    """Top-level functions and classes by their lines (student code is never parsed): a
-    region runs from its decorators or `def` to the next statement at column 0."""
+def _regions(text: str, offset: int = 0) -> list[tuple[int, int, str]]:
+    """One file's top-level functions and classes by their lines (student code is never
+    parsed): a region runs from its decorators or `def` to the next statement at column 0,
+    or the file's end; positions are `offset` on."""
     regions: list[tuple[int, int, str]] = []
-    offset, current, pending = 0, None, None
+    at, current, pending = offset, None, None
     for line in text.splitlines(keepends=True):
         if line[:1] and line[:1] not in " \t\r\n#)]}":
             if current is not None:
-                regions.append((current[0], offset, current[1]))
+                regions.append((current[0], at, current[1]))
                 current = None
             match = _DEF.match(line)
             if line.startswith("@"):
-                pending = offset if pending is None else pending
+                pending = at if pending is None else pending
             elif match:
-                current = (offset if pending is None else pending, match.group(1) or match.group(2))
+                current = (at if pending is None else pending, match.group(1) or match.group(2))
                 pending = None
             else:
                 pending = None
-        offset += len(line)
+        at += len(line)
     if current is not None:
-        regions.append((current[0], len(text), current[1]))
+        regions.append((current[0], offset + len(text), current[1]))
     return regions
 
 
@@ -139,7 +161,14 @@ def _newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _lex(text: str) -> list[tuple[int, Any, str]]:
+def given_channels(text: str) -> tuple[str, str]:
+    """Given code (not a student's) as the two channels read it."""
+    text = _newlines(text).strip("\n") + "\n"
+    tokens = _lex(text)
+    return channels.code(tokens).filtered, channels.text(text, tokens).filtered
+
+
+def _lex(text: str) -> Tokens:
     """The document's tokens (position, kind, value). The text is what pygments'
     get_tokens would lex (no CR, no leading blank line, one final newline), so these are
     copydetect's tokens too, with the positions the weights need."""
@@ -148,69 +177,49 @@ def _lex(text: str) -> list[tuple[int, Any, str]]:
     return list(PythonLexer().get_tokens_unprocessed(text))
 
 
-def fingerprint(text: str, tokens: Optional[list[tuple[int, Any, str]]] = None,
-                boilerplate: Any = None) -> Any:
-    """copydetect's CodeFingerprint of `text`, from its tokens (lexed here if not given)."""
-    from copydetect import CodeFingerprint
-    from copydetect.utils import get_document_fingerprints, get_token_coverage
+def _header_end(tokens: Tokens, start: int, end: int) -> int:
+    """Where the `def` line(s) of the function at `start` end: after the colon that
+    closes its signature."""
+    import bisect
 
-    if tokens is None:
-        text = _newlines(text).strip("\n") + "\n"
-        tokens = _lex(text)
-    filtered, offsets = _filtered(tokens)
-    hashes, idx = get_document_fingerprints(filtered, NOISE, GUARANTEE - NOISE + 1,
-                                            boilerplate if boilerplate is not None else [])
-    fp = CodeFingerprint.__new__(CodeFingerprint)  # what its constructor sets, lexing aside
-    fp.filename, fp.raw_code, fp.filtered_code, fp.offsets = "doc.py", text, filtered, offsets
-    fp.hashes, fp.hash_idx, fp.k = hashes, idx, NOISE
-    fp.token_coverage = get_token_coverage(idx, NOISE, len(filtered))
-    return fp
-
-
-def _filtered(tokens: list[tuple[int, Any, str]]) -> tuple[str, np.ndarray]:
-    """copydetect.utils.filter_code on tokens already lexed: names become V, functions F,
-    classes O, strings S; blanks and comments go. Offsets map the filtered code back."""
-    from pygments import token
-
-    names = {token.Name, token.Name.Variable, token.Name.Attribute}
-    out: list[str] = []
-    size, offset, offsets = 0, 0, [[0, 0]]
-    for _, kind, value in tokens:
-        letter = ("V" if kind in names else "F" if kind in token.Name.Function else
-                  "O" if kind in token.Name.Class else
-                  "P" if kind in (token.Comment.Preproc, token.Comment.Hashbang) else None)
-        if letter is not None:
-            out.append(letter)
-            size += 1
-            offsets.append([size - 1, len(value) - 1 if letter == "O" else offset])
-            offset += len(value) - 1
-        elif kind in token.Text or kind in token.Comment:
-            offsets.append([size - 1, offset])
-            offset += len(value)
-        elif kind in token.Literal.String and value not in ("'", '"'):
-            out.append("S")
-            size += 1
-            offsets.append([size - 1, offset])
-            offset += len(value) - 1
-        else:
-            out.append('"' if kind in token.Literal.String else value)
-            size += len(out[-1])
-    return "".join(out), np.array(offsets)
+    depth, seen = 0, False
+    for pos, _, value in tokens[bisect.bisect_left(tokens, (start,)):]:
+        if pos >= end:
+            break
+        if value == "def":
+            seen = True
+        elif seen and value in ("(", "[", "{"):
+            depth += 1
+        elif seen and value in (")", "]", "}"):
+            depth -= 1
+        elif seen and depth == 0 and value == ":":
+            return pos + 1
+    return start
 
 
-def char_weights(doc: Document, opts: Options) -> np.ndarray:
-    """How much each character counts: its function's weight (top-level statements, the
-    imports and constants everyone has, weigh as formulas); blanks, comments, docstrings
-    and given code 0."""
-    from pygments.token import Comment, String, Text, Whitespace
-
+def char_weights(doc: Document, opts: Options) -> tuple[np.ndarray, np.ndarray]:
+    """How much each character of the text counts, for the code channel and the text
+    channel. Code: its function's weight (top-level statements, the imports and constants
+    everyone has, weigh as formulas); blanks, comments, docstrings and the rubric's
+    functions' `def` lines (the skeleton gave them) 0. Text: the same, but comments and
+    docstrings weigh as much as substantial code (a copied comment is a copy). Weights are
+    whole 1/1024ths, so that sums of them are exact in any order (a pair's figures are the
+    same however they were added up)."""
     w = np.full(len(doc.text), opts.formula_weight)
     for start, end, name in doc.regions:
         w[start:end] = opts.weights.get(name, opts.default_weight)
-    for pos, kind, value in doc.tokens:
-        if kind in Comment or kind in String.Doc or kind in Text or kind in Whitespace:
-            w[pos:pos + len(value)] = 0.0
+        if name in opts.weights:
+            w[start:_header_end(doc.tokens, start, end)] = 0.0
+    kinds = {kind: channels.prose(kind) for kind in {kind for _, kind, _ in doc.tokens}}
+    each = np.repeat(np.array([{True: 1, None: 2, False: 0}[kinds[kind]]
+                               for _, kind, _ in doc.tokens], dtype=np.int8),
+                     [len(value) for _, _, value in doc.tokens])
+    prose = w.copy()
+    prose[each == 1] = opts.default_weight
+    w[each == 1] = 0.0
     chars = np.frombuffer(doc.text.encode("utf-32-le"), dtype=np.uint32)
-    w[np.isin(chars, [32, 9, 10, 13])] = 0.0
-    w[doc.given] = 0.0
-    return w
+    blank = (each == 2) | np.isin(chars, BLANKS)
+    w[blank] = prose[blank] = 0.0
+    for start, _, path in doc.files:  # the `# file:` lines are the grader's
+        prose[start - len(f"# file: {path}\n"):start] = 0.0
+    return np.round(w * 1024) / 1024, np.round(prose * 1024) / 1024

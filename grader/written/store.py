@@ -75,36 +75,47 @@ def find(reports: Path) -> Optional[Path]:
     return None
 
 
+@contextmanager
+def transaction(path: Path) -> Iterator[sqlite3.Connection]:
+    """One transaction on the store's file, taken for writing at once (BEGIN IMMEDIATE), so
+    that two TAs' saves queue rather than fail (the TAs' accounts share the file)."""
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        con.execute("PRAGMA busy_timeout=30000")
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def create(path: Path, schema: str, wal: bool = False) -> None:
+    """The tables of `schema` in the store's file, where they are not yet."""
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        con.execute("PRAGMA busy_timeout=30000")
+        if wal:
+            con.execute("PRAGMA journal_mode=WAL")
+        con.executescript(schema)
+    finally:
+        con.close()
+
+
 class Store:
     def __init__(self, path: Path):
         self.path = path
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """One transaction, taken for writing at once (BEGIN IMMEDIATE), so that two TAs'
-        saves queue rather than fail."""
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            con.execute("PRAGMA busy_timeout=30000")
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        finally:
-            con.close()
+    def _db(self) -> Any:
+        return transaction(self.path)
 
     def ensure(self, rubric: Rubric) -> None:
         """Create the tables, and add the rubric's criteria that are not there yet (those
         that are keep the points TAs may have changed)."""
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(_SCHEMA)
-        finally:
-            con.close()
+        create(self.path, _SCHEMA, wal=True)
         with self._db() as con:
             for item in manual_items(rubric):
                 for k, c in enumerate(item.criteria):

@@ -1,0 +1,180 @@
+"""A child process and everything it starts, ended as one on every desktop OS: the student
+kit's children (portable.py) on Windows, macOS and Linux.
+
+- POSIX (Linux, macOS): the child leads a session of its own; its process group is killed
+  while the child is still unreaped, when its id cannot be anyone else's.
+- Windows: the child joins a job object before it is sent anything to run; the job is
+  terminated, and closing it (also when the kit itself dies) kills what is left. Where no
+  job can be made, `taskkill /T /F` ends the tree by its parent links.
+- Neither (a POSIX without process groups): the child alone.
+
+Chosen at run time by what the system has; nothing here is imported at the top that
+Windows' CPython lacks (ctypes' Windows parts are looked up only on Windows).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any, Optional
+
+JOB_OBJECT_LIMIT_ACTIVE_PROCESS = 0x8
+JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000
+JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9  # JOBOBJECTINFOCLASS
+CREATE_NEW_PROCESS_GROUP = 0x200  # Ctrl-C in the console stays the kit's, as on POSIX
+CREATE_NO_WINDOW = 0x08000000  # taskkill's own console, not shown
+
+
+def popen_options() -> dict[str, Any]:
+    """What subprocess.Popen needs so that the child's tree can be ended as one."""
+    if sys.platform == "win32":
+        return {"creationflags": CREATE_NEW_PROCESS_GROUP}
+    if hasattr(os, "setsid"):
+        return {"start_new_session": True}
+    return {}
+
+
+class Tree:
+    """The child alone: where there is neither a process group nor a job object."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+
+    def ended(self) -> bool:
+        """Whether the child has ended, without giving its id away (it stays unreaped)."""
+        return self.proc.poll() is not None
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+    def close(self) -> None:
+        """Let go of what holds the tree (after `kill`)."""
+
+    def stop(self, grace: float) -> Optional[int]:
+        """Give the child `grace` seconds to end on its own, then end its whole tree;
+        its exit code (negative for a POSIX signal)."""
+        end = time.monotonic() + grace
+        while not self.ended() and time.monotonic() < end:
+            time.sleep(0.005)
+        self.kill()
+        code = self.proc.wait()
+        self.close()
+        return code
+
+
+class GroupTree(Tree):
+    """POSIX: the child's session, whose process group is killed before the child is
+    reaped (reaping first could hand its id to another process)."""
+
+    def ended(self) -> bool:
+        if not hasattr(os, "waitid"):  # macOS: no look without reaping; kill at once
+            return True
+        try:
+            return os.waitid(os.P_PID, self.proc.pid,
+                             os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:
+            return True
+
+    def kill(self) -> None:
+        import signal
+
+        if self.proc.returncode is None:  # not reaped: the group is still the child's
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+class JobTree(Tree):
+    """Windows: a job object holding the child and all it starts (the Popen's handle keeps
+    the child's id from being reused until it is closed)."""
+
+    def __init__(self, proc: subprocess.Popen, processes: int, kernel32: Any = None):
+        super().__init__(proc)
+        self.kernel32 = kernel32 or _kernel32()
+        self.job = self.kernel32.CreateJobObjectW(None, None)
+        if not self.job:
+            raise OSError("CreateJobObjectW failed")
+        info = _limits(processes)
+        import ctypes
+
+        if not self.kernel32.SetInformationJobObject(
+                self.job, JOB_OBJECT_EXTENDED_LIMIT_INFORMATION, ctypes.byref(info),
+                ctypes.sizeof(info)) or \
+                not self.kernel32.AssignProcessToJobObject(self.job, int(proc._handle)):
+            self.kernel32.CloseHandle(self.job)
+            raise OSError("the child could not join a job object")
+
+    def kill(self) -> None:
+        self.kernel32.TerminateJobObject(self.job, 1)
+
+    def close(self) -> None:
+        if self.job:
+            self.kernel32.CloseHandle(self.job)  # KILL_ON_JOB_CLOSE: nothing outlives it
+            self.job = None
+
+
+class TaskkillTree(Tree):
+    """Windows without a job object: taskkill follows the parent links from the child."""
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            subprocess.run(["taskkill", "/T", "/F", "/PID", str(self.proc.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           creationflags=CREATE_NO_WINDOW, timeout=30, check=False)
+        self.proc.kill()
+
+
+def adopt(proc: subprocess.Popen, processes: int) -> Tree:
+    """The tree of a child just started with `popen_options()`, before it runs anything
+    it was sent; `processes` bounds a Windows job's processes."""
+    if sys.platform == "win32":
+        try:
+            return JobTree(proc, processes)
+        except (OSError, AttributeError):
+            return TaskkillTree(proc)
+    if hasattr(os, "killpg"):
+        return GroupTree(proc)
+    return Tree(proc)
+
+
+def _kernel32() -> Any:
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+    kernel32.CreateJobObjectW.argtypes = (wintypes.LPVOID, wintypes.LPCWSTR)
+    kernel32.SetInformationJobObject.argtypes = (wintypes.HANDLE, ctypes.c_int,
+                                                 wintypes.LPVOID, wintypes.DWORD)
+    kernel32.AssignProcessToJobObject.argtypes = (wintypes.HANDLE, wintypes.HANDLE)
+    kernel32.TerminateJobObject.argtypes = (wintypes.HANDLE, wintypes.UINT)
+    kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
+    return kernel32
+
+
+def _limits(processes: int) -> Any:
+    """JOBOBJECT_EXTENDED_LIMIT_INFORMATION: the job's processes killed when its last
+    handle closes, and at most `processes` of them at a time."""
+    import ctypes
+
+    class Basic(ctypes.Structure):
+        _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64),
+                    ("PerJobUserTimeLimit", ctypes.c_int64), ("LimitFlags", ctypes.c_uint32),
+                    ("MinimumWorkingSetSize", ctypes.c_size_t),
+                    ("MaximumWorkingSetSize", ctypes.c_size_t),
+                    ("ActiveProcessLimit", ctypes.c_uint32), ("Affinity", ctypes.c_size_t),
+                    ("PriorityClass", ctypes.c_uint32), ("SchedulingClass", ctypes.c_uint32)]
+
+    class Extended(ctypes.Structure):
+        _fields_ = [("BasicLimitInformation", Basic), ("IoInfo", ctypes.c_uint64 * 6),
+                    ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
+                    ("PeakProcessMemoryUsed", ctypes.c_size_t),
+                    ("PeakJobMemoryUsed", ctypes.c_size_t)]
+
+    info = Extended()
+    info.BasicLimitInformation.LimitFlags = (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+                                             | JOB_OBJECT_LIMIT_ACTIVE_PROCESS)
+    info.BasicLimitInformation.ActiveProcessLimit = processes
+    return info
