@@ -4,6 +4,7 @@ that has imported them, the others from the light one; a library that is missing
 a thread costs the speed-up, never a child."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import EXAMPLES, ROOT
+from grader.classroom.run import grade_class
 from grader.sandbox import Call, Limits, ModuleJob, preload, warm
 from grader.sandbox.launch import NUMPY, Kind, ZygoteLauncher, base_env
 from grader.sandbox.process import SubprocessSandbox
@@ -124,3 +127,27 @@ def test_a_library_that_starts_a_thread_ends_the_zygote(tmp_path):
                                    "daemon=True).start()\n")
     assert done.returncode != 0
     assert "started a thread; forking would not be safe" in done.stderr
+
+
+class _Recording(SubprocessSandbox):
+    """A sandbox class whose `ready_for` records what a class run asks of it."""
+
+    asked: list[dict] = []
+
+    @classmethod
+    def ready_for(cls, **kw):
+        cls.asked.append(kw)
+        return SubprocessSandbox.ready_for(**kw)
+
+
+def test_a_class_run_starts_the_zygotes_its_students_need(rubric, tmp_path):
+    klass = tmp_path / "class"
+    for name in ("s1", "s2"):  # scipy.signal and scipy.special, in problem2 and problem3
+        shutil.copytree(ROOT / "tests" / "corpus" / "c_scipy_signal", klass / name)
+    shutil.copytree(EXAMPLES / "alice", klass / "s3")  # numpy only, and an answers.md
+    _Recording.asked.clear()
+    run = grade_class(klass, tmp_path / "out", rubric, _Recording, seed=0, jobs=1)
+    assert _Recording.asked == [dict(torch=False, written=True, many=True,
+                                     preload=("scipy", "scipy.signal", "scipy.special"))]
+    assert {name: result["score"] for name, result in run.results.items()} == \
+        {"s1": 18, "s2": 18, "s3": 28}
