@@ -75,7 +75,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     from grader.classroom.imported import made_by_import as imported
     from grader.classroom.run import is_class
     from grader.disk.workspace import sweep
-    from grader.sandbox.process import SubprocessSandbox, mentions_torch
+    from grader.sandbox.process import SubprocessSandbox
 
     if not path.is_dir():
         fail(ExitCode.NO_INPUT, f"{path}: no such folder")
@@ -101,7 +101,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     if items:  # a replay: never over the full grading's outputs
         out = replay_folder(out, items, seed_of(rubric, path, seed))
     result = grade(Request(path, out, rubric, seed, items),
-                   SubprocessSandbox.ready_for(torch=mentions_torch(path))())
+                   SubprocessSandbox.ready_for_one(path)())
     print_table(result, out)
     if items:
         print_replay(result)

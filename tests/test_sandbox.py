@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import Call, Limits, ModuleJob
-from grader.sandbox.launch import ZYGOTE, ZygoteLauncher, _Zygote, base_env
+from grader.sandbox.launch import NUMPY, TORCH, ZYGOTE, ZygoteLauncher, _Zygote, base_env
 from grader.sandbox.process import SubprocessSandbox, mentions_torch
 
 
@@ -229,7 +229,7 @@ def test_class_workers_fork_from_the_zygotes_of_the_process_that_shares_them(tmp
     its workers are fresh interpreters or forks of the grader."""
     (tmp_path / "mod.py").write_text("def f(x): return x + 1\n")
     factory = SubprocessSandbox.ready_for(torch=mentions_torch(tmp_path))
-    assert set(factory.keywords["launcher"].zygotes) == {False}  # nothing mentions torch
+    assert set(factory.keywords["launcher"].zygotes) == {NUMPY}  # nothing mentions torch
     ctx = multiprocessing.get_context(start)
     with concurrent.futures.ProcessPoolExecutor(2, ctx, _take_factory, (factory,)) as pool:
         answers = list(pool.map(_run_in_worker, [str(tmp_path)] * 4))
@@ -241,7 +241,7 @@ def test_class_workers_fork_from_the_zygotes_of_the_process_that_shares_them(tmp
 def test_a_class_with_torch_shares_a_torch_zygote_started_up_front(tmp_path):
     (tmp_path / "mod.py").write_text("import torch\nBACKEND = 'torch'\ndef f(x): return x + 1\n")
     factory = SubprocessSandbox.ready_for(torch=mentions_torch(tmp_path))
-    assert set(factory.keywords["launcher"].zygotes) == {False, True}
+    assert set(factory.keywords["launcher"].zygotes) == {NUMPY, TORCH}
     value, _, _ = _run_in_worker(str(tmp_path), factory)
     assert value == "ok:3.0"
 
@@ -255,7 +255,7 @@ def _zygote_after(prelude: str) -> ZygoteLauncher:
     proc = subprocess.Popen([sys.executable, "-I", "-c", boot], pass_fds=(theirs.fileno(),),
                             env=base_env(), start_new_session=True)
     theirs.close()
-    return ZygoteLauncher(zygotes={False: _Zygote(ours, proc)})
+    return ZygoteLauncher(zygotes={NUMPY: _Zygote(ours, proc)})
 
 
 def test_a_zygote_without_pidfds_still_reports_every_end(tmp_path):
@@ -270,9 +270,9 @@ def test_a_zygote_without_pidfds_still_reports_every_end(tmp_path):
     """, [_call(0, "ok"), _call(1, "dies"), _call(2, "hangs", timeout=0.5), _call(3, "ok")])
     try:
         run = SubprocessSandbox(launcher=launcher).run(job)
-        assert launcher.zygotes[False].proc.poll() is None  # one zygote served every child
+        assert launcher.zygotes[NUMPY].proc.poll() is None  # one zygote served every child
     finally:
-        launcher.zygotes[False].close()
+        launcher.zygotes[NUMPY].close()
     assert [run.calls[i].status for i in range(4)] == ["ok", "crashed", "timeout", "ok"]
     assert "exited with code 3" in run.calls[1].detail
     assert run.processes == 3
@@ -286,12 +286,12 @@ def test_a_fork_the_zygote_cannot_make_falls_back_and_keeps_the_zygote(tmp_path)
         "    if len(tries) == 1: raise BlockingIOError(11, 'no more processes')\n"
         "    return real()\n"
         "os.fork = fork")
-    zygote = launcher.zygotes[False]
+    zygote = launcher.zygotes[NUMPY]
     sandbox = SubprocessSandbox(launcher=launcher)
     job = _job(tmp_path, "def ok(): return 1.0\n", [_call(0, "ok")])
     try:
         first, second = sandbox.run(job), sandbox.run(job)
-        assert launcher.zygotes[False] is zygote and zygote.proc.poll() is None
+        assert launcher.zygotes[NUMPY] is zygote and zygote.proc.poll() is None
     finally:
         zygote.close()
     assert first.calls[0].value == second.calls[0].value == 1.0

@@ -43,7 +43,7 @@ def sandboxes(rubric, tmp_path_factory):
     (folder / "answers.md").write_text("## 1a\n\n$$\\sigma = \\frac{2}{d_x^2}$$\n\n"
                                        "## 3c\n\n$$\\frac{\\ln 3}{N C}$$\n")
     made = {}
-    for route, launcher in (("zygote", ZygoteLauncher()), ("spawn", SpawnLauncher())):
+    for route, launcher in (("zygote", ZygoteLauncher(many=True)), ("spawn", SpawnLauncher())):
         sandbox = SubprocessSandbox(launcher=launcher)
         items = [i for i in rubric.items if i.kind == "expression"]
         _, calls = checks.plan(items, SEED)

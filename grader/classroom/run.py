@@ -32,7 +32,7 @@ from grader.engine.submission import IGNORED_DIRS, digest_files, locate
 from grader.outputs.results_json import to_results, write_json_atomic
 from grader.pipeline import Request, grade, grader_failure, record_failure, replay_folder, seed_of
 from grader.rubric.model import Rubric
-from grader.sandbox import Sandbox
+from grader.sandbox import Sandbox, preload
 from grader.sandbox.process import mentions_torch
 
 FINGERPRINT = "fingerprint"
@@ -209,7 +209,10 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
             run.previous[s.name] = earlier
     uses_torch = {s.name: mentions_torch(s.path) for s, _, _ in todo}
     if hasattr(sandbox_factory, "ready_for") and todo:  # one set of zygotes for all workers
-        sandbox_factory = sandbox_factory.ready_for(torch=any(uses_torch.values()))
+        libraries, written = preload.survey(s.path for s, _, _ in todo)
+        sandbox_factory = sandbox_factory.ready_for(
+            torch=any(uses_torch.values()), preload=libraries, written=written,
+            many=len(todo) > 1)
     todo.sort(key=lambda job: uses_torch[job[0].name])  # the others while torch warms up
     if not todo:
         return

@@ -42,7 +42,7 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
     from grader.outputs.results_json import overall_markdown, to_results
     from grader.pipeline import Request, grade, seed_of
     from grader.rubric.model import load_rubric
-    from grader.sandbox.process import SubprocessSandbox, mentions_torch
+    from grader.sandbox.process import SubprocessSandbox
 
     sweep()
     config = json.loads((SOURCE / "gradescope.json").read_text())
@@ -64,7 +64,7 @@ def _grade(root: Path, start: float) -> dict[str, Any]:
                                parallel=False,  # one sandbox at a time fits 768 MB
                                manual=False,  # Gradescope's own manual grading has them
                                arrival=meta.arrival if meta else None),  # the late policy
-                       SubprocessSandbox.ready_for(torch=mentions_torch(submission))())
+                       SubprocessSandbox.ready_for_one(submission)())
     data = to_results(result)
     data.update(visibility=options.visibility, stdout_visibility=options.stdout_visibility,
                 output=overall_markdown(result), output_format="md")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
@@ -50,10 +51,12 @@ class Child(Protocol):
 
 class Launcher(Protocol):
     def start(self, req_r: int, resp_w: int, out_w: int, work: Path,
-              torch: bool = False, pid_namespace: bool = False, written: bool = False) -> Child:
+              torch: bool = False, pid_namespace: bool = False, written: bool = False,
+              imports: frozenset[str] = frozenset()) -> Child:
         """A child running the harness, which reads its requests from `req_r`, answers on
         `resp_w` and prints to `out_w`; `pid_namespace` asks, when the launcher can, that
-        it start as PID 1 of a new PID namespace (else the harness makes one itself)."""
+        it start as PID 1 of a new PID namespace (else the harness makes one itself).
+        `imports`: the preloadable libraries the module's files import (preload.py)."""
 
 
 class _Spawned:
@@ -95,7 +98,8 @@ class SpawnLauncher:
         self.python = python
 
     def start(self, req_r: int, resp_w: int, out_w: int, work: Path,
-              torch: bool = False, pid_namespace: bool = False, written: bool = False) -> Child:
+              torch: bool = False, pid_namespace: bool = False, written: bool = False,
+              imports: frozenset[str] = frozenset()) -> Child:
         return _Spawned(subprocess.Popen(
             [self.python, "-I", str(CHILD), str(req_r), str(resp_w)],
             pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
@@ -138,9 +142,30 @@ class ForkRefused(Exception):
     """The zygote is well but could not fork this child (e.g. too many processes)."""
 
 
+@dataclass(frozen=True)
+class Kind:
+    """What a zygote imports before its first fork, besides numpy: torch; or sympy and the
+    written answers' parser (`written`; `eager`: the LaTeX parser's tables built too, for a
+    class, some of whose many answers need it); and the libraries a class imports
+    (`preload`, names from warm.PRELOADABLE). Forking a larger process costs more, so each
+    child forks from the smallest kind that has what its module needs."""
+
+    torch: bool = False
+    written: bool = False
+    eager: bool = False
+    preload: tuple[str, ...] = ()
+
+    def argv(self) -> list[str]:
+        base = "torch" if self.torch else "written" if self.written else "numpy"
+        return [base, ",".join(self.preload)] + (["eager"] if self.eager else [])
+
+
+NUMPY, TORCH = Kind(), Kind(torch=True)
+
+
 class _Zygote:
-    """One pre-started interpreter (numpy, and torch if asked) behind a door: each child
-    gets a conversation of its own, so threads and processes need not queue for it.
+    """One pre-started interpreter (numpy, and what its `Kind` adds) behind a door: each
+    child gets a conversation of its own, so threads and processes need not queue for it.
     `proc` is None in a process that was handed the door by the one that started it."""
 
     def __init__(self, door: socket.socket, proc: Optional[subprocess.Popen] = None):
@@ -148,10 +173,10 @@ class _Zygote:
         self.owner = os.getpid()  # a forked copy of this object does not own the process
 
     @classmethod
-    def start(cls, python: str, torch: bool) -> _Zygote:
+    def start(cls, python: str, kind: Kind) -> _Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         proc = subprocess.Popen(
-            [python, "-I", str(ZYGOTE), str(theirs.fileno()), "torch" if torch else "numpy"],
+            [python, "-I", str(ZYGOTE), str(theirs.fileno()), *kind.argv()],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=base_env(), start_new_session=True)
@@ -201,49 +226,77 @@ class _Zygote:
 
 
 class ZygoteLauncher:
-    """Forks children from pre-started zygotes: a light one with numpy only, and one that
-    has imported torch too, started the first time a submission uses torch (forking a
-    process holding torch costs more, so numpy students never do). Class workers that
-    get this launcher, pickled or as forks of its process (`SubprocessSandbox.ready_for`),
-    fork from the same zygotes, so a class pays for importing torch once. Falls back to
-    fresh interpreters if no zygote can be had."""
+    """Forks children from pre-started zygotes: a light one with numpy only; one that has
+    imported torch too, started the first time a submission uses torch (forking a process
+    holding torch costs more, so numpy students never do); one with the libraries a class
+    imports (`preload`), for the modules that import them; and one for written answers.
+    Class workers that get this launcher, pickled or as forks of its process
+    (`SubprocessSandbox.ready_for`), fork from the same zygotes, so a class pays for
+    importing torch, or scipy, once. Falls back to fresh interpreters if no zygote can be
+    had; a module whose preloading zygote died (a library started a thread, say) forks
+    from the one without. `many`: a class (the written answers' zygote
+    builds the LaTeX parser's tables up front)."""
 
     def __init__(self, python: str = sys.executable,
-                 zygotes: Optional[dict[bool, _Zygote]] = None):
+                 zygotes: Optional[dict[Kind, _Zygote]] = None,
+                 preload: tuple[str, ...] = (), many: bool = False):
         self.python = python
-        self.zygotes: dict[bool, _Zygote] = dict(zygotes or {})
+        self.zygotes: dict[Kind, _Zygote] = dict(zygotes or {})
+        self.preload = tuple(preload)
+        self.many = many
+        self.failed: set[Kind] = set()  # preloading zygotes that died: their plain kind
         self.lock = threading.Lock()
         self.fallback = SpawnLauncher(python)
 
-    def warm_up(self, torch: bool = False) -> None:
-        """Start the light zygote (and the torch one) now, so that their imports overlap
-        the grader's own work."""
-        self._get(torch=False)
+    def warm_up(self, torch: bool = False, written: bool = False) -> None:
+        """Start the light zygote (and the torch one, the one that preloads the class's
+        libraries, the written answers' one) now, so that their imports overlap the
+        grader's own work."""
+        self._get(NUMPY)
         if torch:
-            self._get(torch=True)
+            self._get(TORCH)
+        if self.preload:
+            self._get(self.kind(imports=frozenset(self.preload)))
+        if written:
+            self._get(self.kind(written=True))
+
+    def kind(self, torch: bool = False, written: bool = False,
+             imports: frozenset[str] = frozenset()) -> Kind:
+        """The zygote a child forks from: written answers' own; else with torch or not,
+        and with the class's libraries when its module imports any of them."""
+        if written:
+            return Kind(written=True, eager=self.many)
+        kind = Kind(torch, preload=self.preload if imports & set(self.preload) else ())
+        return Kind(torch) if kind in self.failed else kind
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled for a worker process: the doors of the zygotes started so far travel
         as file descriptors (multiprocessing passes them on); the worker starts its own
         for any other kind it needs."""
-        return _attached, (self.python, {t: z.door for t, z in self.zygotes.items() if z.alive()})
+        return _attached, (self.python, {k: z.door for k, z in self.zygotes.items()
+                                         if z.alive()}, self.preload, self.many)
 
-    def _get(self, torch: bool) -> Optional[_Zygote]:
+    def _get(self, kind: Kind) -> Optional[_Zygote]:
         with self.lock:
-            zygote = self.zygotes.get(torch)
+            zygote = self.zygotes.get(kind)
+            if zygote is not None and not zygote.alive() and kind.preload:
+                self.failed.add(kind)  # e.g. a library started a thread: never again
+                del self.zygotes[kind]
+                return None
             if zygote is None or not zygote.alive():
                 try:
-                    zygote = self.zygotes[torch] = _Zygote.start(self.python, torch)
+                    zygote = self.zygotes[kind] = _Zygote.start(self.python, kind)
                 except OSError:
-                    self.zygotes.pop(torch, None)
+                    self.zygotes.pop(kind, None)
                     return None
             return zygote
 
     def start(self, req_r: int, resp_w: int, out_w: int, work: Path,
-              torch: bool = False, pid_namespace: bool = False, written: bool = False) -> Child:
-        zygote = self._get(torch)
-        job = {"cwd": str(work), "env": child_env(work), "pid_namespace": pid_namespace,
-               "written": written}
+              torch: bool = False, pid_namespace: bool = False, written: bool = False,
+              imports: frozenset[str] = frozenset()) -> Child:
+        kind = self.kind(torch, written, imports)
+        zygote = self._get(kind)
+        job = {"cwd": str(work), "env": child_env(work), "pid_namespace": pid_namespace}
         if zygote is not None:
             try:
                 return zygote.fork(job, (req_r, resp_w, out_w))
@@ -251,11 +304,15 @@ class ZygoteLauncher:
                 pass  # this child only: a fresh interpreter, and the zygote stays
             except (OSError, ValueError, KeyError):
                 with self.lock:
-                    if self.zygotes.get(torch) is zygote:
-                        del self.zygotes[torch]  # the next child starts a zygote of our own
+                    if self.zygotes.get(kind) is zygote:
+                        del self.zygotes[kind]  # the next child starts a zygote of our own
+                    if kind.preload:  # or, preloading having failed, forks from the plain one
+                        self.failed.add(kind)
                 zygote.close()
         return self.fallback.start(req_r, resp_w, out_w, work)
 
 
-def _attached(python: str, doors: dict[bool, socket.socket]) -> ZygoteLauncher:
-    return ZygoteLauncher(python, {torch: _Zygote(door) for torch, door in doors.items()})
+def _attached(python: str, doors: dict[Kind, socket.socket], preload: tuple[str, ...],
+              many: bool) -> ZygoteLauncher:
+    return ZygoteLauncher(python, {kind: _Zygote(door) for kind, door in doors.items()},
+                          preload, many)

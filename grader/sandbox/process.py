@@ -25,6 +25,7 @@ from typing import Any, Callable, Optional
 from grader.disk import files, workspace
 from grader.sandbox import (WRITTEN_MODULE, Call, CallOutcome, Frame, ImportOutcome, ModuleJob,
                             ModuleRun, StudentError, host, users, wire)
+from grader.sandbox import preload
 from grader.sandbox.outbox import Requests
 from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
 
@@ -52,10 +53,12 @@ class _Attempt:
 
 @dataclass(frozen=True)
 class _Slot:
-    """What stays the same over one module's processes: its uid, and whether it uses torch."""
+    """What stays the same over one module's processes: its uid, whether it uses torch,
+    and the preloadable libraries its files import (preload.py)."""
 
     uid: int
     torch: bool
+    imports: frozenset[str] = frozenset()
 
 
 class SubprocessSandbox:
@@ -73,14 +76,25 @@ class SubprocessSandbox:
         self.landlock = landlock
 
     @classmethod
-    def ready_for(cls, torch: bool) -> Callable[[], SubprocessSandbox]:
+    def ready_for(cls, torch: bool, preload: tuple[str, ...] = (), written: bool = False,
+                  many: bool = False) -> Callable[[], SubprocessSandbox]:
         """A factory of sandboxes whose zygotes start now (the torch one too if `torch`:
-        some submission mentions it), so that their imports overlap the grader's own
-        work; every sandbox it makes, here or in class workers, forks from them."""
+        some submission mentions it; one that imports `preload`, the libraries the
+        submissions import (preload.for_class); the written answers' one if `written`:
+        some have an answers.md), so that their imports overlap the grader's own work;
+        every sandbox it makes, here or in class workers, forks from them. `many`: a
+        class (the written answers' zygote warms the LaTeX parser up front)."""
         launcher = _default_launcher()
         if isinstance(launcher, ZygoteLauncher):
-            launcher.warm_up(torch=torch)
+            launcher.preload, launcher.many = tuple(preload), many
+            launcher.warm_up(torch=torch, written=written)
         return functools.partial(cls, launcher=launcher)
+
+    @classmethod
+    def ready_for_one(cls, root: Path) -> Callable[[], SubprocessSandbox]:
+        """`ready_for` the submission at `root` alone."""
+        libraries, written = preload.survey([root])
+        return cls.ready_for(torch=mentions_torch(root), preload=libraries, written=written)
 
     def run(self, job: ModuleJob) -> ModuleRun:
         """Run on a copy of the submission only this module's processes see (read-only),
@@ -90,7 +104,9 @@ class SubprocessSandbox:
             shutil.copytree(job.root, root, symlinks=True)
             users.make_readable(root, uid)
             job = replace(job, root=root.resolve())
-            return self._run(job, _Slot(uid, mentions_torch(job.root, job.others)))
+            imports = frozenset() if job.module == WRITTEN_MODULE else \
+                preload.imported(job.root, job.others)
+            return self._run(job, _Slot(uid, mentions_torch(job.root, job.others), imports))
 
     def _run(self, job: ModuleJob, slot: _Slot) -> ModuleRun:
         pending = sorted(job.calls, key=lambda c: c.hidden)  # hidden items' calls last
@@ -167,7 +183,8 @@ class SubprocessSandbox:
         try:
             child = self.launcher.start(req_r, resp_w, out_w, work, torch=slot.torch,
                                         pid_namespace=self.namespaces,
-                                        written=job.module == WRITTEN_MODULE)
+                                        written=job.module == WRITTEN_MODULE,
+                                        imports=slot.imports)
         except BaseException:
             for fd in (req_w, resp_r, out_r):
                 os.close(fd)

@@ -1,7 +1,10 @@
 """A pre-started interpreter that has imported numpy (and torch) and forks sandbox children.
 
-Started as `python -I zygote.py FD numpy|torch` with a clean environment (never forked from the
-grader, so it holds no reference, rubric or grader state). FD is its door: a SOCK_SEQPACKET
+Started as `python -I zygote.py FD numpy|torch|written [MODULES [eager]]` with a clean
+environment (never forked from the grader, so it holds no reference, rubric or grader
+state): `torch` imports torch too, `written` sympy and the written answers' parser (with
+`eager`, the LaTeX parser's tables as well), MODULES the libraries a class imports
+(comma-separated, from warm.PRELOADABLE). FD is its door: a SOCK_SEQPACKET
 socket through which any grader process holding the other end (the one that started it, and
 the class workers it shares it with) hands in one end of a fresh socket pair, a conversation
 of its own. On a conversation the zygote answers, one request at a time:
@@ -24,7 +27,6 @@ import selectors
 import signal
 import socket
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -35,13 +37,18 @@ import resource  # noqa: F401 - likewise: the harness imports it lazily (confine
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import child  # noqa: E402 - the harness, loaded before any fork
 sys.path.pop(0)
+warm = child._load("warm")
 
 POLL = 0.002  # seconds between looks at the children where pidfds are not to be had
 
 
-def main(fd: int, backend: str) -> None:
+def main(fd: int, backend: str, modules: str = "", eager: str = "") -> None:
     if backend == "torch":
         _warm_torch()
+    if modules:
+        warm.preload(modules.split(","))
+    if backend == "written":
+        _warm_written(eager == "eager")
     child.confine.isolate_network()  # one empty network namespace for all its children
     child.confine.can_fork_into_pid_namespaces()  # and a PID namespace for each, if allowed
     child.confine.prepare_seccomp()  # built once, loaded by each child
@@ -63,8 +70,7 @@ def _warm_torch() -> None:
     w = torch.zeros(2, 2, 3, 3, dtype=torch.float64, requires_grad=True)
     y = torch.nn.functional.conv2d(x, w, padding=1)
     (torch.sigmoid(y) * torch.tanh(y)).backward(torch.ones_like(y))  # an explicit gradient
-    if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
-        sys.exit("zygote: torch started a thread; forking would not be safe")
+    warm.single_threaded("torch")
 
 
 @dataclass
@@ -228,51 +234,22 @@ def _pidfd(pid: int) -> Optional[int]:
         return None
 
 
-_LATEX_WARM = []
-
-# What the warm-up parses: the constructs written answers are made of (fractions, powers
-# with sub- and superscripts, Greek and other symbol commands, \left( \right), roots, \ln,
-# e^{...}, implicit products), close enough to the token sequences students write that the
-# parser's tables for them are built here, once (a forked child then reads an answers.md in
-# about 0.06 s of CPU instead of 0.45 s). Every child forked from this zygote inherits
-# whatever it holds (its code, its globals, the parser's and sympy's caches), so nothing
-# here may come from a reference or a rubric: these expressions answer no question, and
-# tests/test_secrets.py checks that no answer can be found in a child.
-WARM_UP = (
-    r"\frac{5}{m_y} - \frac{3}{\sqrt{m_y}}",
-    r"\alpha^3_\hbar \left(2 - x^3 y \beta_Q\right) + (7 - x^3 y \beta_Q)^{z}",
-    r"(3 + x^3 y \beta_Q)^{z - \hbar} - \left(4 + a^{3} b \tau_{Q}\right)^{\hbar} "
-    r"\alpha^3_\hbar (5 + x^3 y \beta_Q)",
-    r"4 - \hbar x^3 y \beta_Q",
-    r"\frac{\ln(5)}{x^3 y z} + \frac{\ln 5}{z x^3 y}",
-    r"\sqrt[z]{5} + 3 - e^{\hbar \ln(2 - y)}",
-    r"\frac{3^{1/z} + 2}{x^3 y}",
-)
-
-
-def _warm_latex() -> None:
-    """Before the first child that reads answers.md: import the LaTeX parser and parse
-    `WARM_UP`, so that ANTLR's prediction tables (about a second to build) are built
-    once here and inherited by every such child, not rebuilt in each."""
-    _LATEX_WARM.append(True)
+def _warm_written(eager: bool) -> None:
+    """The zygote of the children that read answers.md: import sympy and run its lazy
+    set-up; with `eager` (a class), build the LaTeX parser's tables too (written/latex.py,
+    `warm_parser`): every child that needs the parser inherits them."""
     try:
-        written = child.written
-        written.WrittenAnswers("/")
+        warm.warm_sympy()
+        child.written.WrittenAnswers("/")
+        if eager:
+            child.written.warm_parser()
     except Exception:  # noqa: BLE001 - no parser here: each child says so itself
-        return
-    for latex in WARM_UP:
-        try:
-            written.parse_latex(latex)
-        except Exception:  # noqa: BLE001 - another version of the parser: warm the rest
-            pass
-    if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
-        sys.exit("zygote: the LaTeX parser started a thread; forking would not be safe")
+        pass
+    warm.single_threaded("the LaTeX parser")
 
 
 def _fork(job: dict[str, Any], fds: list[int]) -> int:
     req_r, resp_w, out_w = fds
-    if job.get("written") and not _LATEX_WARM:
-        _warm_latex()
     if job.get("pid_namespace"):  # the child is PID 1 of its own: no extra fork for that
         pid, _ = child.confine.fork_into_pid_namespace()
     else:
@@ -306,4 +283,4 @@ def _fork(job: dict[str, Any], fds: list[int]) -> int:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2])
+    main(int(sys.argv[1]), *sys.argv[2:5])

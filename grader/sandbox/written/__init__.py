@@ -27,14 +27,14 @@ from typing import Any, Callable, Optional
 from .answer import RELATION, answers
 from .equations import MAX_CELLS, code_block, index_function, parse_equations
 from .extract import final_math, final_maths
-from .latex import expression_function, is_value, parse_answers, parse_latex
+from .latex import expression_function, is_value, parse_answers, parse_latex, warm_parser
 from .notation import index_example, symbols_note
 from .sections import ANSWERS_FILE, AnswerError, Section, find_section, read_answers, sections
 
 __all__ = ["ANSWERS_FILE", "MAX_CELLS", "AnswerError", "Section", "WrittenAnswers", "answers",
            "code_block", "expression_function", "final_math", "find_section",
            "index_function", "parse_answers", "parse_equations", "parse_latex",
-           "read_answers", "sections"]
+           "read_answers", "sections", "warm_parser"]
 
 
 class WrittenAnswers:

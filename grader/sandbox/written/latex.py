@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
+from . import fastlatex
 from .answer import answers
 from .extract import short
 from .normalise import _closing, normalise
@@ -77,16 +78,8 @@ def _parse_side(side: str, latex: str) -> Any:
         side = side[1:-1].strip()
     if not side:
         raise AnswerError(f"could not read `{short(latex)}`: nothing after the last `=`")
-    from latex2sympy2_extended import latex2sympy
-    from latex2sympy2_extended.latex2sympy2 import ConversionConfig
-    from latex2sympy2_extended.math_normalization import NormalizationConfig
-
     try:
-        parsed = latex2sympy(side, normalization_config=NormalizationConfig(
-            basic_latex=True, units=False, malformed_operators=False, nits=False,
-            boxed="all", equations=False), conversion_config=ConversionConfig(
-            interpret_as_mixed_fractions=False, interpret_simple_eq_as_assignment=False,
-            lowercase_symbols=False))
+        parsed = read_side(side)
     except Exception as exc:  # noqa: BLE001 - the parser's own errors carry the position
         where = _position(str(exc), side)
         raise AnswerError(f"could not read `{short(side)}`{where}") from None
@@ -96,6 +89,81 @@ def _parse_side(side: str, latex: str) -> Any:
         raise AnswerError(f"`{short(side)}` is not a single expression "
                           f"(it reads as {type(parsed).__name__})")
     return parsed
+
+
+_CONFIG = dict(basic_latex=True, units=False, malformed_operators=False, nits=False,
+               boxed="all", equations=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _normaliser() -> Optional[Callable[[str], str]]:
+    """latex2sympy2-extended's own normalisation, configured as its parser is (what the
+    parser reads, and so what fastlatex.py reads); None if the package is not there."""
+    try:
+        from latex2sympy2_extended.math_normalization import (NormalizationConfig,
+                                                              normalize_latex)
+    except ImportError:
+        return None
+    return functools.partial(normalize_latex, config=NormalizationConfig(**_CONFIG))
+
+
+def read_side(side: str) -> Any:
+    """`side` (normalised by normalise.py) as latex2sympy2-extended reads it: by
+    fastlatex.py when it is the common notation (the same expression, in a millisecond),
+    else by the parser itself."""
+    normalised = _normaliser()
+    if normalised is not None:
+        fast = fastlatex.parse(normalised(side))
+        if fast is not None:
+            return fast
+    return latex_parser()(side)
+
+
+def latex_parser() -> Callable[[str], Any]:
+    """latex2sympy2-extended, configured for answers (imported on first use: about 0.4 s)."""
+    from latex2sympy2_extended import latex2sympy
+    from latex2sympy2_extended.latex2sympy2 import ConversionConfig
+    from latex2sympy2_extended.math_normalization import NormalizationConfig
+
+    return functools.partial(latex2sympy, normalization_config=NormalizationConfig(
+        **_CONFIG), conversion_config=ConversionConfig(
+        interpret_as_mixed_fractions=False, interpret_simple_eq_as_assignment=False,
+        lowercase_symbols=False))
+
+
+# What the warm-up parses: the constructs written answers are made of (fractions, powers
+# with sub- and superscripts, Greek and other symbol commands, \left( \right), roots, \ln,
+# e^{...}, implicit products), close enough to the token sequences students write that the
+# parser's tables for them are built once (a child then reads an answers.md in about
+# 0.06 s of CPU instead of 0.45 s). A zygote's children inherit whatever it holds (its
+# code, its globals, the parser's and sympy's caches), so nothing here may come from a
+# reference or a rubric: these expressions answer no question, and tests/test_secrets.py
+# checks that no answer can be found in a child.
+WARM_UP = (
+    r"\frac{5}{m_y} - \frac{3}{\sqrt{m_y}}",
+    r"\alpha^3_\hbar \left(2 - x^3 y \beta_Q\right) + (7 - x^3 y \beta_Q)^{z}",
+    r"(3 + x^3 y \beta_Q)^{z - \hbar} - \left(4 + a^{3} b \tau_{Q}\right)^{\hbar} "
+    r"\alpha^3_\hbar (5 + x^3 y \beta_Q)",
+    r"4 - \hbar x^3 y \beta_Q",
+    r"\frac{\ln(5)}{x^3 y z} + \frac{\ln 5}{z x^3 y}",
+    r"\sqrt[z]{5} + 3 - e^{\hbar \ln(2 - y)}",
+    r"\frac{3^{1/z} + 2}{x^3 y}",
+)
+_WARMED: list[bool] = []
+
+
+def warm_parser() -> None:
+    """Import the LaTeX parser and parse `WARM_UP` (once), so that ANTLR's prediction
+    tables (about a second to build) are there before the first answer needs them."""
+    if _WARMED:
+        return
+    _WARMED.append(True)
+    parse = latex_parser()
+    for latex in WARM_UP:
+        try:
+            parse(normalise(latex))
+        except Exception:  # noqa: BLE001 - another version of the parser: warm the rest
+            pass
 
 
 def _position(message: str, latex: str) -> str:
