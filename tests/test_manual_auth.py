@@ -16,7 +16,6 @@ import ssl
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.error
 import urllib.parse
 import urllib.request

@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import EXAMPLES, ROOT, run_grade
 from fakes import grade_modules
-from test_rubric_power import ANSWERS, REFERENCE
+from test_rubric_power import REFERENCE
 
 from grader.sandbox import written
 
