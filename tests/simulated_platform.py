@@ -117,6 +117,14 @@ TABLE: tuple[Absent, ...] = (
            "'(POSIX only)' (pass_fds fails, preexec_fn raises ValueError, the others are "
            "ignored); Popen.send_signal: 'On Windows, SIGTERM is an alias for terminate(). "
            "CTRL_C_EVENT and CTRL_BREAK_EVENT can be sent ...'; kill() is terminate()"),
+    Absent("patch", "subprocess", ("returncode",), (WINDOWS,),
+           "library/subprocess.html, Popen.returncode: 'A negative value -N indicates "
+           "that the child was terminated by signal N (POSIX only)'. On Windows a process "
+           "that crashes exits with its NTSTATUS (0xC0000005 access violation, 0xC00000FD "
+           "stack overflow, 0xC000001D illegal instruction, 0xC0000094 division by zero); "
+           "library/os.html, abort(): 'on Windows, the process immediately returns an exit "
+           "code of 3'; kill(): TerminateProcess(pid, sig), exit code sig; Popen.kill() and "
+           "a job's end: 1"),
     Absent("attr", "select", ("poll", "epoll", "devpoll", "kqueue"), (WINDOWS,),
            "library/select.html: poll 'not supported by all operating systems', epoll "
            "'Availability: Linux', kqueue 'Availability: BSD': selectors then uses select()"),
@@ -198,8 +206,10 @@ def apply(system: str) -> None:
     _hide_paths(("/proc", "/sys"))
     if system == WINDOWS:
         _windows_signals(signal)
-        os.kill = functools.wraps(real_kill)(lambda pid, sig: real_kill(pid, kill_signal))
+        os.kill = functools.wraps(real_kill)(functools.partial(_terminate, real_kill,
+                                                               kill_signal))
         _windows_popen(subprocess, real_kill, kill_signal)
+        _windows_exit_codes(subprocess, subprocess.signal)  # the names taken away above
         _no_main_program(ctypes)
         _ansi_code_page()
     else:
@@ -344,6 +354,33 @@ def _windows_popen(subprocess: Any, real_kill: Callable[..., Any], kill_signal: 
     subprocess.Popen.__init__ = windows_init
     subprocess.Popen.terminate = subprocess.Popen.kill = terminate
     subprocess.Popen.send_signal = send_signal
+
+
+def _terminate(real_kill: Callable[..., Any], kill_signal: int, pid: int, sig: int) -> None:
+    """os.kill on Windows: TerminateProcess(pid, sig); the process exits with code `sig`
+    (another process than this one: ended by SIGKILL here, read as code 1)."""
+    if pid == os.getpid():
+        os._exit(sig)
+    real_kill(pid, kill_signal)
+
+
+# What a Windows process that the signal would have ended exits with instead (see TABLE).
+_WINDOWS_CODES = {"SIGSEGV": 0xC0000005, "SIGBUS": 0xC0000005, "SIGILL": 0xC000001D,
+                  "SIGFPE": 0xC0000094, "SIGABRT": 3}
+
+
+def _windows_exit_codes(subprocess: Any, signal: Any) -> None:
+    """Popen.returncode as Windows gives it: an exit code, never a negative signal."""
+    handle = subprocess.Popen._handle_exitstatus
+    codes = {getattr(signal, name): code for name, code in _WINDOWS_CODES.items()}
+
+    @functools.wraps(handle)
+    def windows_status(self: Any, *args: Any, **kwargs: Any) -> None:
+        handle(self, *args, **kwargs)
+        if self.returncode is not None and self.returncode < 0:
+            self.returncode = codes.get(-self.returncode, 1)
+
+    subprocess.Popen._handle_exitstatus = windows_status
 
 
 def _no_main_program(ctypes: Any) -> None:

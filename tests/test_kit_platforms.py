@@ -349,3 +349,30 @@ def test_grade_refuses_to_run_student_code_without_linux(grader_sims, system, tm
                            "SubprocessSandbox; SubprocessSandbox()"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "NotLinux: grading runs student code" in proc.stderr
+
+
+CRASHES = {  # student code that ends its process where Linux ends it by a signal
+    "segfault": "import ctypes\ndef init_variance(d_x):\n    return ctypes.string_at(0)\n",
+    "stack_overflow": "import sys\nsys.setrecursionlimit(10 ** 8)\ndef _deeper(n):\n"
+                      "    return _deeper(n + 1) + 1\ndef init_variance(d_x):\n"
+                      "    return _deeper(0)\n",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("crash", sorted(CRASHES))
+def test_a_crash_reads_as_on_linux(students, kit_zip, tmp_path, crash):
+    """Windows ends a crashing process with an NTSTATUS exit code (0xC0000005), not a
+    signal: the kit said "exited with code 3221225477" where Linux says "killed by signal
+    11 (SIGSEGV)"."""
+    files = tmp_path / "files"
+    shutil.copytree(EXAMPLES / "alice", files)
+    with (files / "problem1.py").open("a") as fh:
+        fh.write("\n" + CRASHES[crash])
+    said = {}
+    for system in ("linux", simulated_platform.WINDOWS):
+        run, _ = _check(students[(system, "3.10")], kit_zip, tmp_path / system, files)
+        said[system] = run.stdout.decode()
+    assert "the process running problem1.init_variance killed by signal 11 (SIGSEGV)" \
+        in said["linux"]
+    assert said[simulated_platform.WINDOWS] == said["linux"]

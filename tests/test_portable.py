@@ -251,3 +251,13 @@ def test_posix_children_lead_a_session_of_their_own():
     proc = subprocess.Popen([sys.executable, "-c", "pass"], **tree.popen_options())
     assert type(tree.adopt(proc, 64)) is tree.GroupTree
     proc.wait()
+
+
+@pytest.mark.parametrize("code, said", [
+    (0xC0000005, "killed by signal 11 (SIGSEGV)"), (0xC00000FD, "killed by signal 11 (SIGSEGV)"),
+    (0xC0000409, "killed by signal 6 (SIGABRT)"), (3, "exited with code 3"),
+    (-11, "killed by signal 11 (SIGSEGV)"),
+])
+def test_a_crash_on_windows_is_told_in_linuxs_words(code, said):
+    """Windows ends a crashing process with an NTSTATUS exit code, not a signal."""
+    assert portable.ended_by(code) == said

@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Optional
 
 from grader.disk import workspace
 from grader.sandbox import WRITTEN_MODULE, Call, ImportOutcome, ModuleJob, ModuleRun, wire
@@ -41,6 +41,17 @@ DRAIN = 2.0  # seconds to read what output is left once the child's tree has end
 # random numbers) and to find a conda environment's DLLs (PATH, passed on anyway).
 WINDOWS_ENV = ("SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT",
                "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE")
+
+# Windows' exit status for a crash -> Linux's number and name of the signal for it.
+WINDOWS_CRASHES = {
+    0xC0000005: (11, "SIGSEGV"),  # STATUS_ACCESS_VIOLATION
+    0xC00000FD: (11, "SIGSEGV"),  # STATUS_STACK_OVERFLOW: deep recursion in C
+    0xC0000409: (6, "SIGABRT"),  # STATUS_STACK_BUFFER_OVERRUN: __fastfail, abort() in UCRT
+    0xC000001D: (4, "SIGILL"),  # STATUS_ILLEGAL_INSTRUCTION
+    0xC0000096: (4, "SIGILL"),  # STATUS_PRIVILEGED_INSTRUCTION
+    0xC0000094: (8, "SIGFPE"),  # STATUS_INTEGER_DIVIDE_BY_ZERO
+    0xC0000095: (8, "SIGFPE"),  # STATUS_INTEGER_OVERFLOW
+}
 
 
 class PortableSandbox(SubprocessSandbox):
@@ -94,11 +105,21 @@ class PortableSandbox(SubprocessSandbox):
             code = 0 if attempt.done else code
             channel.finish(attempt, job.output_bytes)
         if not attempt.done and not attempt.ended:
-            attempt.ended = _exit_reason(-attempt.signal if attempt.signal else code)
+            attempt.ended = _exit_reason(-attempt.signal) if attempt.signal else ended_by(code)
         if attempt.imported is None and not attempt.out_of_time:
             attempt.imported = ImportOutcome(
                 "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
         return attempt
+
+
+def ended_by(code: Optional[int]) -> str:
+    """How a child that exited with `code` ended, in the grader's words: a crash that
+    Windows reports as an NTSTATUS (no POSIX exit status is that large) reads as the
+    signal Linux ends the same crash with."""
+    if code in WINDOWS_CRASHES:
+        number, name = WINDOWS_CRASHES[code]
+        return f"killed by signal {number} ({name})"
+    return _exit_reason(code)
 
 
 class PortableLauncher:
