@@ -206,6 +206,24 @@ def test_on_windows_the_child_joins_a_job_that_kills_its_tree():
     assert kernel32.calls[-2:] == [("TerminateJobObject", (77, 1)), ("CloseHandle", (77,))]
 
 
+def test_on_windows_the_job_holds_each_process_to_the_rubrics_memory(monkeypatch, tmp_path):
+    """Windows has no RLIMIT_DATA: without the job's limit a student's 16 GiB array timed
+    out (or swapped the laptop) where Linux says "ran out of memory (limit 512 MiB)"."""
+    kernel32 = _Kernel32()
+    job = tree.JobTree(SimpleNamespace(_handle=1, pid=9), processes=64, kernel32=kernel32,
+                       memory_mb=512)
+    limits = kernel32.calls[1][1][2]._obj
+    assert limits.BasicLimitInformation.LimitFlags & tree.JOB_OBJECT_LIMIT_PROCESS_MEMORY
+    assert limits.ProcessMemoryLimit == 512 << 20
+    job.close()
+    adopted = []  # and the kit's launcher asks for the rubric's memory
+    monkeypatch.setattr(tree, "adopt", lambda proc, *limits: adopted.append(limits) or
+                        tree.Tree(proc))
+    run = PortableSandbox().run(_job(tmp_path, "def f(): return 1.0", [_call(0, "f")],
+                                     memory_mb=300, processes=7))
+    assert run.calls[0].value == 1.0 and adopted == [(7, 300)]
+
+
 def test_on_windows_without_a_job_taskkill_ends_the_tree(monkeypatch):
     ran = []
     monkeypatch.setattr(sys, "platform", "win32")

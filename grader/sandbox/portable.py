@@ -12,7 +12,8 @@ every verdict is reached by the same code: the same harness (child.py, started w
 - every time limit is the parent's: it ends the child's whole process tree (tree.py: a
   process group on POSIX, a job object on Windows) when a call overruns;
 - no uid is claimed and no Linux layer asked for; resource limits apply where the system
-  has them (POSIX's resource module).
+  has them (POSIX's resource module; on Windows, the job object holds each process to
+  the rubric's memory).
 """
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ class PortableSandbox(SubprocessSandbox):
 
     def _watch(self, job: ModuleJob, calls: list[Call], requests: Requests, work: Path,
                slot: _Slot) -> _Attempt:
-        proc, children = self.launcher.start(work, job.limits.processes)
+        proc, children = self.launcher.start(work, job.limits.processes, job.limits.memory_mb)
         channel = _Channel(proc)
         attempt = _Attempt(since=time.monotonic())
         try:
@@ -128,13 +129,14 @@ class PortableLauncher:
     def __init__(self, python: str = sys.executable):
         self.python = python
 
-    def start(self, work: Path, processes: int) -> tuple[subprocess.Popen, tree.Tree]:
+    def start(self, work: Path, processes: int,
+              memory_mb: Optional[int] = None) -> tuple[subprocess.Popen, tree.Tree]:
         proc = subprocess.Popen(
             [self.python, "-I", str(CHILD), "stdio"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, cwd=work,
             env=portable_env(work), **tree.popen_options())
         try:  # before it is sent anything to run: nothing of it can escape the tree
-            return proc, tree.adopt(proc, processes)
+            return proc, tree.adopt(proc, processes, memory_mb)
         except BaseException:
             proc.kill()
             proc.wait()
