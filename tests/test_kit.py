@@ -21,7 +21,7 @@ from kits import build as _build, student_kit as _student_kit, unpack as _unpack
 from grader.authoring.selftest import TrustedSandbox
 from grader.display.plaintext import to_plain
 from grader.engine import checks
-from grader.kit.check import Kit, check
+from grader.kit.check import Kit, check, replay
 from grader.kit.public import WITHHELD
 from grader.rubric.model import load_rubric
 from grader.rubric.references import References
@@ -336,6 +336,17 @@ def test_a_replay_draws_the_graded_inputs(kit_dir, rubric):
                 assert list(g.values) == list(r.values)
                 for name in g.values:
                     assert np.array_equal(g.values[name], r.values[name]), (item.id, name)
+
+
+def test_a_replay_that_cannot_be_saved_still_shows_the_trials(kit_dir, tmp_path):
+    """Run from a folder the student cannot write to (C:\\Program Files, /), the replay
+    ended in a PermissionError traceback, its inputs and outputs never shown."""
+    out = tmp_path / "replay-p1a-1.npz"
+    out.mkdir()  # not writable as a file, even by root
+    lines = replay(EXAMPLES / "alice", _kit(kit_dir), "p1a", 1, 1, out)
+    assert lines[2] == "trial 1 of 12 (an edge case):" and "  -> returned = " in lines[4]
+    assert lines[-1].startswith(f"could not save inputs and outputs to {out} (")
+    assert lines[-1].endswith("): run check.py from a folder you can write to")
 
 
 def test_the_coverage_says_what_is_and_is_not_checked(kit_dir):

@@ -207,8 +207,14 @@ def replay(folder: Path, kit: Kit, item_id: str, seed: int, trial: Optional[int]
         error = run.imported.error
         lines += ["", f"{item.module}.py could not be run, so only the inputs are shown:",
                   error.format_traceback() if error else run.imported.detail]
-    np.savez(out, **saved)
-    lines.append(f"saved inputs and outputs to {out} (np.load it in a notebook or a debugger)")
+    try:
+        np.savez(out, **saved)
+    except OSError as exc:  # a folder the student may not write to (C:\Program Files, /)
+        lines.append(f"could not save inputs and outputs to {out} ({exc.strerror or exc}): "
+                     "run check.py from a folder you can write to")
+    else:
+        lines.append(f"saved inputs and outputs to {out} (np.load it in a notebook or a "
+                     "debugger)")
     return lines
 
 
