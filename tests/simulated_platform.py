@@ -125,6 +125,16 @@ TABLE: tuple[Absent, ...] = (
            "library/os.html, abort(): 'on Windows, the process immediately returns an exit "
            "code of 3'; kill(): TerminateProcess(pid, sig), exit code sig; Popen.kill() and "
            "a job's end: 1"),
+    Absent("patch", "multiprocessing", ("fork", "forkserver"), (WINDOWS,),
+           "library/multiprocessing.html, Contexts and start methods: 'spawn: ... "
+           "Available on POSIX and Windows platforms. The default on Windows and macOS'; "
+           "fork and forkserver: 'Available on POSIX systems'. Its own internals take "
+           "Windows' path there (_winapi), so here its POSIX modules keep what the "
+           "simulation takes from student code (os.WNOHANG, _posixshmem, select on pipes)"),
+    Absent("patch", "multiprocessing", ("fork",), (MACOS,),
+           "library/multiprocessing.html: 'Changed in version 3.8: On macOS, the spawn "
+           "start method is now the default. The fork start method should be considered "
+           "unsafe'"),
     Absent("attr", "select", ("poll", "epoll", "devpoll", "kqueue"), (WINDOWS,),
            "library/select.html: poll 'not supported by all operating systems', epoll "
            "'Availability: Linux', kqueue 'Availability: BSD': selectors then uses select()"),
@@ -203,6 +213,8 @@ def apply(system: str) -> None:
     for where in ("os", "signal", "socket", "resource"):
         _delete(where, absent(system, "attr", where))
     _block_modules(absent(system, "module"))
+    sys.meta_path.insert(0, _Internals(system, {"os": subprocess.os,
+                                                "signal": subprocess.signal}))
     _hide_paths(("/proc", "/sys"))
     if system == WINDOWS:
         _windows_signals(signal)
@@ -239,13 +251,79 @@ class _Blocked:
         self.finder, self.names = finder, names
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name.partition(".")[0] in self.names:
+        if name.partition(".")[0] in self.names and not _INSIDE:
             return None
         find = getattr(self.finder, "find_spec", None)
         return find(name, path, target) if find is not None else None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.finder, name)
+
+
+def _internal(module: Any) -> bool:
+    """Whether a module stands for CPython's own Windows code: subprocess's and
+    multiprocessing's POSIX internals, which use pipes and waits where Windows' use
+    threads and handles."""
+    return isinstance(module, str) and (module == "subprocess"
+                                        or module.partition(".")[0] == "multiprocessing")
+
+
+_INSIDE: list[str] = []  # multiprocessing modules being executed (see _Internals)
+
+
+class _Internals:
+    """The first finder of sys.meta_path: multiprocessing's modules are executed seeing
+    the whole os and signal and every module (they stand for its Windows code), and its
+    start methods are the system's (spawn, the default; on Windows, the only one)."""
+
+    def __init__(self, system: str, whole: dict[str, Any]):
+        self.system, self.whole = system, whole
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if not _internal(name) or name == "subprocess":
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(name, path, target) if finder is not self and find else None
+            if spec is not None:
+                spec.loader = _WholeSystemLoader(spec.loader, self)
+                return spec
+        return None
+
+    def executed(self, module: Any) -> None:
+        if module.__name__ != "multiprocessing.context":
+            return
+        contexts = module._concrete_contexts
+        if self.system == WINDOWS:
+            for method in ("fork", "forkserver"):
+                contexts.pop(method, None)
+            module.DefaultContext.get_all_start_methods = lambda self: ["spawn"]
+        else:
+            module.DefaultContext.get_all_start_methods = lambda self: [
+                "spawn", "fork", *(["forkserver"] if "forkserver" in contexts else [])]
+        module._default_context = module.DefaultContext(contexts["spawn"])
+
+
+class _WholeSystemLoader:
+    def __init__(self, loader: Any, internals: _Internals):
+        self.loader, self.internals = loader, internals
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        saved = {name: sys.modules[name] for name in self.internals.whole}
+        sys.modules.update(self.internals.whole)
+        _INSIDE.append(module.__name__)
+        try:
+            self.loader.exec_module(module)
+        finally:
+            _INSIDE.pop()
+            sys.modules.update(saved)
+        self.internals.executed(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
 
 
 def _block_modules(names: set[str]) -> None:
@@ -301,7 +379,7 @@ class _SocketsOnly:
 
     def __call__(self, r: Any, w: Any, x: Any, *timeout: Any) -> Any:
         caller = sys._getframe(1).f_back  # selectors' select(), and who called it
-        if caller is None or caller.f_globals.get("__name__") != "subprocess":  # subprocess's POSIX internals stand for its threads
+        if caller is None or not _internal(caller.f_globals.get("__name__")):
             for obj in (*r, *w, *x):
                 fd = obj if isinstance(obj, int) else obj.fileno()
                 if not stat.S_ISSOCK(os.fstat(fd).st_mode):

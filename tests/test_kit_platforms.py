@@ -193,6 +193,10 @@ def test_each_simulation_lacks_what_its_table_says(students, system):
             assert sys.stdout.encoding == "cp1252"
         else:
             assert not hasattr(ctypes.CDLL(None), "prctl")
+        import multiprocessing
+        assert multiprocessing.get_start_method() == "spawn"
+        assert multiprocessing.get_all_start_methods()[0] == "spawn"
+        assert windows == ("fork" not in multiprocessing.get_all_start_methods())
         print("simulated")
     """)
     python = students[(system, "3.10")]
@@ -376,3 +380,50 @@ def test_a_crash_reads_as_on_linux(students, kit_zip, tmp_path, crash):
     assert "the process running problem1.init_variance killed by signal 11 (SIGSEGV)" \
         in said["linux"]
     assert said[simulated_platform.WINDOWS] == said["linux"]
+
+
+PROCESSES = '''
+import multiprocessing as mp
+
+
+def _inverse(v):
+    return 1.0 / v
+
+
+def init_variance(d_x):
+    with mp.Pool(2) as pool:  # spawn on Windows and macOS: the workers import this file
+        return pool.map(_inverse, [d_x])[0]
+
+
+def _put(queue, d_x):
+    queue.put(2.0 * 3.141592653589793 / (3.141592653589793 - 1.0) / d_x)
+
+
+def relu_init_variance(d_x):
+    queue = mp.Queue()
+    worker = mp.Process(target=_put, args=(queue, d_x))
+    worker.start()
+    value = queue.get(timeout=60)
+    worker.join()
+    return value
+
+
+if __name__ == "__main__":
+    print(init_variance(4))
+'''
+
+
+@pytest.mark.slow
+def test_student_code_that_starts_processes_runs_as_on_linux(students, kit_zip, tmp_path):
+    """multiprocessing spawns on Windows (its only start method) and macOS (the default):
+    a worker runs the kit's child.py as its main module and imports the student's file."""
+    files = tmp_path / "files"
+    shutil.copytree(EXAMPLES / "alice", files)
+    with (files / "problem1.py").open("a") as fh:
+        fh.write(PROCESSES)
+    said = {}
+    for system in ("linux", *SYSTEMS):
+        run, _ = _check(students[(system, "3.10")], kit_zip, tmp_path / system, files)
+        said[system] = (run.returncode, run.stdout.decode(), run.stderr.decode())
+    assert said["linux"][0] == 0 and "14 of 14 items pass" in said["linux"][1], said["linux"]
+    assert said[simulated_platform.WINDOWS] == said[simulated_platform.MACOS] == said["linux"]
