@@ -10,11 +10,14 @@ import time, and `grade` must refuse, in one line, to run student code on either
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -307,8 +310,6 @@ def test_a_call_that_hangs_is_ended_by_the_parent(students, kit_zip, tmp_path, s
 
 
 def _ended(pid: int) -> bool:
-    import time
-
     for _ in range(100):
         try:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0]
@@ -427,3 +428,45 @@ def test_student_code_that_starts_processes_runs_as_on_linux(students, kit_zip, 
         said[system] = (run.returncode, run.stdout.decode(), run.stderr.decode())
     assert said["linux"][0] == 0 and "14 of 14 items pass" in said["linux"][1], said["linux"]
     assert said[simulated_platform.WINDOWS] == said[simulated_platform.MACOS] == said["linux"]
+
+
+def _children_of_kit(folder: Path) -> list[int]:
+    """The kit's sandbox children, by their command line (this machine's /proc)."""
+    child = str(folder / "_kit" / "grader" / "sandbox" / "child.py").encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and child in (entry / "cmdline").read_bytes() \
+                    and (entry / "stat").read_text().rsplit(") ", 1)[1][0] != "Z":
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("system", ["linux", *SYSTEMS])
+def test_ctrl_c_stops_the_kit_and_everything_it_started(students, kit_zip, tmp_path, system):
+    """A student presses Ctrl-C on a check that hangs in their import: the kit waited out
+    the import's time limit, ended in a KeyboardInterrupt traceback, and a second Ctrl-C
+    left their endless loop spinning after the kit was gone."""
+    folder = unpack(kit_zip, tmp_path / "student")
+    with (folder / "problem1.py").open("a") as fh:
+        fh.write("\nwhile True:\n    pass\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    proc = subprocess.Popen([str(students[(system, "3.10")]), "check.py"], cwd=folder,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    for _ in range(600):
+        if _children_of_kit(folder):
+            break
+        time.sleep(0.05)
+    assert _children_of_kit(folder), proc.communicate(timeout=60)
+    time.sleep(0.5)  # the child is in its endless import now
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - start < 10  # the import's limit is 20 s
+    assert (proc.returncode, out, err) == (130, b"", b"check.py: stopped (Ctrl-C)\n")
+    assert _children_of_kit(folder) == [] and list(scratch.iterdir()) == []

@@ -279,3 +279,34 @@ def test_posix_children_lead_a_session_of_their_own():
 def test_a_crash_on_windows_is_told_in_linuxs_words(code, said):
     """Windows ends a crashing process with an NTSTATUS exit code, not a signal."""
     assert portable.ended_by(code) == said
+
+
+def test_ctrl_c_ends_every_child_at_once_and_starts_none_after(monkeypatch, tmp_path):
+    """check.py's Ctrl-C handler calls stop_all: a KeyboardInterrupt alone left the
+    sandbox's threads waiting out each child's time limit (a second Ctrl-C left the
+    children spinning in their own sessions)."""
+    import threading
+
+    monkeypatch.setattr(tree, "RUNNING", tree.Running())
+    job = _job(tmp_path, f"""
+        import os
+        open({str(tmp_path / "pid")!r}, "w").write(str(os.getpid()))
+        while True:
+            pass
+    """, [_call(0, "f")], import_timeout=60)
+    runs = []
+    worker = threading.Thread(target=lambda: runs.append(PortableSandbox().run(job)))
+    worker.start()
+    for _ in range(600):
+        if (tmp_path / "pid").exists() and (tmp_path / "pid").read_text():
+            break
+        time.sleep(0.05)
+    pid = int((tmp_path / "pid").read_text())
+    start = time.monotonic()
+    portable.stop_all()
+    worker.join(10)
+    assert not worker.is_alive() and time.monotonic() - start < 10
+    assert runs[0].imported.status == "crashed" and _gone(pid)
+    with pytest.raises(KeyboardInterrupt):
+        PortableSandbox().run(job)
+    assert tree.RUNNING.trees == set()

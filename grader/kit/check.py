@@ -22,7 +22,9 @@ import argparse
 import errno
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,7 @@ from grader.engine.outcomes import SubmissionResult
 from grader.outputs import feedback
 from grader.rubric.itemdata import ItemData, item_from_data
 from grader.sandbox import Limits
-from grader.sandbox.portable import PortableSandbox
+from grader.sandbox.portable import PortableSandbox, stop_all
 
 DATA = Path(__file__).resolve().parents[2] / "public.json"
 
@@ -245,15 +247,31 @@ def main(argv: Optional[list[str]] = None) -> int:
     """check.py's command line; what it prints ends quietly where its reader does
     (`python check.py | head`)."""
     _plain_output()
+    _stop_children_on_ctrl_c()
     try:
         code = _main(argv)
         sys.stdout.flush()
+    except KeyboardInterrupt:
+        print("check.py: stopped (Ctrl-C)", file=sys.stderr)
+        return 130
     except OSError as exc:
         if not _reader_gone(exc):
             raise
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
         return 1
     return code
+
+
+def _stop_children_on_ctrl_c() -> None:
+    """Ctrl-C ends the student's code at once, with all it started: KeyboardInterrupt
+    alone reached the main thread only, which then waited for the sandbox's threads,
+    each for its child's time limit, and a second Ctrl-C left the children running."""
+    def stop(signum: int, frame: Any) -> None:
+        stop_all()
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, stop)
 
 
 def _plain_output() -> None:

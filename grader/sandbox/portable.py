@@ -102,6 +102,7 @@ class PortableSandbox(SubprocessSandbox):
         finally:
             # The child that said it is done ends now; one that died on its own gets 2 s
             # for its exit status; any other is ended at once, with all it started.
+            tree.RUNNING.discard(children)
             code = children.stop(0.0 if attempt.done or attempt.timed_out else 2.0)
             code = 0 if attempt.done else code
             channel.finish(attempt, job.output_bytes)
@@ -136,11 +137,19 @@ class PortableLauncher:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, cwd=work,
             env=portable_env(work), **tree.popen_options())
         try:  # before it is sent anything to run: nothing of it can escape the tree
-            return proc, tree.adopt(proc, processes, memory_mb)
+            children = tree.adopt(proc, processes, memory_mb)
         except BaseException:
             proc.kill()
             proc.wait()
             raise
+        tree.RUNNING.add(children)  # ended with the others if the student stops the kit
+        return proc, children
+
+
+def stop_all() -> None:
+    """End every child running now, with all they started, and start none after: the
+    student pressed Ctrl-C (tree.Running)."""
+    tree.RUNNING.stop_all()
 
 
 def portable_env(work: Path) -> dict[str, str]:

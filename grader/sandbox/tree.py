@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from typing import Any, Optional
 
@@ -128,6 +129,41 @@ class TaskkillTree(Tree):
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            creationflags=CREATE_NO_WINDOW, timeout=30, check=False)
         self.proc.kill()
+
+
+class Running:
+    """The trees of the children running now, so that all of them end at once when the
+    student stops the kit (Ctrl-C), and none starts after: a child left behind would
+    spin on in its own session (POSIX) until its CPU limit."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()  # the main thread's signal handler may take it
+        self.trees: set[Tree] = set()
+        self.stopped = False
+
+    def add(self, children: Tree) -> None:
+        """Count `children` in; once stopped, end them and raise KeyboardInterrupt."""
+        with self.lock:
+            if not self.stopped:
+                self.trees.add(children)
+                return
+        children.stop(0.0)
+        raise KeyboardInterrupt
+
+    def discard(self, children: Tree) -> None:
+        """Count `children` out, before they are stopped and let go of (not while
+        `stop_all` ends them)."""
+        with self.lock:
+            self.trees.discard(children)
+
+    def stop_all(self) -> None:
+        with self.lock:
+            self.stopped = True
+            for children in self.trees:
+                children.kill()  # their threads see the pipes close, and reap them
+
+
+RUNNING = Running()
 
 
 def adopt(proc: subprocess.Popen, processes: int, memory_mb: Optional[int] = None) -> Tree:
