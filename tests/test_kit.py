@@ -403,3 +403,17 @@ def test_the_kit_reports_a_missing_torch_plainly(kit_zip, numpy_only, tmp_path):
                          text=True, timeout=300)
     assert run.returncode == 1
     assert "No module named 'torch'" in run.stdout
+
+
+@pytest.mark.slow
+def test_the_students_own_files_beside_check_py_never_stand_in_for_the_kits(
+        kit_zip, numpy_only, tmp_path):
+    """A scratch numpy.py (or random.py, queue.py) in the kit's folder, where the problem
+    files go, was imported by check.py itself: the kit crashed in its own code."""
+    folder = _student_kit(kit_zip, tmp_path, EXAMPLES / "alice")
+    for name in ("numpy", "random", "queue", "pathlib"):
+        (folder / f"{name}.py").write_text(f"raise SystemExit('the student {name}.py ran')\n")
+    run = subprocess.run([str(numpy_only), "check.py"], cwd=folder, capture_output=True,
+                         text=True, timeout=300)
+    assert (run.returncode, run.stderr) == (0, ""), run.stderr
+    assert "highways-kit: 14 of 14 items pass the public checks" in run.stdout

@@ -37,10 +37,14 @@ LAUNCHER = '''\
 """Check your work before you submit it: `python check.py [FOLDER]`.
 Replay a trial from the grader's feedback: `python check.py --item ITEM --seed SEED`.
 `python check.py --help` says more; README.md explains what the checks cover."""
+import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "_kit"))
+# The kit's engine first, and not this folder: a file of the student's here (numpy.py,
+# random.py, queue.py) must not stand in for what the kit imports.
+HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [os.path.join(HERE, "_kit")] + [
+    p for p in sys.path if os.path.realpath(p or os.curdir) != HERE]
 from grader.kit.check import main  # noqa: E402 - after the kit's own folder is on the path
 
 sys.exit(main())
