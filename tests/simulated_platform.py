@@ -90,6 +90,24 @@ TABLE: tuple[Absent, ...] = (
            (WINDOWS,), "library/os.html: each 'Availability: Unix' (or Linux). Not uname: "
            "it is Unix's too, but sys.platform stays 'linux' here, and numpy's Linux code "
            "calls it"),
+    Absent("attr", "time", ("clock_gettime", "clock_gettime_ns", "clock_settime",
+                            "clock_settime_ns", "clock_getres", "pthread_getcpuclockid",
+                            "tzset", "CLOCK_REALTIME", "CLOCK_MONOTONIC",
+                            "CLOCK_MONOTONIC_RAW", "CLOCK_PROCESS_CPUTIME_ID",
+                            "CLOCK_THREAD_CPUTIME_ID", "CLOCK_BOOTTIME", "CLOCK_TAI"),
+           (WINDOWS,),
+           "library/time.html: clock_gettime, clock_settime, clock_getres, the CLOCK_* "
+           "constants, pthread_getcpuclockid, tzset: 'Availability: Unix'"),
+    Absent("attr", "os", ("wait", "EX_OK", "EX_USAGE", "EX_SOFTWARE", "EX_OSERR",
+                          "EX_TEMPFAIL", "sched_get_priority_min", "sched_get_priority_max",
+                          "sched_getscheduler", "sched_setscheduler", "sched_getparam",
+                          "sched_setparam", "sched_rr_get_interval", "sched_param",
+                          "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "readv", "writev"),
+           (WINDOWS,), "library/os.html: wait, the EX_* exit codes, the sched_* functions, "
+           "readv, writev: 'Availability: Unix'"),
+    Absent("attr", "os", ("fchmod",), (WINDOWS,),
+           "library/os.html, fchmod: 'Changed in version 3.13: Added support on Windows'",
+           before=(3, 13)),
     Absent("attr", "os", ("set_blocking", "get_blocking"), (WINDOWS,),
            "library/os.html: 'Changed in version 3.12: Added support for pipes on Windows' "
            "(before 3.12: 'Availability: Unix')", before=(3, 12)),
@@ -210,7 +228,7 @@ def apply(system: str) -> None:
     import socket  # noqa: F401 - its names go below
     import subprocess  # binds os's wait macros as it is imported: they stay its own
     subprocess.os, subprocess.signal = _copy(os), _copy(signal)
-    for where in ("os", "signal", "socket", "resource"):
+    for where in ("os", "signal", "socket", "resource", "time"):
         _delete(where, absent(system, "attr", where))
     _block_modules(absent(system, "module"))
     sys.meta_path.insert(0, _Internals(system, {"os": subprocess.os,

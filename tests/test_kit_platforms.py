@@ -52,7 +52,7 @@ def at_import(text: str) -> list[str]:
     windows = simulated_platform.WINDOWS
     modules = simulated_platform.absent(windows, "module")
     names = {where: simulated_platform.absent(windows, "attr", where)
-             for where in ("os", "signal", "select", "socket")}
+             for where in ("os", "signal", "select", "socket", "time")}
     found: list[str] = []
 
     class Visitor(ast.NodeVisitor):
