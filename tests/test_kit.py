@@ -417,3 +417,36 @@ def test_the_students_own_files_beside_check_py_never_stand_in_for_the_kits(
                          text=True, timeout=300)
     assert (run.returncode, run.stderr) == (0, ""), run.stderr
     assert "highways-kit: 14 of 14 items pass the public checks" in run.stdout
+
+
+def _launch(kit_dir: Path) -> str:
+    """check.py run in this process (sys.path and the version as the test set them):
+    what it exits with."""
+    code = (kit_dir / "check.py").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit) as ended:
+        exec(compile(code, str(kit_dir / "check.py"), "exec"),
+             {"__file__": str(kit_dir / "check.py"), "__name__": "__main__"})
+    return str(ended.value.code)
+
+
+def test_check_py_on_a_python_too_old_or_without_numpy_says_so_in_one_line(
+        kit_dir, monkeypatch):
+    """macOS's own python3 is 3.9: the kit stopped deep in its modules ("'NameError'
+    object has no attribute 'name'"), and on a Python without numpy with a traceback."""
+    import sys
+
+    code = (kit_dir / "check.py").read_text(encoding="utf-8")
+    assert not [n for n in ast.walk(ast.parse(code)) if isinstance(n, (ast.JoinedStr,
+                                                                        ast.NamedExpr))]
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(sys, "version_info", (3, 9, 6, "final", 0))
+    assert _launch(kit_dir) == (
+        f"check.py needs Python 3.10 or newer, and this is Python 3.9 ({sys.executable}): "
+        "install a newer one (python.org, Anaconda) and run check.py with it.")
+    monkeypatch.undo()
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    said = _launch(kit_dir)
+    assert said.startswith(f"check.py needs numpy, which this Python ({sys.executable}) "
+                           "could not import (")
+    assert said.endswith(f'install it with `"{sys.executable}" -m pip install numpy`.')

@@ -40,11 +40,23 @@ Replay a trial from the grader's feedback: `python check.py --item ITEM --seed S
 import os
 import sys
 
+# Said in one line, on any Python that can read this file (2.7 too; macOS's own python3
+# is 3.9): the kit's modules would stop with a traceback of their own.
+if sys.version_info < (3, 10):
+    sys.exit("check.py needs Python 3.10 or newer, and this is Python %d.%d (%s): install "
+             "a newer one (python.org, Anaconda) and run check.py with it."
+             % (sys.version_info[0], sys.version_info[1], sys.executable))
 # The kit's engine first, and not this folder: a file of the student's here (numpy.py,
 # random.py, queue.py) must not stand in for what the kit imports.
 HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path[:] = [os.path.join(HERE, "_kit")] + [
     p for p in sys.path if os.path.realpath(p or os.curdir) != HERE]
+try:
+    import numpy  # noqa: F401 - what the kit needs besides Python
+except ImportError as exc:
+    sys.exit('check.py needs numpy, which this Python (%s) could not import (%s): '
+             'install it with `"%s" -m pip install numpy`.'
+             % (sys.executable, exc, sys.executable))
 from grader.kit.check import main  # noqa: E402 - after the kit's own folder is on the path
 
 sys.exit(main())
