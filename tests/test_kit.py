@@ -350,6 +350,9 @@ def test_a_replay_that_cannot_be_saved_still_shows_the_trials(kit_dir, tmp_path)
 
 
 def test_the_coverage_says_what_is_and_is_not_checked(kit_dir):
+    # the README counts the items as the table does ("12 items" there, "0 of 14" here)
+    readme = (kit_dir / "README.md").read_text(encoding="utf-8")
+    assert "(14 items; 2 of them constants, checked only for being set)," in readme
     text = _kit(kit_dir).coverage()
     # 14 items, as the table counts them (issue 21): the 2 constants are only checked as set
     assert text.startswith("Public checks: 14 items, 12 of them on 3 trials each. Your "

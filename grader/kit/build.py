@@ -260,6 +260,14 @@ def _written_note(rubric: Rubric) -> str:
             "derivations and explanations.\n")
 
 
+def _item_count(items: list[dict[str, Any]], checked: list[dict[str, Any]]) -> str:
+    """How many items the kit checks, counted as check.py's table counts them."""
+    if len(checked) == len(items):
+        return f"{len(items)} items"
+    return f"{len(items)} items; {len(items) - len(checked)} of them constants, checked " \
+        "only for being set"
+
+
 def readme(rubric: Rubric, public: PublicData, top: str) -> str:
     checked = [i for i in public.items if i["id"] in public.trials]
     modules = sorted({i.module for i in rubric.items if not i.written})
@@ -283,8 +291,9 @@ then, in a terminal in this folder:
 
 or `python check.py path/to/your/folder` for files elsewhere. It runs your files in a
 separate process, with the grader's time limits, on a few fixed public trials per item
-({len(checked)} items), and prints the grader's table and feedback: what passed, and for
-what failed the inputs, the values expected and yours.
+({_item_count(public.items, checked)}),
+and prints the grader's table and feedback: what passed, and for what failed the inputs,
+the values expected and yours.
 
 Passing every public check is a good sign, not a grade: the grader calls your
 functions on new random trials, more of them, and checks the constants' values,
