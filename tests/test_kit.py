@@ -8,6 +8,7 @@ import inspect
 import io
 import json
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -453,3 +454,17 @@ def test_check_py_on_a_python_too_old_or_without_numpy_says_so_in_one_line(
     assert said.startswith(f"check.py needs numpy, which this Python ({sys.executable}) "
                            "could not import (")
     assert said.endswith(f'install it with `"{sys.executable}" -m pip install numpy`.')
+
+
+def test_a_folder_whose_trailing_backslash_became_a_quote_is_found(kit_dir, tmp_path):
+    """PowerShell passes a completed `'.\\my work\\'` on as `".\\my work\\"`: Python reads
+    `.\\my work"`, and the kit said there was no such folder."""
+    import sys
+
+    folder = tmp_path / "my work"
+    shutil.copytree(EXAMPLES / "alice", folder)
+    run = subprocess.run([sys.executable, str(kit_dir / "check.py"), "--item", "p1a",
+                          "--seed", "1", "--trial", "1", f'{folder}"'], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert "trial 1 of 12 (an edge case):" in run.stdout

@@ -294,6 +294,16 @@ def _reader_gone(exc: OSError) -> bool:
                                                  and exc.errno == errno.EINVAL)
 
 
+def _as_meant(folder: Path) -> Path:
+    """The folder, also when Windows' command line turned its trailing backslash into a
+    quote: PowerShell completes `'.\\my work\\'` and passes it on as `".\\my work\\"`,
+    which Python reads as `.\\my work"`."""
+    text = str(folder)
+    if not folder.is_dir() and text.endswith('"') and Path(text[:-1]).is_dir():
+        return Path(text[:-1])
+    return folder
+
+
 def _main(argv: Optional[list[str]]) -> int:
     ap = argparse.ArgumentParser(prog="check.py", description="Check your work before "
                                  "submitting, or replay a trial from the grader's feedback.")
@@ -305,6 +315,7 @@ def _main(argv: Optional[list[str]]) -> int:
     ap.add_argument("--trial", type=int, help="with --item: only this trial (1, 2, ...)")
     args = ap.parse_args(argv)
     kit = Kit.load()
+    args.folder = _as_meant(args.folder)
     if not args.folder.is_dir():
         ap.error(f"{args.folder}: no such folder")
     if args.item:
