@@ -8,7 +8,8 @@ only drops the user's site-packages and the PYTHON* variables; tests/platforms.p
 that a `-I` child is simulated too); only -S would skip them, and nothing the kit starts
 uses -S. So every process the kit starts with `sys.executable` is simulated as well.
 
-What is taken away is TABLE below: each row names what CPython on that system lacks and
+What is taken away is TABLE below (what concerns processes is done by
+simulated_processes.py, installed beside this file): each row names what CPython on that system lacks and
 why, from the availability notes of the Python documentation (docs.python.org/3/library/
 <module>.html), so that the next person can extend it. What cannot be simulated here:
 Windows' paths (drive letters, backslashes, case-insensitive names), its job objects and
@@ -28,6 +29,8 @@ import stat
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import simulated_processes as processes
 
 WINDOWS, MACOS = "windows", "macos"
 BOTH = (WINDOWS, MACOS)
@@ -231,15 +234,15 @@ def apply(system: str) -> None:
     for where in ("os", "signal", "socket", "resource", "time"):
         _delete(where, absent(system, "attr", where))
     _block_modules(absent(system, "module"))
-    sys.meta_path.insert(0, _Internals(system, {"os": subprocess.os,
-                                                "signal": subprocess.signal}))
+    sys.meta_path.insert(0, processes.Internals(system == WINDOWS, {
+        "os": subprocess.os, "signal": subprocess.signal}))
     _hide_paths(("/proc", "/sys"))
     if system == WINDOWS:
         _windows_signals(signal)
-        os.kill = functools.wraps(real_kill)(functools.partial(_terminate, real_kill,
-                                                               kill_signal))
-        _windows_popen(subprocess, real_kill, kill_signal)
-        _windows_exit_codes(subprocess, subprocess.signal)  # the names taken away above
+        os.kill = functools.wraps(real_kill)(functools.partial(processes.terminate,
+                                                               real_kill, kill_signal))
+        processes.windows_popen(subprocess, real_kill, kill_signal)
+        processes.windows_exit_codes(subprocess, subprocess.signal)  # the names taken away above
         _no_main_program(ctypes)
         _ansi_code_page()
     else:
@@ -269,79 +272,13 @@ class _Blocked:
         self.finder, self.names = finder, names
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name.partition(".")[0] in self.names and not _INSIDE:
+        if name.partition(".")[0] in self.names and not processes.INSIDE:
             return None
         find = getattr(self.finder, "find_spec", None)
         return find(name, path, target) if find is not None else None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.finder, name)
-
-
-def _internal(module: Any) -> bool:
-    """Whether a module stands for CPython's own Windows code: subprocess's and
-    multiprocessing's POSIX internals, which use pipes and waits where Windows' use
-    threads and handles."""
-    return isinstance(module, str) and (module == "subprocess"
-                                        or module.partition(".")[0] == "multiprocessing")
-
-
-_INSIDE: list[str] = []  # multiprocessing modules being executed (see _Internals)
-
-
-class _Internals:
-    """The first finder of sys.meta_path: multiprocessing's modules are executed seeing
-    the whole os and signal and every module (they stand for its Windows code), and its
-    start methods are the system's (spawn, the default; on Windows, the only one)."""
-
-    def __init__(self, system: str, whole: dict[str, Any]):
-        self.system, self.whole = system, whole
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if not _internal(name) or name == "subprocess":
-            return None
-        for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            spec = find(name, path, target) if finder is not self and find else None
-            if spec is not None:
-                spec.loader = _WholeSystemLoader(spec.loader, self)
-                return spec
-        return None
-
-    def executed(self, module: Any) -> None:
-        if module.__name__ != "multiprocessing.context":
-            return
-        contexts = module._concrete_contexts
-        if self.system == WINDOWS:
-            for method in ("fork", "forkserver"):
-                contexts.pop(method, None)
-            module.DefaultContext.get_all_start_methods = lambda self: ["spawn"]
-        else:
-            module.DefaultContext.get_all_start_methods = lambda self: [
-                "spawn", "fork", *(["forkserver"] if "forkserver" in contexts else [])]
-        module._default_context = module.DefaultContext(contexts["spawn"])
-
-
-class _WholeSystemLoader:
-    def __init__(self, loader: Any, internals: _Internals):
-        self.loader, self.internals = loader, internals
-
-    def create_module(self, spec: Any) -> Any:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        saved = {name: sys.modules[name] for name in self.internals.whole}
-        sys.modules.update(self.internals.whole)
-        _INSIDE.append(module.__name__)
-        try:
-            self.loader.exec_module(module)
-        finally:
-            _INSIDE.pop()
-            sys.modules.update(saved)
-        self.internals.executed(module)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.loader, name)
 
 
 def _block_modules(names: set[str]) -> None:
@@ -397,7 +334,7 @@ class _SocketsOnly:
 
     def __call__(self, r: Any, w: Any, x: Any, *timeout: Any) -> Any:
         caller = sys._getframe(1).f_back  # selectors' select(), and who called it
-        if caller is None or not _internal(caller.f_globals.get("__name__")):
+        if caller is None or not processes.internal(caller.f_globals.get("__name__")):
             for obj in (*r, *w, *x):
                 fd = obj if isinstance(obj, int) else obj.fileno()
                 if not stat.S_ISSOCK(os.fstat(fd).st_mode):
@@ -420,63 +357,6 @@ def _windows_signals(signal: Any) -> None:
         return real(sig, handler)
 
     signal.signal = only_windows
-
-
-def _windows_popen(subprocess: Any, real_kill: Callable[..., Any], kill_signal: int) -> None:
-    init = subprocess.Popen.__init__
-
-    @functools.wraps(init)
-    def windows_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        if kwargs.get("preexec_fn") is not None:
-            raise ValueError("preexec_fn is not supported on Windows platforms")
-        if kwargs.get("pass_fds"):
-            raise AssertionError("pass_fds not supported on Windows.")
-        for ignored in ("start_new_session", "process_group", "restore_signals"):
-            kwargs.pop(ignored, None)
-        init(self, *args, **kwargs)
-
-    def terminate(self: Any) -> None:  # TerminateProcess
-        if self.returncode is None:
-            try:
-                real_kill(self.pid, kill_signal)
-            except ProcessLookupError:
-                pass
-
-    def send_signal(self: Any, sig: int) -> None:
-        if sig != subprocess.signal.SIGTERM:
-            raise ValueError(f"Unsupported signal: {sig}")
-        terminate(self)
-
-    subprocess.Popen.__init__ = windows_init
-    subprocess.Popen.terminate = subprocess.Popen.kill = terminate
-    subprocess.Popen.send_signal = send_signal
-
-
-def _terminate(real_kill: Callable[..., Any], kill_signal: int, pid: int, sig: int) -> None:
-    """os.kill on Windows: TerminateProcess(pid, sig); the process exits with code `sig`
-    (another process than this one: ended by SIGKILL here, read as code 1)."""
-    if pid == os.getpid():
-        os._exit(sig)
-    real_kill(pid, kill_signal)
-
-
-# What a Windows process that the signal would have ended exits with instead (see TABLE).
-_WINDOWS_CODES = {"SIGSEGV": 0xC0000005, "SIGBUS": 0xC0000005, "SIGILL": 0xC000001D,
-                  "SIGFPE": 0xC0000094, "SIGABRT": 3}
-
-
-def _windows_exit_codes(subprocess: Any, signal: Any) -> None:
-    """Popen.returncode as Windows gives it: an exit code, never a negative signal."""
-    handle = subprocess.Popen._handle_exitstatus
-    codes = {getattr(signal, name): code for name, code in _WINDOWS_CODES.items()}
-
-    @functools.wraps(handle)
-    def windows_status(self: Any, *args: Any, **kwargs: Any) -> None:
-        handle(self, *args, **kwargs)
-        if self.returncode is not None and self.returncode < 0:
-            self.returncode = codes.get(-self.returncode, 1)
-
-    subprocess.Popen._handle_exitstatus = windows_status
 
 
 def _no_main_program(ctypes: Any) -> None:
