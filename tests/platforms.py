@@ -11,6 +11,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SIMULATION = HERE / "simulated_platform.py"
+SIMULATED = (SIMULATION, HERE / "simulated_processes.py")  # what the venv gets
 HOOK = "00-simulated-platform.pth"  # .pth files run in name order: this one first
 
 
@@ -36,7 +37,8 @@ def simulated(system: str, base: str, folder: Path, paths: list[Path]) -> Path:
     subprocess.run([base, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
     python = folder / "bin" / "python"
     site = site_packages(python)
-    shutil.copy(SIMULATION, site / SIMULATION.name)
+    for path in SIMULATED:
+        shutil.copy(path, site / path.name)
     (site / HOOK).write_text(f"import simulated_platform; simulated_platform.apply({system!r})\n")
     (site / "zz-reached-by-path.pth").write_text("".join(f"{p}\n" for p in paths))
     lacks = "fcntl" if system == "windows" else "os.pidfd_open"

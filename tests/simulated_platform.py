@@ -8,7 +8,8 @@ only drops the user's site-packages and the PYTHON* variables; tests/platforms.p
 that a `-I` child is simulated too); only -S would skip them, and nothing the kit starts
 uses -S. So every process the kit starts with `sys.executable` is simulated as well.
 
-What is taken away is TABLE below: each row names what CPython on that system lacks and
+What is taken away is TABLE below (what concerns processes is done by
+simulated_processes.py, installed beside this file): each row names what CPython on that system lacks and
 why, from the availability notes of the Python documentation (docs.python.org/3/library/
 <module>.html), so that the next person can extend it. What cannot be simulated here:
 Windows' paths (drive letters, backslashes, case-insensitive names), its job objects and
@@ -28,6 +29,8 @@ import stat
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import simulated_processes as processes
 
 WINDOWS, MACOS = "windows", "macos"
 BOTH = (WINDOWS, MACOS)
@@ -90,6 +93,24 @@ TABLE: tuple[Absent, ...] = (
            (WINDOWS,), "library/os.html: each 'Availability: Unix' (or Linux). Not uname: "
            "it is Unix's too, but sys.platform stays 'linux' here, and numpy's Linux code "
            "calls it"),
+    Absent("attr", "time", ("clock_gettime", "clock_gettime_ns", "clock_settime",
+                            "clock_settime_ns", "clock_getres", "pthread_getcpuclockid",
+                            "tzset", "CLOCK_REALTIME", "CLOCK_MONOTONIC",
+                            "CLOCK_MONOTONIC_RAW", "CLOCK_PROCESS_CPUTIME_ID",
+                            "CLOCK_THREAD_CPUTIME_ID", "CLOCK_BOOTTIME", "CLOCK_TAI"),
+           (WINDOWS,),
+           "library/time.html: clock_gettime, clock_settime, clock_getres, the CLOCK_* "
+           "constants, pthread_getcpuclockid, tzset: 'Availability: Unix'"),
+    Absent("attr", "os", ("wait", "EX_OK", "EX_USAGE", "EX_SOFTWARE", "EX_OSERR",
+                          "EX_TEMPFAIL", "sched_get_priority_min", "sched_get_priority_max",
+                          "sched_getscheduler", "sched_setscheduler", "sched_getparam",
+                          "sched_setparam", "sched_rr_get_interval", "sched_param",
+                          "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "readv", "writev"),
+           (WINDOWS,), "library/os.html: wait, the EX_* exit codes, the sched_* functions, "
+           "readv, writev: 'Availability: Unix'"),
+    Absent("attr", "os", ("fchmod",), (WINDOWS,),
+           "library/os.html, fchmod: 'Changed in version 3.13: Added support on Windows'",
+           before=(3, 13)),
     Absent("attr", "os", ("set_blocking", "get_blocking"), (WINDOWS,),
            "library/os.html: 'Changed in version 3.12: Added support for pipes on Windows' "
            "(before 3.12: 'Availability: Unix')", before=(3, 12)),
@@ -117,6 +138,24 @@ TABLE: tuple[Absent, ...] = (
            "'(POSIX only)' (pass_fds fails, preexec_fn raises ValueError, the others are "
            "ignored); Popen.send_signal: 'On Windows, SIGTERM is an alias for terminate(). "
            "CTRL_C_EVENT and CTRL_BREAK_EVENT can be sent ...'; kill() is terminate()"),
+    Absent("patch", "subprocess", ("returncode",), (WINDOWS,),
+           "library/subprocess.html, Popen.returncode: 'A negative value -N indicates "
+           "that the child was terminated by signal N (POSIX only)'. On Windows a process "
+           "that crashes exits with its NTSTATUS (0xC0000005 access violation, 0xC00000FD "
+           "stack overflow, 0xC000001D illegal instruction, 0xC0000094 division by zero); "
+           "library/os.html, abort(): 'on Windows, the process immediately returns an exit "
+           "code of 3'; kill(): TerminateProcess(pid, sig), exit code sig; Popen.kill() and "
+           "a job's end: 1"),
+    Absent("patch", "multiprocessing", ("fork", "forkserver"), (WINDOWS,),
+           "library/multiprocessing.html, Contexts and start methods: 'spawn: ... "
+           "Available on POSIX and Windows platforms. The default on Windows and macOS'; "
+           "fork and forkserver: 'Available on POSIX systems'. Its own internals take "
+           "Windows' path there (_winapi), so here its POSIX modules keep what the "
+           "simulation takes from student code (os.WNOHANG, _posixshmem, select on pipes)"),
+    Absent("patch", "multiprocessing", ("fork",), (MACOS,),
+           "library/multiprocessing.html: 'Changed in version 3.8: On macOS, the spawn "
+           "start method is now the default. The fork start method should be considered "
+           "unsafe'"),
     Absent("attr", "select", ("poll", "epoll", "devpoll", "kqueue"), (WINDOWS,),
            "library/select.html: poll 'not supported by all operating systems', epoll "
            "'Availability: Linux', kqueue 'Availability: BSD': selectors then uses select()"),
@@ -192,14 +231,18 @@ def apply(system: str) -> None:
     import socket  # noqa: F401 - its names go below
     import subprocess  # binds os's wait macros as it is imported: they stay its own
     subprocess.os, subprocess.signal = _copy(os), _copy(signal)
-    for where in ("os", "signal", "socket", "resource"):
+    for where in ("os", "signal", "socket", "resource", "time"):
         _delete(where, absent(system, "attr", where))
     _block_modules(absent(system, "module"))
+    sys.meta_path.insert(0, processes.Internals(system == WINDOWS, {
+        "os": subprocess.os, "signal": subprocess.signal}))
     _hide_paths(("/proc", "/sys"))
     if system == WINDOWS:
         _windows_signals(signal)
-        os.kill = functools.wraps(real_kill)(lambda pid, sig: real_kill(pid, kill_signal))
-        _windows_popen(subprocess, real_kill, kill_signal)
+        os.kill = functools.wraps(real_kill)(functools.partial(processes.terminate,
+                                                               real_kill, kill_signal))
+        processes.windows_popen(subprocess, real_kill, kill_signal)
+        processes.windows_exit_codes(subprocess, subprocess.signal)  # the names taken away above
         _no_main_program(ctypes)
         _ansi_code_page()
     else:
@@ -229,7 +272,7 @@ class _Blocked:
         self.finder, self.names = finder, names
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name.partition(".")[0] in self.names:
+        if name.partition(".")[0] in self.names and not processes.INSIDE:
             return None
         find = getattr(self.finder, "find_spec", None)
         return find(name, path, target) if find is not None else None
@@ -291,7 +334,7 @@ class _SocketsOnly:
 
     def __call__(self, r: Any, w: Any, x: Any, *timeout: Any) -> Any:
         caller = sys._getframe(1).f_back  # selectors' select(), and who called it
-        if caller is None or caller.f_globals.get("__name__") != "subprocess":  # subprocess's POSIX internals stand for its threads
+        if caller is None or not processes.internal(caller.f_globals.get("__name__")):
             for obj in (*r, *w, *x):
                 fd = obj if isinstance(obj, int) else obj.fileno()
                 if not stat.S_ISSOCK(os.fstat(fd).st_mode):
@@ -314,36 +357,6 @@ def _windows_signals(signal: Any) -> None:
         return real(sig, handler)
 
     signal.signal = only_windows
-
-
-def _windows_popen(subprocess: Any, real_kill: Callable[..., Any], kill_signal: int) -> None:
-    init = subprocess.Popen.__init__
-
-    @functools.wraps(init)
-    def windows_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        if kwargs.get("preexec_fn") is not None:
-            raise ValueError("preexec_fn is not supported on Windows platforms")
-        if kwargs.get("pass_fds"):
-            raise AssertionError("pass_fds not supported on Windows.")
-        for ignored in ("start_new_session", "process_group", "restore_signals"):
-            kwargs.pop(ignored, None)
-        init(self, *args, **kwargs)
-
-    def terminate(self: Any) -> None:  # TerminateProcess
-        if self.returncode is None:
-            try:
-                real_kill(self.pid, kill_signal)
-            except ProcessLookupError:
-                pass
-
-    def send_signal(self: Any, sig: int) -> None:
-        if sig != subprocess.signal.SIGTERM:
-            raise ValueError(f"Unsupported signal: {sig}")
-        terminate(self)
-
-    subprocess.Popen.__init__ = windows_init
-    subprocess.Popen.terminate = subprocess.Popen.kill = terminate
-    subprocess.Popen.send_signal = send_signal
 
 
 def _no_main_program(ctypes: Any) -> None:

@@ -8,6 +8,7 @@ import inspect
 import io
 import json
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -21,7 +22,7 @@ from kits import build as _build, student_kit as _student_kit, unpack as _unpack
 from grader.authoring.selftest import TrustedSandbox
 from grader.display.plaintext import to_plain
 from grader.engine import checks
-from grader.kit.check import Kit, check
+from grader.kit.check import Kit, check, replay
 from grader.kit.public import WITHHELD
 from grader.rubric.model import load_rubric
 from grader.rubric.references import References
@@ -338,7 +339,21 @@ def test_a_replay_draws_the_graded_inputs(kit_dir, rubric):
                     assert np.array_equal(g.values[name], r.values[name]), (item.id, name)
 
 
+def test_a_replay_that_cannot_be_saved_still_shows_the_trials(kit_dir, tmp_path):
+    """Run from a folder the student cannot write to (C:\\Program Files, /), the replay
+    ended in a PermissionError traceback, its inputs and outputs never shown."""
+    out = tmp_path / "replay-p1a-1.npz"
+    out.mkdir()  # not writable as a file, even by root
+    lines = replay(EXAMPLES / "alice", _kit(kit_dir), "p1a", 1, 1, out)
+    assert lines[2] == "trial 1 of 12 (an edge case):" and "  -> returned = " in lines[4]
+    assert lines[-1].startswith(f"could not save inputs and outputs to {out} (")
+    assert lines[-1].endswith("): run check.py from a folder you can write to")
+
+
 def test_the_coverage_says_what_is_and_is_not_checked(kit_dir):
+    # the README counts the items as the table does ("12 items" there, "0 of 14" here)
+    readme = (kit_dir / "README.md").read_text(encoding="utf-8")
+    assert "(14 items; 2 of them constants, checked only for being set)," in readme
     text = _kit(kit_dir).coverage()
     # 14 items, as the table counts them (issue 21): the 2 constants are only checked as set
     assert text.startswith("Public checks: 14 items, 12 of them on 3 trials each. Your "
@@ -392,3 +407,64 @@ def test_the_kit_reports_a_missing_torch_plainly(kit_zip, numpy_only, tmp_path):
                          text=True, timeout=300)
     assert run.returncode == 1
     assert "No module named 'torch'" in run.stdout
+
+
+@pytest.mark.slow
+def test_the_students_own_files_beside_check_py_never_stand_in_for_the_kits(
+        kit_zip, numpy_only, tmp_path):
+    """A scratch numpy.py (or random.py, queue.py) in the kit's folder, where the problem
+    files go, was imported by check.py itself: the kit crashed in its own code."""
+    folder = _student_kit(kit_zip, tmp_path, EXAMPLES / "alice")
+    for name in ("numpy", "random", "queue", "pathlib"):
+        (folder / f"{name}.py").write_text(f"raise SystemExit('the student {name}.py ran')\n")
+    run = subprocess.run([str(numpy_only), "check.py"], cwd=folder, capture_output=True,
+                         text=True, timeout=300)
+    assert (run.returncode, run.stderr) == (0, ""), run.stderr
+    assert "highways-kit: 14 of 14 items pass the public checks" in run.stdout
+
+
+def _launch(kit_dir: Path) -> str:
+    """check.py run in this process (sys.path and the version as the test set them):
+    what it exits with."""
+    code = (kit_dir / "check.py").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit) as ended:
+        exec(compile(code, str(kit_dir / "check.py"), "exec"),
+             {"__file__": str(kit_dir / "check.py"), "__name__": "__main__"})
+    return str(ended.value.code)
+
+
+def test_check_py_on_a_python_too_old_or_without_numpy_says_so_in_one_line(
+        kit_dir, monkeypatch):
+    """macOS's own python3 is 3.9: the kit stopped deep in its modules ("'NameError'
+    object has no attribute 'name'"), and on a Python without numpy with a traceback."""
+    import sys
+
+    code = (kit_dir / "check.py").read_text(encoding="utf-8")
+    assert not [n for n in ast.walk(ast.parse(code)) if isinstance(n, (ast.JoinedStr,
+                                                                        ast.NamedExpr))]
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(sys, "version_info", (3, 9, 6, "final", 0))
+    assert _launch(kit_dir) == (
+        f"check.py needs Python 3.10 or newer, and this is Python 3.9 ({sys.executable}): "
+        "install a newer one (python.org, Anaconda) and run check.py with it.")
+    monkeypatch.undo()
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    said = _launch(kit_dir)
+    assert said.startswith(f"check.py needs numpy, which this Python ({sys.executable}) "
+                           "could not import (")
+    assert said.endswith(f'install it with `"{sys.executable}" -m pip install numpy`.')
+
+
+def test_a_folder_whose_trailing_backslash_became_a_quote_is_found(kit_dir, tmp_path):
+    """PowerShell passes a completed `'.\\my work\\'` on as `".\\my work\\"`: Python reads
+    `.\\my work"`, and the kit said there was no such folder."""
+    import sys
+
+    folder = tmp_path / "my work"
+    shutil.copytree(EXAMPLES / "alice", folder)
+    run = subprocess.run([sys.executable, str(kit_dir / "check.py"), "--item", "p1a",
+                          "--seed", "1", "--trial", "1", f'{folder}"'], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert "trial 1 of 12 (an edge case):" in run.stdout

@@ -10,11 +10,14 @@ import time, and `grade` must refuse, in one line, to run student code on either
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +52,7 @@ def at_import(text: str) -> list[str]:
     windows = simulated_platform.WINDOWS
     modules = simulated_platform.absent(windows, "module")
     names = {where: simulated_platform.absent(windows, "attr", where)
-             for where in ("os", "signal", "select", "socket")}
+             for where in ("os", "signal", "select", "socket", "time")}
     found: list[str] = []
 
     class Visitor(ast.NodeVisitor):
@@ -193,6 +196,10 @@ def test_each_simulation_lacks_what_its_table_says(students, system):
             assert sys.stdout.encoding == "cp1252"
         else:
             assert not hasattr(ctypes.CDLL(None), "prctl")
+        import multiprocessing
+        assert multiprocessing.get_start_method() == "spawn"
+        assert multiprocessing.get_all_start_methods()[0] == "spawn"
+        assert windows == ("fork" not in multiprocessing.get_all_start_methods())
         print("simulated")
     """)
     python = students[(system, "3.10")]
@@ -303,8 +310,6 @@ def test_a_call_that_hangs_is_ended_by_the_parent(students, kit_zip, tmp_path, s
 
 
 def _ended(pid: int) -> bool:
-    import time
-
     for _ in range(100):
         try:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0]
@@ -349,3 +354,119 @@ def test_grade_refuses_to_run_student_code_without_linux(grader_sims, system, tm
                            "SubprocessSandbox; SubprocessSandbox()"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "NotLinux: grading runs student code" in proc.stderr
+
+
+CRASHES = {  # student code that ends its process where Linux ends it by a signal
+    "segfault": "import ctypes\ndef init_variance(d_x):\n    return ctypes.string_at(0)\n",
+    "stack_overflow": "import sys\nsys.setrecursionlimit(10 ** 8)\ndef _deeper(n):\n"
+                      "    return _deeper(n + 1) + 1\ndef init_variance(d_x):\n"
+                      "    return _deeper(0)\n",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("crash", sorted(CRASHES))
+def test_a_crash_reads_as_on_linux(students, kit_zip, tmp_path, crash):
+    """Windows ends a crashing process with an NTSTATUS exit code (0xC0000005), not a
+    signal: the kit said "exited with code 3221225477" where Linux says "killed by signal
+    11 (SIGSEGV)"."""
+    files = tmp_path / "files"
+    shutil.copytree(EXAMPLES / "alice", files)
+    with (files / "problem1.py").open("a") as fh:
+        fh.write("\n" + CRASHES[crash])
+    said = {}
+    for system in ("linux", simulated_platform.WINDOWS):
+        run, _ = _check(students[(system, "3.10")], kit_zip, tmp_path / system, files)
+        said[system] = run.stdout.decode()
+    assert "the process running problem1.init_variance killed by signal 11 (SIGSEGV)" \
+        in said["linux"]
+    assert said[simulated_platform.WINDOWS] == said["linux"]
+
+
+PROCESSES = '''
+import multiprocessing as mp
+
+
+def _inverse(v):
+    return 1.0 / v
+
+
+def init_variance(d_x):
+    with mp.Pool(2) as pool:  # spawn on Windows and macOS: the workers import this file
+        return pool.map(_inverse, [d_x])[0]
+
+
+def _put(queue, d_x):
+    queue.put(2.0 * 3.141592653589793 / (3.141592653589793 - 1.0) / d_x)
+
+
+def relu_init_variance(d_x):
+    queue = mp.Queue()
+    worker = mp.Process(target=_put, args=(queue, d_x))
+    worker.start()
+    value = queue.get(timeout=60)
+    worker.join()
+    return value
+
+
+if __name__ == "__main__":
+    print(init_variance(4))
+'''
+
+
+@pytest.mark.slow
+def test_student_code_that_starts_processes_runs_as_on_linux(students, kit_zip, tmp_path):
+    """multiprocessing spawns on Windows (its only start method) and macOS (the default):
+    a worker runs the kit's child.py as its main module and imports the student's file."""
+    files = tmp_path / "files"
+    shutil.copytree(EXAMPLES / "alice", files)
+    with (files / "problem1.py").open("a") as fh:
+        fh.write(PROCESSES)
+    said = {}
+    for system in ("linux", *SYSTEMS):
+        run, _ = _check(students[(system, "3.10")], kit_zip, tmp_path / system, files)
+        said[system] = (run.returncode, run.stdout.decode(), run.stderr.decode())
+    assert said["linux"][0] == 0 and "14 of 14 items pass" in said["linux"][1], said["linux"]
+    assert said[simulated_platform.WINDOWS] == said[simulated_platform.MACOS] == said["linux"]
+
+
+def _children_of_kit(folder: Path) -> list[int]:
+    """The kit's sandbox children, by their command line (this machine's /proc)."""
+    child = str(folder / "_kit" / "grader" / "sandbox" / "child.py").encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and child in (entry / "cmdline").read_bytes() \
+                    and (entry / "stat").read_text().rsplit(") ", 1)[1][0] != "Z":
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("system", ["linux", *SYSTEMS])
+def test_ctrl_c_stops_the_kit_and_everything_it_started(students, kit_zip, tmp_path, system):
+    """A student presses Ctrl-C on a check that hangs in their import: the kit waited out
+    the import's time limit, ended in a KeyboardInterrupt traceback, and a second Ctrl-C
+    left their endless loop spinning after the kit was gone."""
+    folder = unpack(kit_zip, tmp_path / "student")
+    with (folder / "problem1.py").open("a") as fh:
+        fh.write("\nwhile True:\n    pass\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    proc = subprocess.Popen([str(students[(system, "3.10")]), "check.py"], cwd=folder,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    for _ in range(600):
+        if _children_of_kit(folder):
+            break
+        time.sleep(0.05)
+    assert _children_of_kit(folder), proc.communicate(timeout=60)
+    time.sleep(0.5)  # the child is in its endless import now
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - start < 10  # the import's limit is 20 s
+    assert (proc.returncode, out, err) == (130, b"", b"check.py: stopped (Ctrl-C)\n")
+    assert _children_of_kit(folder) == [] and list(scratch.iterdir()) == []

@@ -206,6 +206,24 @@ def test_on_windows_the_child_joins_a_job_that_kills_its_tree():
     assert kernel32.calls[-2:] == [("TerminateJobObject", (77, 1)), ("CloseHandle", (77,))]
 
 
+def test_on_windows_the_job_holds_each_process_to_the_rubrics_memory(monkeypatch, tmp_path):
+    """Windows has no RLIMIT_DATA: without the job's limit a student's 16 GiB array timed
+    out (or swapped the laptop) where Linux says "ran out of memory (limit 512 MiB)"."""
+    kernel32 = _Kernel32()
+    job = tree.JobTree(SimpleNamespace(_handle=1, pid=9), processes=64, kernel32=kernel32,
+                       memory_mb=512)
+    limits = kernel32.calls[1][1][2]._obj
+    assert limits.BasicLimitInformation.LimitFlags & tree.JOB_OBJECT_LIMIT_PROCESS_MEMORY
+    assert limits.ProcessMemoryLimit == 512 << 20
+    job.close()
+    adopted = []  # and the kit's launcher asks for the rubric's memory
+    monkeypatch.setattr(tree, "adopt", lambda proc, *limits: adopted.append(limits) or
+                        tree.Tree(proc))
+    run = PortableSandbox().run(_job(tmp_path, "def f(): return 1.0", [_call(0, "f")],
+                                     memory_mb=300, processes=7))
+    assert run.calls[0].value == 1.0 and adopted == [(7, 300)]
+
+
 def test_on_windows_without_a_job_taskkill_ends_the_tree(monkeypatch):
     ran = []
     monkeypatch.setattr(sys, "platform", "win32")
@@ -251,3 +269,44 @@ def test_posix_children_lead_a_session_of_their_own():
     proc = subprocess.Popen([sys.executable, "-c", "pass"], **tree.popen_options())
     assert type(tree.adopt(proc, 64)) is tree.GroupTree
     proc.wait()
+
+
+@pytest.mark.parametrize("code, said", [
+    (0xC0000005, "killed by signal 11 (SIGSEGV)"), (0xC00000FD, "killed by signal 11 (SIGSEGV)"),
+    (0xC0000409, "killed by signal 6 (SIGABRT)"), (3, "exited with code 3"),
+    (-11, "killed by signal 11 (SIGSEGV)"),
+])
+def test_a_crash_on_windows_is_told_in_linuxs_words(code, said):
+    """Windows ends a crashing process with an NTSTATUS exit code, not a signal."""
+    assert portable.ended_by(code) == said
+
+
+def test_ctrl_c_ends_every_child_at_once_and_starts_none_after(monkeypatch, tmp_path):
+    """check.py's Ctrl-C handler calls stop_all: a KeyboardInterrupt alone left the
+    sandbox's threads waiting out each child's time limit (a second Ctrl-C left the
+    children spinning in their own sessions)."""
+    import threading
+
+    monkeypatch.setattr(tree, "RUNNING", tree.Running())
+    job = _job(tmp_path, f"""
+        import os
+        open({str(tmp_path / "pid")!r}, "w").write(str(os.getpid()))
+        while True:
+            pass
+    """, [_call(0, "f")], import_timeout=60)
+    runs = []
+    worker = threading.Thread(target=lambda: runs.append(PortableSandbox().run(job)))
+    worker.start()
+    for _ in range(600):
+        if (tmp_path / "pid").exists() and (tmp_path / "pid").read_text():
+            break
+        time.sleep(0.05)
+    pid = int((tmp_path / "pid").read_text())
+    start = time.monotonic()
+    portable.stop_all()
+    worker.join(10)
+    assert not worker.is_alive() and time.monotonic() - start < 10
+    assert runs[0].imported.status == "crashed" and _gone(pid)
+    with pytest.raises(KeyboardInterrupt):
+        PortableSandbox().run(job)
+    assert tree.RUNNING.trees == set()

@@ -68,6 +68,9 @@ def test_legacy_encodings_become_utf8(tmp_path):
     src.mkdir()
     (src / "problem1.py").write_bytes("# café\nX = 'é'\n".encode("cp1252"))
     (src / "problem2.py").write_bytes("# -*- coding: latin-1 -*-\nX = 'é'\n".encode("latin-1"))
+    # Notepad's "Unicode" (UTF-16 LE with its BOM), with Windows' line ends
+    (src / "problem3.py").write_bytes("# Zoë\r\nX = 'σ'\r\n".encode("utf-16"))
     copy = private_copy(locate(src, MODULES), MODULES, tmp_path / "copy").root
     assert (copy / "problem1.py").read_text(encoding="utf-8") == "# café\nX = 'é'\n"
+    assert (copy / "problem3.py").read_bytes() == "# Zoë\r\nX = 'σ'\r\n".encode("utf-8")
     assert (copy / "problem2.py").read_bytes() == (src / "problem2.py").read_bytes()

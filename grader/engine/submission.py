@@ -5,6 +5,7 @@ nothing but regular files is opened, and nothing is read past a bound.
 """
 from __future__ import annotations
 
+import codecs
 import re
 import shutil
 from dataclasses import dataclass
@@ -158,8 +159,16 @@ _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 def _as_utf8(path: Path) -> None:
     """Rewrite a source file saved in a legacy encoding (cp1252, an editor's default on
-    Windows) as UTF-8, so an accent in a comment does not cost a student the whole file."""
+    Windows) as UTF-8, so an accent in a comment does not cost a student the whole file;
+    and one saved as UTF-16 with its byte order mark (Notepad's "Unicode", PowerShell 5's
+    `>`), which Python cannot read at all."""
     data = path.read_bytes()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            path.write_text(data.decode("utf-16"), encoding="utf-8")
+            return
+        except UnicodeDecodeError:
+            pass
     try:
         data.decode("utf-8")
         return

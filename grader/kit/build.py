@@ -37,10 +37,26 @@ LAUNCHER = '''\
 """Check your work before you submit it: `python check.py [FOLDER]`.
 Replay a trial from the grader's feedback: `python check.py --item ITEM --seed SEED`.
 `python check.py --help` says more; README.md explains what the checks cover."""
+import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "_kit"))
+# Said in one line, on any Python that can read this file (2.7 too; macOS's own python3
+# is 3.9): the kit's modules would stop with a traceback of their own.
+if sys.version_info < (3, 10):
+    sys.exit("check.py needs Python 3.10 or newer, and this is Python %d.%d (%s): install "
+             "a newer one (python.org, Anaconda) and run check.py with it."
+             % (sys.version_info[0], sys.version_info[1], sys.executable))
+# The kit's engine first, and not this folder: a file of the student's here (numpy.py,
+# random.py, queue.py) must not stand in for what the kit imports.
+HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [os.path.join(HERE, "_kit")] + [
+    p for p in sys.path if os.path.realpath(p or os.curdir) != HERE]
+try:
+    import numpy  # noqa: F401 - what the kit needs besides Python
+except ImportError as exc:
+    sys.exit('check.py needs numpy, which this Python (%s) could not import (%s): '
+             'install it with `"%s" -m pip install numpy`.'
+             % (sys.executable, exc, sys.executable))
 from grader.kit.check import main  # noqa: E402 - after the kit's own folder is on the path
 
 sys.exit(main())
@@ -244,6 +260,14 @@ def _written_note(rubric: Rubric) -> str:
             "derivations and explanations.\n")
 
 
+def _item_count(items: list[dict[str, Any]], checked: list[dict[str, Any]]) -> str:
+    """How many items the kit checks, counted as check.py's table counts them."""
+    if len(checked) == len(items):
+        return f"{len(items)} items"
+    return f"{len(items)} items; {len(items) - len(checked)} of them constants, checked " \
+        "only for being set"
+
+
 def readme(rubric: Rubric, public: PublicData, top: str) -> str:
     checked = [i for i in public.items if i["id"] in public.trials]
     modules = sorted({i.module for i in rubric.items if not i.written})
@@ -267,8 +291,9 @@ then, in a terminal in this folder:
 
 or `python check.py path/to/your/folder` for files elsewhere. It runs your files in a
 separate process, with the grader's time limits, on a few fixed public trials per item
-({len(checked)} items), and prints the grader's table and feedback: what passed, and for
-what failed the inputs, the values expected and yours.
+({_item_count(public.items, checked)}),
+and prints the grader's table and feedback: what passed, and for what failed the inputs,
+the values expected and yours.
 
 Passing every public check is a good sign, not a grade: the grader calls your
 functions on new random trials, more of them, and checks the constants' values,

@@ -22,7 +22,9 @@ import argparse
 import errno
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,7 @@ from grader.engine.outcomes import SubmissionResult
 from grader.outputs import feedback
 from grader.rubric.itemdata import ItemData, item_from_data
 from grader.sandbox import Limits
-from grader.sandbox.portable import PortableSandbox
+from grader.sandbox.portable import PortableSandbox, stop_all
 
 DATA = Path(__file__).resolve().parents[2] / "public.json"
 
@@ -207,8 +209,14 @@ def replay(folder: Path, kit: Kit, item_id: str, seed: int, trial: Optional[int]
         error = run.imported.error
         lines += ["", f"{item.module}.py could not be run, so only the inputs are shown:",
                   error.format_traceback() if error else run.imported.detail]
-    np.savez(out, **saved)
-    lines.append(f"saved inputs and outputs to {out} (np.load it in a notebook or a debugger)")
+    try:
+        np.savez(out, **saved)
+    except OSError as exc:  # a folder the student may not write to (C:\Program Files, /)
+        lines.append(f"could not save inputs and outputs to {out} ({exc.strerror or exc}): "
+                     "run check.py from a folder you can write to")
+    else:
+        lines.append(f"saved inputs and outputs to {out} (np.load it in a notebook or a "
+                     "debugger)")
     return lines
 
 
@@ -239,15 +247,31 @@ def main(argv: Optional[list[str]] = None) -> int:
     """check.py's command line; what it prints ends quietly where its reader does
     (`python check.py | head`)."""
     _plain_output()
+    _stop_children_on_ctrl_c()
     try:
         code = _main(argv)
         sys.stdout.flush()
+    except KeyboardInterrupt:
+        print("check.py: stopped (Ctrl-C)", file=sys.stderr)
+        return 130
     except OSError as exc:
         if not _reader_gone(exc):
             raise
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
         return 1
     return code
+
+
+def _stop_children_on_ctrl_c() -> None:
+    """Ctrl-C ends the student's code at once, with all it started: KeyboardInterrupt
+    alone reached the main thread only, which then waited for the sandbox's threads,
+    each for its child's time limit, and a second Ctrl-C left the children running."""
+    def stop(signum: int, frame: Any) -> None:
+        stop_all()
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, stop)
 
 
 def _plain_output() -> None:
@@ -270,6 +294,16 @@ def _reader_gone(exc: OSError) -> bool:
                                                  and exc.errno == errno.EINVAL)
 
 
+def _as_meant(folder: Path) -> Path:
+    """The folder, also when Windows' command line turned its trailing backslash into a
+    quote: PowerShell completes `'.\\my work\\'` and passes it on as `".\\my work\\"`,
+    which Python reads as `.\\my work"`."""
+    text = str(folder)
+    if not folder.is_dir() and text.endswith('"') and Path(text[:-1]).is_dir():
+        return Path(text[:-1])
+    return folder
+
+
 def _main(argv: Optional[list[str]]) -> int:
     ap = argparse.ArgumentParser(prog="check.py", description="Check your work before "
                                  "submitting, or replay a trial from the grader's feedback.")
@@ -281,6 +315,7 @@ def _main(argv: Optional[list[str]]) -> int:
     ap.add_argument("--trial", type=int, help="with --item: only this trial (1, 2, ...)")
     args = ap.parse_args(argv)
     kit = Kit.load()
+    args.folder = _as_meant(args.folder)
     if not args.folder.is_dir():
         ap.error(f"{args.folder}: no such folder")
     if args.item:

@@ -12,7 +12,8 @@ every verdict is reached by the same code: the same harness (child.py, started w
 - every time limit is the parent's: it ends the child's whole process tree (tree.py: a
   process group on POSIX, a job object on Windows) when a call overruns;
 - no uid is claimed and no Linux layer asked for; resource limits apply where the system
-  has them (POSIX's resource module).
+  has them (POSIX's resource module; on Windows, the job object holds each process to
+  the rubric's memory).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Optional
 
 from grader.disk import workspace
 from grader.sandbox import WRITTEN_MODULE, Call, ImportOutcome, ModuleJob, ModuleRun, wire
@@ -41,6 +42,17 @@ DRAIN = 2.0  # seconds to read what output is left once the child's tree has end
 # random numbers) and to find a conda environment's DLLs (PATH, passed on anyway).
 WINDOWS_ENV = ("SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT",
                "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE")
+
+# Windows' exit status for a crash -> Linux's number and name of the signal for it.
+WINDOWS_CRASHES = {
+    0xC0000005: (11, "SIGSEGV"),  # STATUS_ACCESS_VIOLATION
+    0xC00000FD: (11, "SIGSEGV"),  # STATUS_STACK_OVERFLOW: deep recursion in C
+    0xC0000409: (6, "SIGABRT"),  # STATUS_STACK_BUFFER_OVERRUN: __fastfail, abort() in UCRT
+    0xC000001D: (4, "SIGILL"),  # STATUS_ILLEGAL_INSTRUCTION
+    0xC0000096: (4, "SIGILL"),  # STATUS_PRIVILEGED_INSTRUCTION
+    0xC0000094: (8, "SIGFPE"),  # STATUS_INTEGER_DIVIDE_BY_ZERO
+    0xC0000095: (8, "SIGFPE"),  # STATUS_INTEGER_OVERFLOW
+}
 
 
 class PortableSandbox(SubprocessSandbox):
@@ -82,7 +94,7 @@ class PortableSandbox(SubprocessSandbox):
 
     def _watch(self, job: ModuleJob, calls: list[Call], requests: Requests, work: Path,
                slot: _Slot) -> _Attempt:
-        proc, children = self.launcher.start(work, job.limits.processes)
+        proc, children = self.launcher.start(work, job.limits.processes, job.limits.memory_mb)
         channel = _Channel(proc)
         attempt = _Attempt(since=time.monotonic())
         try:
@@ -90,15 +102,26 @@ class PortableSandbox(SubprocessSandbox):
         finally:
             # The child that said it is done ends now; one that died on its own gets 2 s
             # for its exit status; any other is ended at once, with all it started.
+            tree.RUNNING.discard(children)
             code = children.stop(0.0 if attempt.done or attempt.timed_out else 2.0)
             code = 0 if attempt.done else code
             channel.finish(attempt, job.output_bytes)
         if not attempt.done and not attempt.ended:
-            attempt.ended = _exit_reason(-attempt.signal if attempt.signal else code)
+            attempt.ended = _exit_reason(-attempt.signal) if attempt.signal else ended_by(code)
         if attempt.imported is None and not attempt.out_of_time:
             attempt.imported = ImportOutcome(
                 "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
         return attempt
+
+
+def ended_by(code: Optional[int]) -> str:
+    """How a child that exited with `code` ended, in the grader's words: a crash that
+    Windows reports as an NTSTATUS (no POSIX exit status is that large) reads as the
+    signal Linux ends the same crash with."""
+    if code in WINDOWS_CRASHES:
+        number, name = WINDOWS_CRASHES[code]
+        return f"killed by signal {number} ({name})"
+    return _exit_reason(code)
 
 
 class PortableLauncher:
@@ -107,17 +130,26 @@ class PortableLauncher:
     def __init__(self, python: str = sys.executable):
         self.python = python
 
-    def start(self, work: Path, processes: int) -> tuple[subprocess.Popen, tree.Tree]:
+    def start(self, work: Path, processes: int,
+              memory_mb: Optional[int] = None) -> tuple[subprocess.Popen, tree.Tree]:
         proc = subprocess.Popen(
             [self.python, "-I", str(CHILD), "stdio"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, cwd=work,
             env=portable_env(work), **tree.popen_options())
         try:  # before it is sent anything to run: nothing of it can escape the tree
-            return proc, tree.adopt(proc, processes)
+            children = tree.adopt(proc, processes, memory_mb)
         except BaseException:
             proc.kill()
             proc.wait()
             raise
+        tree.RUNNING.add(children)  # ended with the others if the student stops the kit
+        return proc, children
+
+
+def stop_all() -> None:
+    """End every child running now, with all they started, and start none after: the
+    student pressed Ctrl-C (tree.Running)."""
+    tree.RUNNING.stop_all()
 
 
 def portable_env(work: Path) -> dict[str, str]:

@@ -5,7 +5,9 @@ kit's children (portable.py) on Windows, macOS and Linux.
   while the child is still unreaped, when its id cannot be anyone else's.
 - Windows: the child joins a job object before it is sent anything to run; the job is
   terminated, and closing it (also when the kit itself dies) kills what is left. Where no
-  job can be made, `taskkill /T /F` ends the tree by its parent links.
+  job can be made, `taskkill /T /F` ends the tree by its parent links. The job also holds
+  each process to the rubric's memory (Windows has no resource limits): an allocation
+  past it fails with MemoryError, as under Linux's RLIMIT_DATA.
 - Neither (a POSIX without process groups): the child alone.
 
 Chosen at run time by what the system has; nothing here is imported at the top that
@@ -16,10 +18,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from typing import Any, Optional
 
 JOB_OBJECT_LIMIT_ACTIVE_PROCESS = 0x8
+JOB_OBJECT_LIMIT_PROCESS_MEMORY = 0x100
 JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000
 JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9  # JOBOBJECTINFOCLASS
 CREATE_NEW_PROCESS_GROUP = 0x200  # Ctrl-C in the console stays the kit's, as on POSIX
@@ -90,13 +94,14 @@ class JobTree(Tree):
     """Windows: a job object holding the child and all it starts (the Popen's handle keeps
     the child's id from being reused until it is closed)."""
 
-    def __init__(self, proc: subprocess.Popen, processes: int, kernel32: Any = None):
+    def __init__(self, proc: subprocess.Popen, processes: int, kernel32: Any = None,
+                 memory_mb: Optional[int] = None):
         super().__init__(proc)
         self.kernel32 = kernel32 or _kernel32()
         self.job = self.kernel32.CreateJobObjectW(None, None)
         if not self.job:
             raise OSError("CreateJobObjectW failed")
-        info = _limits(processes)
+        info = _limits(processes, memory_mb)
         import ctypes
 
         if not self.kernel32.SetInformationJobObject(
@@ -126,12 +131,48 @@ class TaskkillTree(Tree):
         self.proc.kill()
 
 
-def adopt(proc: subprocess.Popen, processes: int) -> Tree:
+class Running:
+    """The trees of the children running now, so that all of them end at once when the
+    student stops the kit (Ctrl-C), and none starts after: a child left behind would
+    spin on in its own session (POSIX) until its CPU limit."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()  # the main thread's signal handler may take it
+        self.trees: set[Tree] = set()
+        self.stopped = False
+
+    def add(self, children: Tree) -> None:
+        """Count `children` in; once stopped, end them and raise KeyboardInterrupt."""
+        with self.lock:
+            if not self.stopped:
+                self.trees.add(children)
+                return
+        children.stop(0.0)
+        raise KeyboardInterrupt
+
+    def discard(self, children: Tree) -> None:
+        """Count `children` out, before they are stopped and let go of (not while
+        `stop_all` ends them)."""
+        with self.lock:
+            self.trees.discard(children)
+
+    def stop_all(self) -> None:
+        with self.lock:
+            self.stopped = True
+            for children in self.trees:
+                children.kill()  # their threads see the pipes close, and reap them
+
+
+RUNNING = Running()
+
+
+def adopt(proc: subprocess.Popen, processes: int, memory_mb: Optional[int] = None) -> Tree:
     """The tree of a child just started with `popen_options()`, before it runs anything
-    it was sent; `processes` bounds a Windows job's processes."""
+    it was sent; `processes` bounds a Windows job's processes, `memory_mb` what each of
+    them may commit."""
     if sys.platform == "win32":
         try:
-            return JobTree(proc, processes)
+            return JobTree(proc, processes, memory_mb=memory_mb)
         except (OSError, AttributeError):
             return TaskkillTree(proc)
     if hasattr(os, "killpg"):
@@ -154,9 +195,10 @@ def _kernel32() -> Any:
     return kernel32
 
 
-def _limits(processes: int) -> Any:
+def _limits(processes: int, memory_mb: Optional[int] = None) -> Any:
     """JOBOBJECT_EXTENDED_LIMIT_INFORMATION: the job's processes killed when its last
-    handle closes, and at most `processes` of them at a time."""
+    handle closes, at most `processes` of them at a time, each committing at most
+    `memory_mb` MiB."""
     import ctypes
 
     class Basic(ctypes.Structure):
@@ -177,4 +219,7 @@ def _limits(processes: int) -> Any:
     info.BasicLimitInformation.LimitFlags = (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
                                              | JOB_OBJECT_LIMIT_ACTIVE_PROCESS)
     info.BasicLimitInformation.ActiveProcessLimit = processes
+    if memory_mb:
+        info.BasicLimitInformation.LimitFlags |= JOB_OBJECT_LIMIT_PROCESS_MEMORY
+        info.ProcessMemoryLimit = memory_mb << 20
     return info
