@@ -185,3 +185,21 @@ def test_shopping_locally_finds_no_luck_and_comments_change_nothing(tmp_path):
         _, other = run_grade(retouched(wrong, tmp_path / f"t{k}", k), tmp_path / f"ot{k}")
         assert other["extra_data"]["seed"] != first["extra_data"]["seed"]
         assert by_item(other)["p2b"]["score"] == 0, other["extra_data"]["seed"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
+def test_a_file_saved_by_a_windows_editor_counts_by_its_code_too(rubric, tmp_path, encoding):
+    """Notepad's "Unicode" (UTF-16) or an ANSI code page: the sandbox runs such a file
+    converted to UTF-8, and the seed reads the same conversion, so its comments neither
+    draw new inputs nor reach the code (a file counted by its bytes would do both)."""
+    seeds_of, runs = [], []
+    for k, comment in enumerate(("# première version", "# dernière retouche, 5 -> 0.2")):
+        folder = tmp_path / f"v{k}"
+        shutil.copytree(EXAMPLES / "alice", folder)
+        code = (folder / "problem1.py").read_text(encoding="utf-8")
+        (folder / "problem1.py").write_bytes(f"{comment}\n{code}".encode(encoding))
+        seeds_of.append(_seed(rubric, folder))
+        runs.append(seeds.executed_forms(folder).get("problem1.py"))
+    assert seeds_of[0] == seeds_of[1]
+    assert runs[0] is not None and runs[0].source == runs[1].source
+    assert b"version" not in runs[0].source and b"retouche" not in runs[1].source

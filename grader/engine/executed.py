@@ -12,12 +12,37 @@ counts. Tracebacks are mapped back to the student's own lines and text.
 from __future__ import annotations
 
 import ast
+import codecs
+import re
 from dataclasses import dataclass, replace
 from typing import Optional
 
 from grader.sandbox import Frame, ModuleRun, StudentError
 
 _WITH_DOCSTRING = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def as_utf8(data: bytes) -> bytes:
+    """A source file as the sandbox's copy holds it: one saved as UTF-16 with its byte
+    order mark (Notepad's "Unicode", PowerShell 5's `>`), which Python cannot read at
+    all, or in a legacy encoding (cp1252, an editor's default on Windows) without a
+    coding line, rewritten as UTF-8, so an accent in a comment does not cost a student
+    the whole file. The seed reads the same text, so such a file's comments count no more
+    than a UTF-8 file's."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    if any(_CODING.match(line) for line in data.splitlines()[:2]):
+        return data  # the file says what it is; Python honours that
+    return data.decode("cp1252", errors="replace").encode("utf-8")
 
 
 @dataclass(frozen=True)

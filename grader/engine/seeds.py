@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from grader.disk import files
-from grader.engine.executed import Executed, executed_form, remap
+from grader.engine.executed import Executed, as_utf8, executed_form, remap
 from grader.engine.inputs import derive_seed
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def _survey(root: Path) -> tuple[list[tuple[str, bytes]], dict[str, ast.AST],
     last = _LAST.get("survey")
     if last is not None and last[0] == key:  # the seed, then the copy: the same files twice
         return (found, *last[1])
-    python = {rel: data for rel, data in found if rel.endswith(".py")}
+    python = {rel: as_utf8(data) for rel, data in found if rel.endswith(".py")}
     trees = _trees(python)
     keep_text = trees is None or any(_reads_text(t) for t in trees.values())
     forms: dict[str, Executed] = {}

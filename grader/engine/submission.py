@@ -5,7 +5,6 @@ nothing but regular files is opened, and nothing is read past a bound.
 """
 from __future__ import annotations
 
-import codecs
 import re
 import shutil
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 from grader.disk import files
 from grader.disk.files import IGNORED_DIRS
 from grader.display import text
+from grader.engine.executed import as_utf8
 from grader.sandbox import WRITTEN_MODULE
 
 __all__ = ["IGNORED_DIRS", "Submission", "locate", "private_copy", "found_files", "digest_files"]
@@ -154,29 +154,12 @@ def _human(n: int) -> str:
     return f"{n} bytes"
 
 
-_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-
-
 def _as_utf8(path: Path) -> None:
-    """Rewrite a source file saved in a legacy encoding (cp1252, an editor's default on
-    Windows) as UTF-8, so an accent in a comment does not cost a student the whole file;
-    and one saved as UTF-16 with its byte order mark (Notepad's "Unicode", PowerShell 5's
-    `>`), which Python cannot read at all."""
+    """Rewrite the copy of a source file in UTF-8 when it is not (executed.as_utf8)."""
     data = path.read_bytes()
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            path.write_text(data.decode("utf-16"), encoding="utf-8")
-            return
-        except UnicodeDecodeError:
-            pass
-    try:
-        data.decode("utf-8")
-        return
-    except UnicodeDecodeError:
-        pass
-    if any(_CODING.match(line) for line in data.splitlines()[:2]):
-        return  # the file says what it is; Python honours that
-    path.write_text(data.decode("cp1252", errors="replace"), encoding="utf-8")
+    source = as_utf8(data)
+    if source != data:
+        path.write_bytes(source)
 
 
 WRITTEN_DIR = "written"  # answers.md and PDFs, kept beside the report for the TAs
