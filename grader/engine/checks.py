@@ -158,6 +158,9 @@ class Judge:
         verdicts = [o.judged.failure if o.judged is not None else
                     self._trial(p.item, t, o, run.imported) for t, o in zip(p.trials, outcomes)]
         failed = [v for v in verdicts if v is not None]
+        if failed:  # the one shown: its inputs written out (every trial's would cost more)
+            shown = next(t for t in p.trials if t.index == failed[0].trial)
+            failed[0] = replace(failed[0], params=shown.params())
         diagnosis = self._diagnose(p, outcomes, failed) if failed else None
         explained = self._explain(p, outcomes, verdicts) if failed and diagnosis is None \
             and not any(f.kind in _MODULE_LEVEL for f in failed) else ()
@@ -218,7 +221,7 @@ class Judge:
     def _trial(self, item: Item, trial: Trial, outcome: CallOutcome,
                imported: ImportOutcome) -> Optional[TrialFailure]:
         fail = lambda kind, summary, lines=(), tb="": TrialFailure(  # noqa: E731
-            trial.index, trial.params(), kind, summary, tuple(lines), tb, trial.edge)
+            trial.index, {}, kind, summary, tuple(lines), tb, trial.edge)  # params: judge()
         if imported.status != "ok":
             return fail(*_import_failure(item, imported))
         if outcome.status != "ok":

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -90,31 +90,47 @@ def must_meet(spec: InputSpec) -> Optional[tuple[Any, ...]]:
 
 
 def _frequent(spec: InputSpec) -> tuple[Any, ...]:
-    spec_, domain, frequent = _DOMAINS[id(spec)]
+    domain, frequent = _DOMAINS[_key(spec)]
     if frequent is None:
         frequent = tuple(v for v, p in (domain or {}).items() if p >= FREQUENT)
-        _DOMAINS[id(spec)] = (spec_, domain, frequent)
+        _DOMAINS[_key(spec)] = (domain, frequent)
     return frequent
 
 
-# id(spec) -> (spec, its values and their probabilities, its frequent values)
-_DOMAINS: dict[int, tuple[Any, Optional[dict[Any, float]], Optional[tuple[Any, ...]]]] = {}
+# a generator's key -> its values and their probabilities, its frequent values
+_DOMAINS: dict[str, tuple[Optional[dict[Any, float]], Optional[tuple[Any, ...]]]] = {}
+
+
+def _key(spec: InputSpec) -> str:
+    """What a discrete generator's values depend on (many inputs share one)."""
+    return repr((spec.int_, spec.choice, spec.odd, spec.log))
 
 
 def _domain(spec: InputSpec) -> Optional[dict[Any, float]]:
     """Each value of a discrete input with fixed bounds and how often it is drawn,
     measured on a fine grid of u (None: continuous, or bounds that name other inputs).
-    Kept per spec object (held, so that its id is not reused)."""
+    Kept per generator."""
     if spec.int_ is None and spec.choice is None:
         return None
-    if id(spec) not in _DOMAINS:
+    key = _key(spec)
+    if key not in _DOMAINS:
         try:
-            drawn = Counter(value_at(spec, {}, (k + 0.5) / _GRID) for k in range(_GRID))
+            at = _at_fixed_bounds(spec)
+            drawn = Counter(at((k + 0.5) / _GRID) for k in range(_GRID))
             found: Optional[dict[Any, float]] = {v: n / _GRID for v, n in drawn.items()}
         except (expr.ExprError, ValueError, TypeError):
             found = None
-        _DOMAINS[id(spec)] = (spec, found, None)
-    return _DOMAINS[id(spec)][1]
+        _DOMAINS[key] = (found, None)
+    return _DOMAINS[key][0]
+
+
+def _at_fixed_bounds(spec: InputSpec) -> Callable[[float], Any]:
+    """value_at(spec, {}, u) as a function of u, its bounds evaluated once."""
+    if spec.int_ is not None:
+        lo, hi = (int(expr.evaluate(v, {})) for v in spec.int_)
+        return lambda u: _int_at(lo, hi, spec, u)
+    choices = [expr.evaluate(v, {}) for v in spec.choice or ()]
+    return lambda u: choices[min(int(u * len(choices)), len(choices) - 1)]
 
 
 def _fixed(item: Item, name: str) -> set[Any]:
