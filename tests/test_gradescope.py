@@ -28,7 +28,9 @@ def autograder_zip(tmp_path_factory):
 def test_zip_is_reproducible_small_and_complete(autograder_zip, tmp_path):
     again = _build(tmp_path / "again.zip")
     assert again.read_bytes() == autograder_zip.read_bytes()
-    assert autograder_zip.stat().st_size < 200_000
+    # about 210 KB: the grader's engine and its whole sandbox package (the child loads its
+    # modules by path), now with the kit's portable launcher and the class's zygote kinds
+    assert autograder_zip.stat().st_size < 250_000
     with zipfile.ZipFile(autograder_zip) as zf:
         names = set(zf.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}

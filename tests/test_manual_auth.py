@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -356,3 +357,34 @@ def test_the_attack_on_the_network_against_the_real_command(reports, tmp_path):
     assert out["login_by_name"] == 401 and out["grade"] == 401
     assert "WITHOUT TLS" in out["stderr"]  # and said loudly
     assert _score(reports, "bob", "p1b_explanation") == 0
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_ctrl_c_ends_the_app_while_clients_hold_connections_open(reports, tmp_path, tls):
+    """A browser tab left open, a half-sent request, a client that connected and said
+    nothing: the TAs' Ctrl-C still ends the app within seconds (cheroot's own stop may
+    wait without bound for a worker held by such a connection)."""
+    import socket
+
+    assert _add(reports, "Ann").returncode == 0
+    args = ["--login"]
+    if tls:
+        certfile, keyfile = _self_signed(tmp_path)
+        args += ["--certfile", str(certfile), "--keyfile", str(keyfile)]
+    proc, url = _start(reports, *args)
+    port = int(url.rsplit(":", 1)[1])
+    held = []
+    try:
+        for sent in (b"", b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"\x16\x03\x01"):
+            conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+            conn.sendall(sent)
+            held.append(conn)
+        time.sleep(1)  # the server has taken them
+        start = time.monotonic()
+        _stop(proc)
+        assert time.monotonic() - start < 10
+    finally:
+        for conn in held:
+            conn.close()
+        if proc.poll() is None:
+            proc.kill()

@@ -8,9 +8,10 @@ for an account (auth.py), refuses to start with no account to log in with, and w
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import Any, Optional, TextIO
 
 from grader.rubric.model import Rubric
 
@@ -84,19 +85,65 @@ def serve(reports: Path, rubric: Rubric, host: str, port: int, hosts: tuple[str,
     print(f"manual grading of {reports} at {scheme}://{host}:{bound}/ "
           f"({'TA accounts' if required else 'no login: this machine only'}; Ctrl-C stops)",
           flush=True)
-    _stop_on_sigterm(server)
+    stopped = _stop_on_signals(server)
     try:
         server.serve()
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()
+        stopped.start_once()
+        stopped.wait()
 
 
-def _stop_on_sigterm(server: object) -> None:
+STOP_SECONDS = 8.0
+
+
+class _Stopper:
+    """Stops the server once, from a thread of its own, started by Ctrl-C or SIGTERM (or
+    by serve()'s end): cheroot may swallow the KeyboardInterrupt a press raises in its
+    loop (the app then ran on, seen in the tests), and its stop joins without a bound a
+    worker its forced close did not free. So a press stops the server whatever its loop
+    does, and a stop not done within STOP_SECONDS ends the process: every grade is
+    committed as it is saved, so nothing is lost by not waiting."""
+
+    def __init__(self, server: Any):
+        import threading
+
+        self.server, self.lock, self.thread = server, threading.Lock(), None
+
+    def start_once(self) -> None:
+        import threading
+
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._stop, daemon=True)
+                self.thread.start()
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+    def _stop(self) -> None:
+        import threading
+
+        stopping = threading.Thread(target=self.server.stop, daemon=True)
+        stopping.start()
+        stopping.join(STOP_SECONDS)
+        if stopping.is_alive():
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            os._exit(0)
+
+
+def _stop_on_signals(server: Any) -> _Stopper:
     import signal
 
+    stopper = _Stopper(server)
+
     def stop(*_: object) -> None:
+        stopper.start_once()
         raise KeyboardInterrupt
 
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    return stopper
