@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
@@ -107,13 +108,10 @@ class _Stopper:
     committed as it is saved, so nothing is lost by not waiting."""
 
     def __init__(self, server: Any):
-        import threading
-
-        self.server, self.lock, self.thread = server, threading.Lock(), None
+        self.server, self.thread = server, None
+        self.lock = threading.RLock()  # the signal handler may run inside start_once
 
     def start_once(self) -> None:
-        import threading
-
         with self.lock:
             if self.thread is None:
                 self.thread = threading.Thread(target=self._stop, daemon=True)
@@ -124,8 +122,6 @@ class _Stopper:
             self.thread.join()
 
     def _stop(self) -> None:
-        import threading
-
         stopping = threading.Thread(target=self.server.stop, daemon=True)
         stopping.start()
         stopping.join(STOP_SECONDS)
