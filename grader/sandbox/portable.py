@@ -33,8 +33,9 @@ from grader.sandbox import WRITTEN_MODULE, Call, ImportOutcome, ModuleJob, Modul
 from grader.sandbox import tree
 from grader.sandbox.launch import CHILD, child_env
 from grader.sandbox.outbox import Requests
-from grader.sandbox.process import (SLACK, SubprocessSandbox, _Attempt, _exit_reason, _keep,
-                                    _on_message, _past, _Slot, mentions_torch)
+from grader.sandbox.inbox import (SLACK, _Attempt, _keep, read_messages, time_left,
+                                  visible_answered)
+from grader.sandbox.process import SubprocessSandbox, _exit_reason, _Slot, mentions_torch
 
 ANSWERS, OUTPUT = "answers", "output"
 DRAIN = 2.0  # seconds to read what output is left once the child's tree has ended
@@ -236,20 +237,16 @@ def _write(pipe: BinaryIO, data: bytes) -> None:
 
 def _pump(attempt: _Attempt, channel: _Channel, requests: Requests, job: ModuleJob,
           calls: dict[int, Call]) -> None:
-    """process._pump, over the queue: send the requests, read the child's messages and
-    output until it is done, dies or overruns a limit."""
+    """process._pump's loop over the threads' queue: send the requests, read the child's
+    messages and output until it is done, dies or overruns a limit."""
     reader = wire.FrameReader(max_frame=job.limits.answer_bytes)
     deadline = time.monotonic() + job.import_timeout
     limit = f"importing {job.module}.py took longer than {job.import_timeout:g} s"
     later = requests.later
     channel.send(requests.first)
     while not attempt.done:
-        if _past(job.deadline):
-            attempt.ended, attempt.out_of_time = job.deadline_note, True
-            return
-        remaining = min(deadline, job.deadline or deadline) - time.monotonic()
+        remaining = time_left(attempt, job, deadline, limit)
         if remaining <= 0:
-            attempt.timed_out, attempt.ended = True, limit
             return
         try:
             source, data = channel.events.get(timeout=remaining)
@@ -260,15 +257,11 @@ def _pump(attempt: _Attempt, channel: _Channel, requests: Requests, job: ModuleJ
             continue
         if not data:
             return  # the child closed its end: it exited or died
-        try:
-            for message, size in reader.feed_sized(data):
-                deadline, limit = _on_message(message, size, attempt, calls, job,
-                                              deadline, limit)
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            attempt.ended = f"the sandbox sent malformed data ({str(exc)[:200]})"
+        read = read_messages(reader, data, attempt, calls, job, deadline, limit)
+        if read is None:
             return
-        if later and attempt.imported is not None and attempt.imported.status == "ok" \
-                and len(attempt.results) >= requests.shown:
+        deadline, limit = read
+        if later and visible_answered(attempt, requests):
             channel.take_output(attempt, job.output_bytes)  # what was read before, no more
             attempt.sealed = True
             channel.send(later)
