@@ -151,3 +151,39 @@ def test_a_class_run_starts_the_zygotes_its_students_need(rubric, tmp_path):
                                      preload=("scipy", "scipy.signal", "scipy.special"))]
     assert {name: result["score"] for name, result in run.results.items()} == \
         {"s1": 18, "s2": 18, "s3": 28}
+
+
+def test_the_written_zygote_warm_up_leaves_nothing_for_a_child_to_import():
+    """The answers' zygote reads a neutral document every step of the way (written/
+    __init__.py, `warm_answers`): reading the reference's answers after it imports no
+    module (lambdify's printers, sympy's lazily imported parts), each child would
+    otherwise import them again (tens of milliseconds a student)."""
+    script = textwrap.dedent(f"""
+        import importlib.util, sys
+        import numpy as np
+        sys.path.insert(0, {str(ROOT / "grader" / "sandbox")!r})
+        folder = {str(ROOT / "grader" / "sandbox" / "written")!r}
+        spec = importlib.util.spec_from_file_location(
+            "_grader_written", folder + "/__init__.py", submodule_search_locations=[folder])
+        written = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = written
+        spec.loader.exec_module(written)
+        written.warm_parser()
+        values = written.warm_answers()
+        assert all(np.all(np.isfinite(v)) for v in values), values
+        before = set(sys.modules)
+        from grader.rubric.model import load_rubric
+        from grader.engine import checks
+        after_grader = set(sys.modules)
+        items = [i for i in load_rubric({str(ROOT / "rubrics" / "highways.yaml")!r}).model.items
+                 if i.kind in ("expression", "index")]
+        _, calls = checks.plan(items, 5)
+        made = written.WrittenAnswers("/", open({str(ROOT / "reference" / "answers.md")!r}).read())
+        for call in calls:
+            made.function(call.spec)(*call.args)
+        print(sorted(set(sys.modules) - after_grader))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -228,6 +228,23 @@ def test_out_of_range_reads_are_zero_padding():
     assert fn(np.array([1.0, 2.0, 3.0]), shapes={"y": [3]}).tolist() == [2.0, 4.0, 2.0]
 
 
+def test_reads_in_any_axis_order_are_the_arrays_own_values():
+    """An array read with plain indices is the array itself placed on the index grid, in
+    whatever order its indices come; reads with offsets go through the padded path. Both
+    agree with numpy, on every call of the same function."""
+    import numpy as np
+
+    eqs = written.parse_equations("y[b, i] = sum[j](a[j, i] * x[b, j]) + t[i, b, i - i]\n"
+                                  "z[i, b] = y[b, i] * x[b, i + 0]")
+    fn = written.index_function(eqs, ["a", "x", "t"], ["y", "z"], False)
+    rng = np.random.default_rng(1)
+    for b, n in ((2, 3), (4, 3), (1, 5)):
+        a, x, t = rng.random((n, n)), rng.random((b, n)), rng.random((n, b, 1))
+        y, z = fn(a, x, t, shapes={})
+        assert np.allclose(y, x @ a + t[:, :, 0].T)
+        assert np.allclose(z, (y * x).T)
+
+
 # ---------------------------------------------------------------- in the real sandbox
 
 def test_written_answers_are_read_in_the_sandbox_never_here(rubric, tmp_path):

@@ -243,6 +243,7 @@ def _warm_written(eager: bool) -> None:
         child.written.WrittenAnswers("/")
         if eager:
             child.written.warm_parser()
+            child.written.warm_answers()
     except Exception:  # noqa: BLE001 - no parser here: each child says so itself
         pass
     warm.single_threaded("the LaTeX parser")

@@ -34,7 +34,7 @@ from .sections import ANSWERS_FILE, AnswerError, Section, find_section, read_ans
 __all__ = ["ANSWERS_FILE", "MAX_CELLS", "AnswerError", "Section", "WrittenAnswers", "answers",
            "code_block", "expression_function", "final_math", "find_section",
            "index_function", "parse_answers", "parse_equations", "parse_latex",
-           "read_answers", "sections", "warm_parser"]
+           "read_answers", "sections", "warm_answers", "warm_parser"]
 
 
 class WrittenAnswers:
@@ -105,3 +105,53 @@ def _with_note(message: str, note: str) -> str:
         return ("has no math: write the final answer as LaTeX between `$$` and `$$` (or in "
                 f"`\\boxed{{...}}`), with {note}")
     return message if not note or note in message else f"{message} ({note})"
+
+
+# What `warm_answers` reads: a document laid out as answers.md is (parts, prose, display
+# math, an environment, a code block of equations) whose math answers no question (see
+# latex.WARM_UP; tests/test_secrets.py checks that no answer can be found in a child).
+_WARM_DOCUMENT = r"""# Warm-up
+
+## 9a
+Words first, then $q = 3$ and
+$$m_y = \frac{3}{\sqrt{m_y}} - \frac{\ln 5}{x^3 y} \approx \boxed{\frac{(2 - x)^{-3} e^{-y}}{4 \, m_y^{2}}}$$
+
+Or: $(2 + x y^2)^{y - m_y}$ or $3^{1/m_y} + 1$.
+
+## 9b
+\begin{align*}
+z_{k} &= x^{1/3} \left(1 - \frac{y}{2}\right)^{-2} \\
+&= \sqrt[3]{x} \cdot (1 - y/2)^{-2} - \log(3) + \exp(-x) \quad \text{for } x \gg 1
+\end{align*}
+
+## 9z
+Each step: $$\mathrm{Var}(t) = (2 + x y^2)^{y - m_y}$$
+
+## 9c
+```index
+# neutral
+t[b, i] = sigmoid(sum[j](a[i, j] * u[b, j])) * tanh(c[i] - u[b, i + 1 - 3 // 2])
+t[b, i] += (1 - t[b, i]) * u[b, i] ** 2
+```
+"""
+
+
+def warm_answers() -> list[Any]:
+    """Read `_WARM_DOCUMENT` as a child reads answers.md, every step of the way (sections,
+    the final math, the parser, lambdify's printers, the index interpreter), so that what
+    each of those builds on first use (regular expressions, lazily imported printers) is
+    built once, in the zygote. Returns what each part gave."""
+    import numpy as np
+
+    made = WrittenAnswers("/", _WARM_DOCUMENT)
+    symbols = [["m_y", "m"], ["x", "x"], ["y", "y"]]
+    values: list[Any] = [made.function({"kind": "expression", "section": part,
+                                        "params": ["m", "x", "y"], "symbols": symbols})(*point)
+                         for part in ("9a", "9b", "9z")
+                         for point in ((2.5, 0.5, 0.25), (7.0, 3.0, 1.5))]
+    rng = np.random.default_rng(0)
+    values.append(made.function({"kind": "index", "section": "9c", "params": ["a", "u", "c"],
+                                 "targets": ["t"], "inplace": False, "notation": ["t[b, i]"],
+                                 "shapes": {}})(rng.random((3, 3)), rng.random((2, 3)),
+                                                rng.random(3)))
+    return values

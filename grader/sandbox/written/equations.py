@@ -160,10 +160,14 @@ def index_function(equations: list[Equation], params: list[str], targets: list[s
         raise AnswerError(f"the equations do not define {', '.join(f'`{t}`' for t in missing)}"
                           f" (they define {', '.join(f'`{t}`' for t in sorted(defined))})")
 
+    prepared: dict[int, _Prepared] = {}  # each equation's tree work, done on its first call
+
     def answer(*args: Any, shapes: Optional[dict[str, list[int]]] = None) -> Any:
         env: dict[str, Any] = dict(zip(params, args))
-        for eq in equations:
-            _apply(eq, env, shapes or {}, set(params))
+        for k, eq in enumerate(equations):
+            if k not in prepared:  # what an equation reads depends on its text and on
+                prepared[k] = _prepare(eq, env)  # which names hold values: alike every call
+            _apply(eq, prepared[k], env, shapes or {}, set(params))
         if inplace:
             return None
         values = [np.asarray(env[t], dtype=np.float64) for t in targets]
@@ -172,12 +176,20 @@ def index_function(equations: list[Equation], params: list[str], targets: list[s
     return answer
 
 
-def _apply(eq: Equation, env: dict[str, Any], shapes: dict[str, list[int]],
-           inputs: set[str]) -> None:
+@dataclass(frozen=True)
+class _Prepared:
+    """An equation's right side made ready to run: its sums' indices renamed apart, the
+    indices it runs over, and the arrays it reads with their index expressions."""
+    value: ast.expr
+    names: tuple[str, ...]
+    reads: tuple[tuple[str, tuple[ast.expr, ...]], ...]
+    where: str
+
+
+def _prepare(eq: Equation, env: dict[str, Any]) -> _Prepared:
     where = f"line {eq.line}, `{short(eq.text)}`"
-    eq = Equation(eq.target, eq.indices, eq.op, _Fresh(where).visit(_copy(eq.value)), eq.line,
-                  eq.text)
-    bound = _bound_indices(eq.value, where)
+    value = _Fresh(where).visit(_copy(eq.value))
+    bound = _bound_indices(value, where)
     names = list(eq.indices) + [b for b in bound if b not in eq.indices]
     if len(names) != len(set(eq.indices)) + len(set(bound) - set(eq.indices)) or \
             set(bound) & set(eq.indices):
@@ -186,14 +198,25 @@ def _apply(eq: Equation, env: dict[str, Any], shapes: dict[str, list[int]],
         if n in env or n in _CONSTANTS:
             raise AnswerError(f"{where}: `{n}` is an index here but also "
                               + ("an input" if n in env else "a constant"))
-    sizes = _sizes(eq, names, env, shapes, where)
+    heads = {id(s.func) for s in ast.walk(value) if _is_sum(s)}
+    reads = tuple((sub.value.id, tuple(sub.slice.elts if isinstance(sub.slice, ast.Tuple)
+                                       else [sub.slice]))
+                  for sub in ast.walk(value) if isinstance(sub, ast.Subscript)
+                  and isinstance(sub.value, ast.Name) and id(sub) not in heads)
+    return _Prepared(value, tuple(names), reads, where)
+
+
+def _apply(eq: Equation, prep: _Prepared, env: dict[str, Any], shapes: dict[str, list[int]],
+           inputs: set[str]) -> None:
+    where, names = prep.where, list(prep.names)
+    sizes = _sizes(eq, prep, env, shapes)
     cells = math.prod(sizes.values()) if sizes else 1
     if cells > MAX_CELLS:
         raise AnswerError(f"{where} runs over {cells:,} combinations of indices; the limit "
                           f"is {MAX_CELLS:,}")
     space = _Space(names, sizes)
     with np.errstate(all="ignore"):
-        value = _eval(eq.value, env, space, where)
+        value = _eval(prep.value, env, space, where)
     value = np.asarray(value, dtype=np.float64)
     left = [sizes[n] for n in eq.indices]
     try:
@@ -268,10 +291,11 @@ def _is_sum(node: ast.AST) -> bool:
         isinstance(node.func.value, ast.Name) and node.func.value.id in _SUMS
 
 
-def _sizes(eq: Equation, names: list[str], env: dict[str, Any],
-           shapes: dict[str, list[int]], where: str) -> dict[str, int]:
+def _sizes(eq: Equation, prep: _Prepared, env: dict[str, Any],
+           shapes: dict[str, list[int]]) -> dict[str, int]:
     """Each index runs over the axis it stands alone in: of an input or an array defined
     before, or of the left side's declared shape."""
+    names, where = prep.names, prep.where
     seen: dict[str, list[tuple[int, str]]] = {n: [] for n in names}
     declared = shapes.get(eq.target)
     if declared is not None:
@@ -283,17 +307,16 @@ def _sizes(eq: Equation, names: list[str], env: dict[str, Any],
     elif eq.target in env and np.ndim(env[eq.target]) == len(eq.indices) and eq.indices:
         for k, n in enumerate(eq.indices):
             seen[n].append((np.shape(env[eq.target])[k], f"axis {k} of {eq.target}"))
-    for sub in ast.walk(eq.value):
-        if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and \
-                sub.value.id in env and not _is_sum_head(sub, eq.value):
-            parts = sub.slice.elts if isinstance(sub.slice, ast.Tuple) else [sub.slice]
-            shape = np.shape(env[sub.value.id])
-            if len(parts) != len(shape):
-                raise AnswerError(f"{where}: `{sub.value.id}` has {len(shape)} axes but is "
-                                  f"indexed with {len(parts)}")
-            for k, p in enumerate(parts):
-                if isinstance(p, ast.Name) and p.id in seen:
-                    seen[p.id].append((shape[k], f"axis {k} of {sub.value.id}"))
+    for name, parts in prep.reads:
+        if name not in env:
+            continue
+        shape = np.shape(env[name])
+        if len(parts) != len(shape):
+            raise AnswerError(f"{where}: `{name}` has {len(shape)} axes but is "
+                              f"indexed with {len(parts)}")
+        for k, p in enumerate(parts):
+            if isinstance(p, ast.Name) and p.id in seen:
+                seen[p.id].append((shape[k], f"axis {k} of {name}"))
     sizes = {}
     for n, uses in seen.items():
         if not uses:
@@ -309,10 +332,6 @@ def _sizes(eq: Equation, names: list[str], env: dict[str, Any],
 
 def _shown(index: str) -> str:
     return index.split("#")[0]
-
-
-def _is_sum_head(node: ast.AST, root: ast.AST) -> bool:
-    return any(_is_sum(s) and s.func is node for s in ast.walk(root))
 
 
 def _eval(node: ast.AST, env: dict[str, Any], space: _Space, where: str) -> Any:
@@ -374,6 +393,12 @@ def _read(node: ast.Subscript, env: dict[str, Any], space: _Space, where: str) -
     if len(parts) != array.ndim:
         raise AnswerError(f"{where}: `{name}` has {array.ndim} axes but is indexed with "
                           f"{len(parts)}")
+    axes = [space.axis.get(p.id) if isinstance(p, ast.Name) else None for p in parts]
+    if None not in axes and len(set(axes)) == len(axes):  # `x[b, j]`: each index alone runs
+        shape = [1] * len(space.names)                     # over its axis (see _sizes), so
+        for a in axes:                                     # the array itself, its axes
+            shape[a] = space.sizes[space.names[a]]         # placed on the grid's
+        return array.transpose(np.argsort(axes)).reshape(shape)
     indices = []
     for p in parts:
         value = np.asarray(_eval(p, env, space, where))
