@@ -16,7 +16,8 @@ from grader.engine import checks, record, submission
 from grader.engine.late import Submitted, assess
 from grader.engine.modules import Schedule, run_modules
 from grader.engine.outcomes import ItemResult, ModuleSummary, SubmissionResult
-from grader.engine.seeds import run_as_seeded, submission_seed
+from grader.engine.seeds import run_as_seeded, submission_seed, written_seeds
+from grader.engine.shared import SharingSandbox
 from grader.outputs.report import render_report
 from grader.outputs.results_json import to_results, write_json_atomic, write_text_atomic
 from grader.rubric.model import Item, Rubric
@@ -42,6 +43,7 @@ class Request:
     arrival: Optional[Submitted] = None  # when it came: for the rubric's late policy
     notes: tuple[str, ...] = ()  # for the student, about how the submission came in
     keep_on_failure: bool = False  # the grader's own failure leaves `out`'s outputs as they are
+    share: bool = False  # written answers shared with the class graded in this process (shared.py)
 
 
 def seed_of(rubric: Rubric, path: Path, seed: Optional[int] = None) -> int:
@@ -117,7 +119,10 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     sub = submission.locate(req.path, modules)
     if any(i.written for i in items):
         submission.keep_written(sub, req.out)
-    plans, calls = checks.plan(items, base.seed)
+    bases = written_seeds(req.rubric, req.path, items) if req.seed is None else {}
+    plans, calls = checks.plan(items, base.seed, bases=bases)
+    if req.share:
+        sandbox = SharingSandbox(sandbox, plans, req.rubric.sha256)
     refs = References(req.rubric.reference_dir)
     limits = req.rubric.model.limits.model_dump(exclude={"submission_seconds"})
     sandbox_limits = SandboxLimits(**limits)
@@ -177,7 +182,7 @@ def _judge_safely(judge: checks.Judge, p: checks.Plan, run: ModuleRun) -> ItemRe
         return judge.judge(p, run)
     except Exception:
         return ItemResult(p.item, p.seed, 0.0, len(p.trials), len(p.trials),
-                          internal_error=traceback.format_exc())
+                          internal_error=traceback.format_exc(), base_seed=p.base)
 
 
 def _summary(run: ModuleRun) -> ModuleSummary:

@@ -203,3 +203,49 @@ def test_a_file_saved_by_a_windows_editor_counts_by_its_code_too(rubric, tmp_pat
     assert seeds_of[0] == seeds_of[1]
     assert runs[0] is not None and runs[0].source == runs[1].source
     assert b"version" not in runs[0].source and b"retouche" not in runs[1].source
+
+
+def _written_seeds(rubric, folder: Path) -> dict[str, int]:
+    return seeds.written_seeds(rubric, folder, list(rubric.items))
+
+
+def test_a_written_answer_draws_its_inputs_from_its_own_section(rubric, tmp_path):
+    """A written item's seed is the rubric's and its section's (what is graded of it):
+    the same for students whose code differs, new when that answer changes, and the
+    same whatever prose or other sections say."""
+    alice = _written_seeds(rubric, EXAMPLES / "alice")
+    assert set(alice) == {i.id for i in rubric.items if i.kind in ("expression", "index")}
+    other_code = tmp_path / "other-code"
+    shutil.copytree(EXAMPLES / "alice", other_code)
+    (other_code / "problem1.py").write_text(
+        (other_code / "problem1.py").read_text().replace("return 1.0 / d_x", "return 1 / d_x"))
+    assert _seed(rubric, other_code) != _seed(rubric, EXAMPLES / "alice")
+    assert _written_seeds(rubric, other_code) == alice
+    changed = tmp_path / "changed"
+    shutil.copytree(EXAMPLES / "alice", changed)
+    text = (changed / "answers.md").read_text()
+    text = text.replace("$$\\sigma = \\frac{1}{d_x}$$", "$$\\sigma = d_x^{-1}$$")
+    text = text.replace("\n## 2c", "\nWords for a TA, not graded here.\n\n## 2c")
+    (changed / "answers.md").write_text(text)
+    now = _written_seeds(rubric, changed)
+    differ = {k for k in alice if alice[k] != now[k]}
+    assert differ == {i.id for i in rubric.items if i.kind == "expression" and
+                      i.section == "1a"}
+
+
+def test_a_written_item_replays_from_the_seed_its_feedback_gives(rubric, tmp_path):
+    """results.json gives each written item the seed it was drawn from: `--item ITEM
+    --seed SEED` replays exactly its trials."""
+    from grader.sandbox.process import SubprocessSandbox
+
+    full = grade(Request(EXAMPLES / "alice", tmp_path / "full", rubric), SubprocessSandbox())
+    item = next(r for r in full.items if r.item.kind == "expression")
+    base = _written_seeds(rubric, EXAMPLES / "alice")[item.item.id]
+    assert item.base_seed == base and item.seed == checks.item_seed(base, item.item)
+    _, results = run_grade(EXAMPLES / "alice", tmp_path / "out")
+    assert by_item(results)[item.item.id]["extra_data"]["seed"] == base
+    code = next(r for r in full.items if r.item.kind == "function")
+    assert by_item(results)[code.item.id]["extra_data"]["seed"] == full.seed
+    replay = grade(Request(EXAMPLES / "alice", tmp_path / "replay", rubric, base,
+                           (item.item.id,)), SubprocessSandbox())
+    assert replay.items[0].seed == item.seed and replay.items[0].trials == item.trials

@@ -351,7 +351,7 @@ def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
     keep = earlier is not None and not grader_failed(earlier)  # never over good results
     req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra,
                   arrival=student.arrival, notes=student.notes,
-                  keep_on_failure=keep)
+                  keep_on_failure=keep, share=True)
     try:
         result = grade(req, _WORKER["sandbox"])
         failure = grader_failure(result)

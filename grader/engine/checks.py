@@ -31,6 +31,7 @@ class Plan:
     seed: int
     trials: tuple[Trial, ...]
     call_ids: tuple[int, ...]
+    base: Optional[int] = None  # the seed it was drawn from, when not the submission's
 
 
 def item_seed(base_seed: int, item: Item) -> int:
@@ -38,15 +39,17 @@ def item_seed(base_seed: int, item: Item) -> int:
 
 
 def plan(items: list[Item], base_seed: int,
-         stored: Optional[Callable[[Item], tuple[Trial, ...]]] = None
-         ) -> tuple[list[Plan], list[Call]]:
+         stored: Optional[Callable[[Item], tuple[Trial, ...]]] = None,
+         bases: Optional[dict[str, int]] = None) -> tuple[list[Plan], list[Call]]:
     """Draw every item's trials (or take the `stored` ones: the kit's public checks) and
-    number the calls they need."""
+    number the calls they need; `bases`: items drawn from a seed of their own (written
+    answers: seeds.written_seeds)."""
     plans, calls = [], []
+    bases = bases or {}
     for item in items:
         if item.kind == "manual":  # TAs grade it: no call
             continue
-        seed = item_seed(base_seed, item)
+        seed = item_seed(bases.get(item.id, base_seed), item)
         trials = stored(item) if stored is not None else _TRIALS.get((id(item), seed), lambda: (
             tuple(draw_trials(item, seed)) if item.kind != "constant" else (Trial(0, {}),)),
             keep=item)
@@ -59,7 +62,7 @@ def plan(items: list[Item], base_seed: int,
                 args=tuple(trial.args(item)), report_args=item.mode == "inplace",
                 timeout=item.timeout, spec=written_spec(item, trial),
                 hidden=item.visibility == "hidden"))
-        plans.append(Plan(item, seed, trials, tuple(ids)))
+        plans.append(Plan(item, seed, trials, tuple(ids), bases.get(item.id)))
     return plans, calls
 
 
@@ -168,7 +171,7 @@ class Judge:
             item=p.item, seed=p.seed, score=0.0 if failed else p.item.points,
             trials=len(p.trials), failed=len(failed), failure=failed[0] if failed else None,
             diagnosis=diagnosis, explanations=explained,
-            duration=sum(o.duration for o in outcomes))
+            duration=sum(o.duration for o in outcomes), base_seed=p.base)
 
     def _explain(self, p: Plan, outcomes: list[CallOutcome],
                  verdicts: list[Optional[TrialFailure]]) -> tuple[diagnose.Explanation, ...]:

@@ -49,6 +49,7 @@ class ItemResult:
     duration: float = 0.0
     internal_error: str = ""
     manual: Optional[ManualGrade] = None  # manual items: what the TAs gave
+    base_seed: Optional[int] = None  # the seed that replays it, when not the submission's
 
     @property
     def passed(self) -> bool:

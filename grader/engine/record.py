@@ -33,7 +33,8 @@ def to_record(sub: SubmissionResult) -> dict[str, Any]:
         "modules": [dataclasses.asdict(m) for m in sub.modules],
         "late": dataclasses.asdict(sub.late) if sub.late else None,
         "items": [{
-            "item": r.item.id, "seed": r.seed, "score": r.score, "trials": r.trials,
+            "item": r.item.id, "seed": r.seed, "base_seed": r.base_seed, "score": r.score,
+            "trials": r.trials,
             "failed": r.failed, "duration": r.duration, "internal_error": r.internal_error,
             "failure": dataclasses.asdict(r.failure) if r.failure else None,
             "diagnosis": r.diagnosis.reference if r.diagnosis else None,
@@ -54,7 +55,8 @@ def from_record(data: dict[str, Any], rubric: Rubric) -> SubmissionResult:
         failure = r["failure"]
         manual = r["manual"]
         items.append(ItemResult(
-            item=item, seed=r["seed"], score=r["score"], trials=r["trials"], failed=r["failed"],
+            item=item, seed=r["seed"], base_seed=r.get("base_seed"), score=r["score"],
+            trials=r["trials"], failed=r["failed"],
             failure=TrialFailure(**{**failure, "lines": tuple(failure["lines"])})
             if failure else None,
             diagnosis=mistake, explanations=tuple(Explanation(**e) for e in r["explanations"]),

@@ -13,6 +13,10 @@ submission, the same way locally, in a class and on Gradescope:
   for TAs);
 - every other file counts by its bytes (the code may read it).
 
+A written item (expression, index) draws from a seed of its own: the rubric's and its
+section's graded parts (`written_seeds`), so that one answer meets one set of inputs
+whoever wrote it (engine/shared.py evaluates it once for a class).
+
 Docstrings and comments stay in the seed when the code could read them (it names
 `open`, `__doc__`, `__file__`, `inspect`, `getattr`, ... or a file of its own): then they
 are data, and a table kept in them must meet new inputs as well.
@@ -32,8 +36,9 @@ from grader.engine.inputs import derive_seed
 
 if TYPE_CHECKING:
     from grader.engine.submission import Submission
-    from grader.rubric.model import Rubric
+    from grader.rubric.model import Item, Rubric
     from grader.sandbox import ModuleRun
+    from grader.sandbox.written import Section
 
 PARSE_BYTES = 256 << 10  # Python files up to this size count by their tree; larger ones as bytes
 PARSE_TOTAL = 1 << 20  # and at most this much Python is parsed per submission
@@ -248,21 +253,51 @@ def answers_form(text: str) -> str:
     """What the grader grades of answers.md, section by section: the final math (spaces
     collapsed; with the inline math written after it, which is the answer when the final
     math only sets a value) and the code block of equations (comments and blanks dropped)."""
-    from grader.sandbox.written import AnswerError, code_block, final_maths, sections
+    from grader.sandbox.written import sections
 
     if len(text) > MAX_NORMAL_FORM:  # reading it costs the grader's own time: as written
         return text
-    parts = []
-    for part, section in sorted(sections(text).items()):
-        try:
-            # all of it: the inline math after a display that only sets a value is the answer
-            math = " \0 ".join(" ".join(m.split()) for m in final_maths(section.body))
-        except AnswerError:
-            math = ""
-        try:
-            code = code_block(section.body)[0]
-        except AnswerError:
-            code = ""
-        lines = (" ".join(line.split("#", 1)[0].split()) for line in code.splitlines())
-        parts.append(f"## {part}\n{math}\n" + "\n".join(line for line in lines if line))
-    return "\n".join(parts)
+    return "\n".join(section_form(section) for _, section in sorted(sections(text).items()))
+
+
+def section_form(section: Section) -> str:
+    """What the grader grades of one section of answers.md (see `answers_form`)."""
+    from grader.sandbox.written import AnswerError, code_block, final_maths
+
+    try:
+        # all of it: the inline math after a display that only sets a value is the answer
+        math = " \0 ".join(" ".join(m.split()) for m in final_maths(section.body))
+    except AnswerError:
+        math = ""
+    try:
+        code = code_block(section.body)[0]
+    except AnswerError:
+        code = ""
+    lines = (" ".join(line.split("#", 1)[0].split()) for line in code.splitlines())
+    return f"## {section.part}\n{math}\n" + "\n".join(line for line in lines if line)
+
+
+def written_seeds(rubric: Rubric, path: Path, items: list[Item]) -> dict[str, int]:
+    """The seed of each written item whose section answers.md has: from the rubric and
+    what the grader grades of that section (`section_form`), not from the code, so that
+    students who wrote the same answer meet the same inputs, and the sandbox's answers
+    for one serve all (engine/shared.py). A change of the answer draws new inputs."""
+    from grader.engine.submission import locate
+    from grader.sandbox import WRITTEN_MODULE
+    from grader.sandbox.written import sections
+
+    written = [i for i in items if i.kind in ("expression", "index")]
+    if not written:
+        return {}
+    sub = locate(path, {i.module for i in rubric.items})
+    if WRITTEN_MODULE not in sub.files:
+        return {}
+    try:
+        data = files.read(sub.root / sub.files[WRITTEN_MODULE], MAX_NORMAL_FORM)
+    except OSError:
+        return {}
+    if len(data) >= MAX_NORMAL_FORM:  # not read whole: the code's seed, as before
+        return {}
+    found = sections(data.decode("utf-8", "replace"))
+    return {i.id: derive_seed(rubric.sha256, "written", section_form(found[i.section]))
+            for i in written if i.section in found}

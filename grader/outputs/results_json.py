@@ -65,7 +65,8 @@ def item_extra(r: Any, sub: SubmissionResult, for_student: bool = False) -> dict
     """An item's `extra_data`: what the class page counts (trials, failure, mistake,
     explanation). A student reads results.json, so of a hidden item it says only which
     item it is (the class page reads the rest from the record, grader/record.py)."""
-    base = {"item": r.item.id, "kind": r.item.kind, "seed": sub.seed}
+    base = {"item": r.item.id, "kind": r.item.kind,
+            "seed": sub.seed if r.base_seed is None else r.base_seed}
     if r.item.visibility == "hidden" and for_student:
         return {**base, **({"manual": _manual(r)} if r.manual else {})}
     failure = r.failure

@@ -292,6 +292,6 @@ class _Reader:
         return False
 
     def number(self, text: str) -> Any:
-        if text.isdigit():
-            text = text.lstrip("0") or "0"
+        if text.isascii() and text.isdigit():  # as sympy.Number reads it, without parsing
+            return self.sp.Integer(int(text))
         return self.sp.Number(text)
