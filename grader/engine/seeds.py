@@ -24,6 +24,7 @@ are data, and a table kept in them must meet new inputs as well.
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import hashlib
 import re
@@ -77,7 +78,7 @@ def fingerprint(root: Path) -> str:
     digest = hashlib.sha256()
     for rel, data in found:
         if rel in trees and not keep_text:
-            form = b"py-tree:" + _tree_form(trees[rel])
+            form = b"py-tree:" + trees[rel]
         elif rel.lower() == "answers.md" and not keep_text:
             form = b"answers:" + answers_form(data.decode("utf-8", "replace")).encode()
         else:
@@ -116,32 +117,26 @@ def run_as_seeded(sub: Submission, copy: Path) -> Callable[[ModuleRun], ModuleRu
     return functools.partial(remap, forms=placed)
 
 
-def _survey(root: Path) -> tuple[list[tuple[str, bytes]], dict[str, ast.AST],
+def _survey(root: Path) -> tuple[list[tuple[str, bytes]], dict[str, bytes],
                                  dict[str, Executed], bool]:
-    """Every file's path and bytes; the Python files that count by their tree, and how
-    the sandbox runs them (a file that cannot be rewritten from its tree counts by its
-    bytes); whether comments and docstrings count anyway (the code names a reader)."""
+    """Every file's path and bytes; the normal form of each Python file that counts by its
+    tree, and how the sandbox runs it (a file that cannot be rewritten from its tree
+    counts by its bytes); whether comments and docstrings count anyway (the code names a
+    reader)."""
     found = [(e.rel, _read(e.path)) for e in files.walk(root)]
-    key = tuple((rel, hashlib.sha256(data).digest()) for rel, data in found)
-    last = _LAST.get("survey")
-    if last is not None and last[0] == key:  # the seed, then the copy: the same files twice
-        return (found, *last[1])
     python = {rel: as_utf8(data) for rel, data in found if rel.endswith(".py")}
-    trees = _trees(python)
-    keep_text = trees is None or any(_reads_text(t) for t in trees.values())
+    parsed = _parsed(python)
+    keep_text = parsed is None or any(p.reads_text for p in parsed.values())
     forms: dict[str, Executed] = {}
-    if trees and not keep_text:
-        left, made = REWRITE_TOTAL, {}
-        for rel in sorted(trees, key=lambda r: (len(python[r]), r)):  # small first, bounded
+    trees: dict[str, bytes] = {}
+    if parsed and not keep_text:
+        left = REWRITE_TOTAL
+        for rel in sorted(parsed, key=lambda r: (len(python[r]), r)):  # small first, bounded
             left -= len(python[rel])
-            made[rel] = executed_form(python[rel]) if left >= 0 else None
-        forms = {rel: form for rel, form in made.items() if form is not None}
-        trees = {rel: t for rel, t in trees.items() if rel in forms}
-    _LAST["survey"] = (key, (trees or {}, forms, keep_text))
-    return found, trees or {}, forms, keep_text
-
-
-_LAST: dict = {}  # the last survey: its files' names and digests, and what was made of them
+            form = parsed[rel].executed(python[rel]) if left >= 0 else None
+            if form is not None:
+                forms[rel], trees[rel] = form, parsed[rel].form
+    return found, trees, forms, keep_text
 
 
 def _read(path: Path) -> bytes:
@@ -151,20 +146,52 @@ def _read(path: Path) -> bytes:
         return b""
 
 
-def _trees(python: dict[str, bytes]) -> Optional[dict[str, ast.AST]]:
-    """Each Python file's tree; a file too large, or that does not parse, is left out (it
-    counts by its bytes). None when there is too much Python to parse at all."""
+class _Parsed:
+    """What is made of one Python file's text: its normal form, whether it names a
+    reader, and (on demand) how the sandbox runs it. The same text gives the same, so it
+    is made once per distinct file in a process (`_PARSED`): students of a class hand in
+    many files alike (the handout's, a shared helper)."""
+
+    __slots__ = ("form", "reads_text", "_executed")
+
+    def __init__(self, tree: ast.AST):
+        self.form = _tree_form(tree)
+        self.reads_text = _reads_text(tree)
+        self._executed: object = _UNMADE
+
+    def executed(self, data: bytes) -> Optional[Executed]:
+        if self._executed is _UNMADE:
+            self._executed = executed_form(data)
+        return self._executed  # type: ignore[return-value]
+
+
+_UNMADE = object()
+_PARSED: collections.OrderedDict[bytes, Optional[_Parsed]] = collections.OrderedDict()
+_PARSED_FILES = 2048  # distinct files kept (each at most PARSE_BYTES, most a few KB)
+
+
+def _parsed(python: dict[str, bytes]) -> Optional[dict[str, _Parsed]]:
+    """Each Python file's normal form; a file too large, or that does not parse, is left
+    out (it counts by its bytes). None when there is too much Python to parse at all."""
     if sum(len(d) for d in python.values()) > PARSE_TOTAL:
         return None
-    trees = {}
+    made = {}
     for rel, data in python.items():
         if len(data) > PARSE_BYTES:
             continue
-        try:
-            trees[rel] = ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-            continue
-    return trees
+        key = hashlib.sha256(data).digest()
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+        else:
+            try:
+                _PARSED[key] = _Parsed(ast.parse(data))
+            except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+                _PARSED[key] = None
+            if len(_PARSED) > _PARSED_FILES:
+                _PARSED.popitem(last=False)
+        if _PARSED[key] is not None:
+            made[rel] = _PARSED[key]
+    return made
 
 
 def _reads_text(tree: ast.AST) -> bool:
