@@ -17,6 +17,7 @@ import os
 import selectors
 import shutil
 import signal
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -128,16 +129,17 @@ class SubprocessSandbox:
                          dropped, processes, layers)
 
     def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot) -> _Attempt:
-        with workspace.folder("run", passable=True) as tmp:
-            work = tmp / "work"
-            work.mkdir(mode=0o700)
-            if users.can_drop_to_sandbox_user():  # only this sandbox's user may write, or look
-                os.chown(work, slot.uid, slot.uid)
-            requests = Requests.of({  # read by the harness before it drops its user
-                "root": str(job.root), "module": job.module,
-                "confine": self._confinement(job, calls, work, slot),
-                "written": job.module == WRITTEN_MODULE}, calls)
-            return self._watch(job, requests.calls, requests, work, slot)
+        # Beside the module's copy, in the folder run() made for it (removed with it): a
+        # fresh working folder for each process, which only this sandbox's user may
+        # write, or look into.
+        work = Path(tempfile.mkdtemp(prefix="work-", dir=job.root.parent))
+        if users.can_drop_to_sandbox_user():
+            os.chown(work, slot.uid, slot.uid)
+        requests = Requests.of({  # read by the harness before it drops its user
+            "root": str(job.root), "module": job.module,
+            "confine": self._confinement(job, calls, work, slot),
+            "written": job.module == WRITTEN_MODULE}, calls)
+        return self._watch(job, requests.calls, requests, work, slot)
 
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
                      slot: _Slot) -> dict[str, Any]:
