@@ -88,6 +88,9 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
               f"{', '.join(it.id for it in rubric.items)})")
     out = out or Path("reports") / path.resolve().name
     if as_class or is_class(path, {i.module for i in rubric.items}) or imported(path):
+        from grader.classroom.pool import start_workers_early
+
+        start_workers_early()
         roster, arrivals = roster_for(roster_path, exports, path)
         grade_class_command(path, out, rubric, SubprocessSandbox, seed, items,
                      jobs or os.cpu_count() or 1, force, dry_run, roster, exports, similarity,

@@ -145,12 +145,16 @@ def test_a_class_run_starts_the_zygotes_its_students_need(rubric, tmp_path):
     for name in ("s1", "s2"):  # scipy.signal and scipy.special, in problem2 and problem3
         shutil.copytree(ROOT / "tests" / "corpus" / "c_scipy_signal", klass / name)
     shutil.copytree(EXAMPLES / "alice", klass / "s3")  # numpy only, and an answers.md
+    shutil.copytree(ROOT / "tests" / "corpus" / "c_torch_add_inplace", klass / "s0")
     _Recording.asked.clear()
     run = grade_class(klass, tmp_path / "out", rubric, _Recording, seed=0, jobs=1)
-    assert _Recording.asked == [dict(torch=False, written=True, many=True,
+    assert _Recording.asked == [dict(torch=True, written=True, many=True,
                                      preload=("scipy", "scipy.signal", "scipy.special"))]
+    # one worker: graded in the order handed out, the zygotes that take longest to warm
+    # up (libraries, then torch) needed last
+    assert list(run.results) == ["s3", "s1", "s2", "s0"]
     assert {name: result["score"] for name, result in run.results.items()} == \
-        {"s1": 18, "s2": 18, "s3": 28}
+        {"s0": 18, "s1": 18, "s2": 18, "s3": 28}
 
 
 def test_the_written_zygote_warm_up_leaves_nothing_for_a_child_to_import():

@@ -36,8 +36,15 @@ def survey(roots: Iterable[Path]) -> tuple[tuple[str, ...], bool]:
     """For the submissions at `roots` (a class, or one): what their zygote preloads
     (`for_class`), and whether any has an answers.md (its written answers' zygote then
     starts up front)."""
+    libraries, answers, _ = survey_each(roots)
+    return libraries, answers
+
+
+def survey_each(roots: Iterable[Path]) -> tuple[tuple[str, ...], bool, list[frozenset[str]]]:
+    """`survey`, and the preloadable modules each submission imports, in order."""
     scans = [_scan(root) for root in roots]
-    return for_class(modules for modules, _ in scans), any(answers for _, answers in scans)
+    return (for_class(modules for modules, _ in scans), any(answers for _, answers in scans),
+            [modules for modules, _ in scans])
 
 
 def _scan(root: Path, skip: tuple[str, ...] = ()) -> tuple[frozenset[str], bool]:
