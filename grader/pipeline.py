@@ -206,4 +206,5 @@ def write_outputs(result: SubmissionResult, out: Path) -> None:
     """results.json first (it must exist whatever happens next), then the HTML report."""
     write_json_atomic(to_results(result), out / "results.json")
     write_text_atomic(render_report(result), out / "report.html")
-    write_json_atomic(record.to_record(result), out / record.RECORD)
+    # the grader's own record (class pages, regrades): nobody reads it, so on one line
+    write_json_atomic(record.to_record(result), out / record.RECORD, indent=None)

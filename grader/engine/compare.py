@@ -169,10 +169,17 @@ def unchanged_inputs(item: Item, got: dict[str, Any], before: dict[str, Any],
             continue
         value = got[name]
         if not (isinstance(value, np.ndarray) and value.shape == before[name].shape
-                and np.array_equal(value, before[name], equal_nan=True)):
+                and (_same_bytes(value, before[name])
+                     or np.array_equal(value, before[name], equal_nan=True))):
             return Mismatch("changed_input", f"{name} was changed, but it is an input that "
                             "must stay as it was")
     return None
+
+
+def _same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same values for certain, cheaply: the same dtype and bytes (what an input left
+    alone comes back as; anything else is for array_equal to say)."""
+    return a.dtype == b.dtype and a.nbytes <= 1 << 20 and a.tobytes() == b.tobytes()
 
 
 def compare_constant(item: Item, got: Any) -> Optional[Mismatch]:
