@@ -160,7 +160,10 @@ def _settled(outcome: CallOutcome) -> bool:
 
 def _merged(job: ModuleJob, runs: list[ModuleRun],
             kept: dict[int, CallOutcome]) -> ModuleRun:
-    """One run of the module: what the children said, and what was kept."""
+    """One run of the module: what the children said, and what was kept. It counts the
+    processes one child of the whole answers.md would have taken (1, and one more for each
+    child started again after one died), not the children sharing took: results.json must
+    not tell a student graded in a class from one graded alone."""
     calls = dict(kept)
     for run in runs:
         calls.update(run.calls)
@@ -169,5 +172,5 @@ def _merged(job: ModuleJob, runs: list[ModuleRun],
     return ModuleRun(job.module, imported, calls,
                      output="".join(r.output for r in runs),
                      output_dropped=sum(r.output_dropped for r in runs),
-                     processes=sum(r.processes for r in runs),
+                     processes=1 + sum(max(0, r.processes - 1) for r in runs),
                      layers=next((r.layers for r in runs if r.layers), ()))
