@@ -86,7 +86,6 @@ class SharingSandbox:
             return self.inner.run(job)
         kept: dict[int, CallOutcome] = {}
         own: dict[str, tuple[Plan, Section]] = {}
-        rest = []
         for plan in {id(p): p for c in job.calls if (p := self.plans.get(c.id))}.values():
             section = found.get(plan.item.section)
             if section is None:
