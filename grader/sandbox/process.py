@@ -129,17 +129,20 @@ class SubprocessSandbox:
                          dropped, processes, layers)
 
     def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot) -> _Attempt:
-        # Beside the module's copy, in the folder run() made for it (removed with it): a
-        # fresh working folder for each process, which only this sandbox's user may
-        # write, or look into.
+        # Beside the module's copy, in the folder run() made for it: a fresh working
+        # folder for each process, which only this sandbox's user may write, or look
+        # into, removed as the process ends (what it wrote goes with it).
         work = Path(tempfile.mkdtemp(prefix="work-", dir=job.root.parent))
-        if users.can_drop_to_sandbox_user():
-            os.chown(work, slot.uid, slot.uid)
-        requests = Requests.of({  # read by the harness before it drops its user
-            "root": str(job.root), "module": job.module,
-            "confine": self._confinement(job, calls, work, slot),
-            "written": job.module == WRITTEN_MODULE}, calls)
-        return self._watch(job, requests.calls, requests, work, slot)
+        try:
+            if users.can_drop_to_sandbox_user():
+                os.chown(work, slot.uid, slot.uid)
+            requests = Requests.of({  # read by the harness before it drops its user
+                "root": str(job.root), "module": job.module,
+                "confine": self._confinement(job, calls, work, slot),
+                "written": job.module == WRITTEN_MODULE}, calls)
+            return self._watch(job, requests.calls, requests, work, slot)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
                      slot: _Slot) -> dict[str, Any]:
