@@ -79,7 +79,7 @@ def test_a_section_met_again_is_read_alone_then_shared_with_the_same_grades(rubr
     # s5: that 3a met again, read alone
     assert [(len(j[0]), j[1]) for j in sandbox.jobs[1 + len(written):]] == \
         [(len(parts), rubric.item("p3a_answer").trials), (1, rubric.item("p3a_answer").trials)]
-    kept = {id(o) for outcomes in shared._STORE.kept.values() for o in outcomes}
+    kept = {id(o) for _, outcomes in shared._KEPT.data.values() for o in outcomes}
     whole = {id(o) for secs, _, run in sandbox.jobs if len(secs) > 1 for o in run.calls.values()}
     assert kept and not kept & whole  # nothing a whole file's child said is shared
     for folder, got in zip(students, graded):  # the same grades as graded alone
@@ -110,6 +110,6 @@ def test_answers_that_depend_on_the_moment_are_never_kept(rubric, tmp_path):
         folder = _student(tmp_path, f"s{k}")
         grade(Request(folder, tmp_path / "out" / folder.name, rubric, share=True), sandbox)
     written = [i.id for i in rubric.items if i.kind in ("expression", "index")]
-    assert sorted(k for k in shared._STORE.kept) and len(shared._STORE.kept) == len(written) - 1
+    assert len(shared._KEPT.data) == len(written) - 1
     # s0: one child; s1: one an item; s2, s3: 3a (never kept) in a child of its own again
     assert sandbox.asked == 1 + len(written) + 2

@@ -1,7 +1,6 @@
 """Rubric items as checks: plan the calls, then judge what came back against the reference."""
 from __future__ import annotations
 
-import collections
 import copy
 import re
 from dataclasses import dataclass, replace
@@ -13,8 +12,10 @@ import numpy as np
 from grader.engine import compare, diagnose, submission
 from grader.engine.compare import Mismatch
 from grader.engine.inputs import Trial, derive_seed, draw_trials
+from grader.engine.memo import Memo
 from grader.engine.outcomes import ItemResult, TrialFailure
 from grader.rubric import expr
+from grader.rubric.itemdata import EVALUATED_WRITTEN
 from grader.sandbox import (Call, CallOutcome, ImportOutcome, Limits, ModuleJob, ModuleRun,
                             StudentError)
 
@@ -69,7 +70,7 @@ def plan(items: list[Item], base_seed: int,
 def written_spec(item: Item, trial: Trial) -> Optional[dict[str, Any]]:
     """What the sandbox makes a written answer's function of (grader/sandbox/written/):
     None for code."""
-    if item.kind not in ("expression", "index"):
+    if item.kind not in EVALUATED_WRITTEN:
         return None
     return {"kind": item.kind, "section": item.section, "params": list(item.arg_names),
             "symbols": [[k, v] for k, v in getattr(item, "symbols", {}).items()],  # rubric order:
@@ -308,28 +309,10 @@ def _usable(item: Item, outcome: CallOutcome) -> bool:
     return outcome.value is not None or item.mode == "inplace"
 
 
-class _Memo:
-    """A bounded memo of values by key; `keep` holds the objects whose id() is in the key,
-    so an id cannot be reused while its entry lives."""
-
-    def __init__(self, size: int):
-        self.size, self.data = size, collections.OrderedDict()
-
-    def get(self, key: tuple, make: Callable[[], Any], keep: Any = None) -> Any:
-        if key in self.data:
-            self.data.move_to_end(key)
-            return self.data[key][1]
-        value = make()
-        self.data[key] = (keep, value)
-        if len(self.data) > self.size:
-            self.data.popitem(last=False)
-        return value
-
-
 # With one seed for a whole class (`--seed`), students share inputs: draw them and compute
 # the references' values once per trial, not once per student.
-_TRIALS = _Memo(4096)
-_EXPECTED = _Memo(65536)
+_TRIALS = Memo(4096)
+_EXPECTED = Memo(65536)
 
 
 def expected_value(item: Item, trial: Trial, fn: Callable[..., Any]) -> Any:

@@ -24,7 +24,6 @@ are data, and a table kept in them must meet new inputs as well.
 from __future__ import annotations
 
 import ast
-import collections
 import functools
 import hashlib
 import re
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional
 from grader.disk import files
 from grader.engine.executed import Executed, as_utf8, executed_form, remap
 from grader.engine.inputs import derive_seed
+from grader.engine.memo import Memo
 
 if TYPE_CHECKING:
     from grader.engine.submission import Submission
@@ -166,8 +166,7 @@ class _Parsed:
 
 
 _UNMADE = object()
-_PARSED: collections.OrderedDict[bytes, Optional[_Parsed]] = collections.OrderedDict()
-_PARSED_FILES = 2048  # distinct files kept (each at most PARSE_BYTES, most a few KB)
+_PARSED = Memo(2048)  # distinct files kept (each at most PARSE_BYTES, most a few KB)
 
 
 def _parsed(python: dict[str, bytes]) -> Optional[dict[str, _Parsed]]:
@@ -179,19 +178,17 @@ def _parsed(python: dict[str, bytes]) -> Optional[dict[str, _Parsed]]:
     for rel, data in python.items():
         if len(data) > PARSE_BYTES:
             continue
-        key = hashlib.sha256(data).digest()
-        if key in _PARSED:
-            _PARSED.move_to_end(key)
-        else:
-            try:
-                _PARSED[key] = _Parsed(ast.parse(data))
-            except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-                _PARSED[key] = None
-            if len(_PARSED) > _PARSED_FILES:
-                _PARSED.popitem(last=False)
-        if _PARSED[key] is not None:
-            made[rel] = _PARSED[key]
+        found = _PARSED.get(hashlib.sha256(data).digest(), lambda: _parse(data))
+        if found is not None:
+            made[rel] = found
     return made
+
+
+def _parse(data: bytes) -> Optional[_Parsed]:
+    try:
+        return _Parsed(ast.parse(data))
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
 
 
 def _reads_text(tree: ast.AST) -> bool:
@@ -287,6 +284,7 @@ def answers_form(text: str) -> str:
     return "\n".join(section_form(section) for _, section in sorted(sections(text).items()))
 
 
+@functools.lru_cache(maxsize=64)  # the seed, then the written items' seeds: twice each
 def section_form(section: Section) -> str:
     """What the grader grades of one section of answers.md (see `answers_form`)."""
     from grader.sandbox.written import AnswerError, code_block, final_maths
@@ -310,10 +308,11 @@ def written_seeds(rubric: Rubric, path: Path, items: list[Item]) -> dict[str, in
     students who wrote the same answer meet the same inputs, and the sandbox's answers
     for one serve all (engine/shared.py). A change of the answer draws new inputs."""
     from grader.engine.submission import locate
+    from grader.rubric.itemdata import EVALUATED_WRITTEN
     from grader.sandbox import WRITTEN_MODULE
     from grader.sandbox.written import sections
 
-    written = [i for i in items if i.kind in ("expression", "index")]
+    written = [i for i in items if i.kind in EVALUATED_WRITTEN]
     if not written:
         return {}
     sub = locate(path, {i.module for i in rubric.items})

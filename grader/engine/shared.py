@@ -14,56 +14,29 @@ a timeout, a crash or running out of memory depends on the moment, and is never 
 """
 from __future__ import annotations
 
-import collections
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Optional
+from dataclasses import replace
 
 from grader.disk import workspace
 from grader.engine.checks import Plan
+from grader.engine.memo import Memo
 from grader.engine.seeds import MAX_NORMAL_FORM
+from grader.rubric.itemdata import EVALUATED_WRITTEN
 from grader.sandbox import WRITTEN_MODULE, CallOutcome, ImportOutcome, ModuleJob, ModuleRun, Sandbox
 from grader.sandbox.written import ANSWERS_FILE, AnswerError, Section, read_answers, sections
 
-KEPT = 2048  # sections' answers kept
-SEEN = 65536  # sections met once, by digest
 _ENDED_IN_ITS_OWN_ERROR = "AnswerError"
 
 
-@dataclass
-class _Store:
-    kept: collections.OrderedDict  # key -> the outcomes of its trials, in order
-    seen: collections.OrderedDict  # key -> None: met once
-
-    def get(self, key: str) -> Optional[tuple[CallOutcome, ...]]:
-        found = self.kept.get(key)
-        if found is not None:
-            self.kept.move_to_end(key)
-        return found
-
-    def put(self, key: str, outcomes: tuple[CallOutcome, ...]) -> None:
-        self.kept[key] = outcomes
-        if len(self.kept) > KEPT:
-            self.kept.popitem(last=False)
-
-    def met_before(self, key: str) -> bool:
-        """Whether `key` was met before; it counts as met from now on."""
-        if key in self.seen:
-            return True
-        self.seen[key] = None
-        if len(self.seen) > SEEN:
-            self.seen.popitem(last=False)
-        return False
-
-
-_STORE = _Store(collections.OrderedDict(), collections.OrderedDict())
+_KEPT = Memo(2048)  # a section's key -> the outcomes of its trials, in order
+_SEEN = Memo(65536)  # the keys of sections met once
 
 
 def forget() -> None:
     """Drop every kept answer (tests; a process grades one rubric's class at a time)."""
-    _STORE.kept.clear()
-    _STORE.seen.clear()
+    _KEPT.clear()
+    _SEEN.clear()
 
 
 class SharingSandbox:
@@ -74,8 +47,7 @@ class SharingSandbox:
     def __init__(self, inner: Sandbox, plans: list[Plan], rubric_sha: str):
         self.inner = inner
         self.rubric_sha = rubric_sha
-        self.plans = {cid: p for p in plans if p.item.kind in ("expression", "index")
-                      for cid in p.call_ids}
+        self.plans = [p for p in plans if p.item.kind in EVALUATED_WRITTEN]
 
     def run(self, job: ModuleJob) -> ModuleRun:
         if job.module != WRITTEN_MODULE or _too_large(job):
@@ -86,16 +58,19 @@ class SharingSandbox:
             return self.inner.run(job)
         kept: dict[int, CallOutcome] = {}
         own: dict[str, tuple[Plan, Section]] = {}
-        for plan in {id(p): p for c in job.calls if (p := self.plans.get(c.id))}.values():
+        asked = {c.id for c in job.calls}
+        for plan in self.plans:
             section = found.get(plan.item.section)
-            if section is None:
+            if section is None or not asked.issuperset(plan.call_ids):
                 continue
             key = self._key(plan, section)
-            outcomes = _STORE.get(key)
+            outcomes = _KEPT.find(key)
             if outcomes is not None and len(outcomes) == len(plan.call_ids):
                 kept.update(zip(plan.call_ids, outcomes))
-            elif _STORE.met_before(key):
+            elif key in _SEEN:
                 own[key] = (plan, section)
+            else:
+                _SEEN.put(key, True)
         alone = {cid for plan, _ in own.values() for cid in plan.call_ids}
         rest = tuple(c for c in job.calls if c.id not in kept and c.id not in alone)
         runs = self._run_alone(job, own)
@@ -128,7 +103,7 @@ class SharingSandbox:
             outcomes = tuple(run.calls.get(cid) for cid in plan.call_ids)
             if run.imported.status == "ok" and all(o is not None and _settled(o)
                                                    for o in outcomes):
-                _STORE.put(key, outcomes)
+                _KEPT.put(key, outcomes)
             return run
 
         with ThreadPoolExecutor(max_workers=min(2, len(own))) as pool:  # the class runs too

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 Expr = Any
+EVALUATED_WRITTEN = ("expression", "index")  # the written kinds the sandbox evaluates
 
 
 @dataclass(frozen=True)
