@@ -208,14 +208,15 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
         if earlier is not None:
             run.previous[s.name] = earlier
     uses_torch = {s.name: mentions_torch(s.path) for s, _, _ in todo}
-    waits = dict(uses_torch)  # for a zygote that imports more than numpy
+    libraries: tuple[str, ...] = ()
+    each: list[frozenset[str]] = [frozenset()] * len(todo)
     if hasattr(sandbox_factory, "ready_for") and todo:  # one set of zygotes for all workers
         libraries, written, each = preload.survey_each(s.path for s, _, _ in todo)
         sandbox_factory = sandbox_factory.ready_for(
             torch=any(uses_torch.values()), preload=libraries, written=written,
             many=len(todo) > 1)
-        waits = {s.name: (uses_torch[s.name], bool(imports & set(libraries)))
-                 for (s, _, _), imports in zip(todo, each)}
+    waits = {s.name: (uses_torch[s.name], bool(imports & set(libraries)))  # for a zygote
+             for (s, _, _), imports in zip(todo, each)}                    # past numpy's
     todo.sort(key=lambda job: waits[job[0].name])  # the others while those zygotes warm up
     if not todo:
         return
