@@ -14,7 +14,7 @@ from grader.commands import ExitCode, fail, rubric_or_exit, usable
 from grader.commands.classes import grade_class_command, roster_for, similarity_run
 from grader.commands.single import print_replay, print_table
 from grader.manual.commands import ManualGroup, users
-from grader.rubric.model import DEFAULT_RUBRIC, load_rubric
+from grader.rubric import DEFAULT_RUBRIC
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,6 +72,10 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
 
     if host.refusal():  # before anything is read: never student code unconfined
         fail(ExitCode.NEEDS_LINUX, host.refusal())
+    if as_class or _perhaps_a_class(path):
+        from grader.classroom.pool import start_workers_early
+
+        start_workers_early()  # its imports overlap ours (the rubric, the class's folders)
     from grader.classroom.imported import made_by_import as imported
     from grader.classroom.run import is_class
     from grader.disk.workspace import sweep
@@ -90,7 +94,7 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     if as_class or is_class(path, {i.module for i in rubric.items}) or imported(path):
         from grader.classroom.pool import start_workers_early
 
-        start_workers_early()
+        start_workers_early()  # if not started above
         roster, arrivals = roster_for(roster_path, exports, path)
         grade_class_command(path, out, rubric, SubprocessSandbox, seed, items,
                      jobs or os.cpu_count() or 1, force, dry_run, roster, exports, similarity,
@@ -108,6 +112,17 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
     print_table(result, out)
     if items:
         print_replay(result)
+
+
+def _perhaps_a_class(path: Path) -> bool:
+    """A cheap first guess, before the rubric is loaded: no Python file in `path` itself,
+    and at least two folders in it (`is_class` decides, later)."""
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return False
+    folders = [e for e in entries if not e.name.startswith((".", "_")) and e.is_dir()]
+    return len(folders) >= 2 and not any(e.name.endswith(".py") for e in entries)
 
 
 @main.command("similarity")
@@ -157,6 +172,8 @@ def rubric_check(file: Path, seeds: int, verbose: bool, mutants: bool) -> None:
     if mutants and not report.errors:
         from grader.authoring import mutants as mutation
         from grader.rubric.references import References
+
+        from grader.rubric.model import load_rubric
 
         rubric = load_rubric(file)
         powers = mutation.power(rubric, References(rubric.reference_dir))

@@ -166,7 +166,7 @@ def test_a_worker_that_dies_unnoticed_by_the_pool_costs_its_student_only(rubric,
     start = time.monotonic()
     with classroom.workspace.folder("workers") as marks:
         got = list(classroom._results(_UnnoticingPool(child.pid), [(student, "", {})],
-                                      (None, None, None, ()), rubric, 300, marks))
+                                      (None, None, None, ()), rubric, 300, marks, 1))
     assert time.monotonic() - start < GRACE + 3  # not the 300 s watchdog
     (name, results, why, lost), = [o for o in got if isinstance(o, classroom.Outcome)]
     assert name == "dora" and "the worker grading this student died" in why

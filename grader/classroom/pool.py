@@ -16,15 +16,24 @@ from typing import Any, Iterator
 GRACE = 2.0  # seconds pebble gets to report a dead worker's task before we do
 
 
-def workers_of(pending: set, futures: dict) -> dict:
+def workers_of(pending: set, futures: dict, known: dict, ahead: int) -> dict:
     """The pid of the worker holding each pending future that has started (from its mark,
-    written when the task began)."""
+    written when the task began). Tasks start in the order they were scheduled (`futures`'
+    order), so only the first `ahead` pending ones can have started since the last look;
+    `known` keeps the pids already read (a task does not change worker)."""
     pids = {}
-    for future in pending:
-        try:
-            pids[future] = int(futures[future][1].read_text())
-        except (OSError, ValueError):
-            continue  # not started yet
+    for future in futures:
+        if future not in pending:
+            continue
+        if future not in known:
+            if ahead <= 0:
+                break
+            ahead -= 1
+            try:
+                known[future] = int(futures[future][1].read_text())
+            except (OSError, ValueError):
+                continue  # not started yet
+        pids[future] = known[future]
     return pids
 
 
@@ -144,6 +153,6 @@ def worker_context() -> Any:
     Elsewhere, fresh interpreters."""
     if sys.platform == "linux":
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["grader.classroom.run", "grader.pipeline", "numpy"])
+        context.set_forkserver_preload(["grader.classroom.worker", "numpy"])
         return context
     return multiprocessing.get_context("spawn")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
-import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -29,8 +28,6 @@ from grader.classroom.safeguard import Breaker, GraderBroken, grader_failed
 from grader.disk import files, student_folders, workspace
 from grader.engine.late import Submitted
 from grader.engine.submission import IGNORED_DIRS, digest_files, locate
-from grader.outputs.results_json import to_results, write_json_atomic
-from grader.pipeline import Request, grade, grader_failure, record_failure, replay_folder, seed_of
 from grader.rubric.model import Rubric
 from grader.sandbox import Sandbox, preload
 from grader.sandbox.process import mentions_torch
@@ -232,6 +229,8 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
 
 def _out(out: Path, student: Path, placed: str, rubric: Rubric, seed: Optional[int],
          only: tuple[str, ...]) -> Path:
+    from grader.pipeline import replay_folder, seed_of
+
     folder = out / placed
     return replay_folder(folder, only, seed_of(rubric, student, seed)) if only else folder
 
@@ -246,7 +245,7 @@ def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: t
                               context=worker_context())
     try:
         with workspace.folder("workers") as marks:
-            lost = yield from _results(pool, todo, args, rubric, watchdog, marks)
+            lost = yield from _results(pool, todo, args, rubric, watchdog, marks, jobs)
     except BaseException:  # Ctrl-C (or the consumer gone): stop at once, hand out no more
         stop_now(pool)
         raise
@@ -258,8 +257,8 @@ def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: t
 
 
 def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: tuple,
-             rubric: Rubric, watchdog: float,
-             marks: Path) -> Generator[Outcome | InFlight, None, bool]:
+             rubric: Rubric, watchdog: float, marks: Path,
+             jobs: int) -> Generator[Outcome | InFlight, None, bool]:
     """Yield each student's outcome as it comes; return whether a worker died unnoticed."""
     lost = False
     futures = {pool.schedule(_grade_one, (s, extra, *args[2:], str(marks / str(i))),
@@ -267,6 +266,7 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
                for i, (s, _, extra) in enumerate(todo)}
     pending: set = set(futures)
     dead_since: dict = {}
+    started: dict = {}  # future -> its worker's pid, once read
     began: dict = {}  # future -> when its worker was first seen holding it
     while pending:
         done, _ = concurrent.futures.wait(pending, timeout=0.5,
@@ -279,7 +279,7 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
             except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
                 result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
             yield result
-        pids = workers_of(pending, futures)
+        pids = workers_of(pending, futures, started, ahead=2 * jobs + 2)
         for future in dead(pids, dead_since):
             pending.discard(future)  # pebble may not notice (it lost a race): we do
             lost = True
@@ -306,6 +306,9 @@ def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str
     """Outputs for a student whose grading failed outright; no fingerprint, so a rerun
     retries. Never raises: the class goes on whatever this student's files hold."""
     try:
+        from grader.outputs.results_json import to_results
+        from grader.pipeline import Request, record_failure
+
         result = record_failure(Request(student.path, student.out, rubric, seed, only), why)
         return Outcome(student.name, to_results(result), why, lost)
     except Exception:  # noqa: BLE001 - then the plainest results.json there is
@@ -314,6 +317,8 @@ def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str
                    "submission; your instructor has been told.", "tests": [],
                    "extra_data": {"internal_error": why}}
         try:
+            from grader.outputs.results_json import write_json_atomic
+
             write_json_atomic(results, student.out / "results.json")
         except Exception:  # noqa: BLE001 - the summary still lists them
             pass
@@ -334,34 +339,16 @@ def _collect(run: ClassRun, done: Iterator[Any], breaker: Breaker) -> None:
         breaker.record(event)
 
 
-_WORKER: dict[str, Any] = {}  # one rubric and one sandbox per worker process
-
-
 def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> None:
-    from grader.rubric.model import load_rubric
+    """Runs in each worker. The grading itself is in classroom/worker.py, which the
+    workers' fork server imported (pool.worker_context): the process that coordinates the
+    class never imports the grading pipeline."""
+    from grader.classroom import worker
 
-    _WORKER.update(rubric=load_rubric(rubric_path), sandbox=sandbox_factory())
+    worker.init(rubric_path, sandbox_factory)
 
 
-def _grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
-               only: tuple[str, ...], mark: str) -> Outcome:
-    """Grade one student; `extra` (fingerprints) goes into results.json. `mark` gets this
-    worker's pid, so that the pool can tell when it died with the student in hand."""
-    try:
-        Path(mark).write_text(str(os.getpid()))
-    except OSError:
-        pass
-    earlier = _earlier(student) if student.out == student.earlier else None
-    keep = earlier is not None and not grader_failed(earlier)  # never over good results
-    req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra,
-                  arrival=student.arrival, notes=student.notes,
-                  keep_on_failure=keep, share=True)
-    try:
-        result = grade(req, _WORKER["sandbox"])
-        failure = grader_failure(result)
-        if keep and failure:  # the grader failed, not the student: results.json stays
-            return Outcome(student.name, earlier, failure)
-        results = json.loads((student.out / "results.json").read_text())
-        return Outcome(student.name, results, failure)
-    except Exception:  # noqa: BLE001 - even past grade()'s own guarantee: this student only
-        return _lost(student, _WORKER["rubric"], seed, only, traceback.format_exc(), False)
+def _grade_one(*args: Any) -> Outcome:
+    from grader.classroom import worker
+
+    return worker.grade_one(*args)

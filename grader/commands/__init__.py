@@ -8,11 +8,14 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import TYPE_CHECKING, NoReturn, Optional
 
 import click
 
-from grader.rubric.model import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
+from grader.rubric import DEFAULT_RUBRIC
+
+if TYPE_CHECKING:  # loading a rubric imports pydantic: only once a command needs one
+    from grader.rubric.model import Rubric
 
 
 class ExitCode(enum.IntEnum):
@@ -31,6 +34,8 @@ def fail(code: ExitCode, message: str) -> NoReturn:
 
 
 def rubric_or_exit(rubric_path: Optional[Path]) -> Rubric:
+    from grader.rubric.model import RubricError, load_rubric
+
     try:
         return load_rubric(rubric_path or DEFAULT_RUBRIC)
     except RubricError as exc:

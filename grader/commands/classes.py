@@ -7,12 +7,14 @@ import shutil
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
 from grader.commands import ExitCode, fail
-from grader.rubric.model import Rubric
+
+if TYPE_CHECKING:
+    from grader.rubric.model import Rubric
 
 
 def roster_for(path: Optional[Path], exports: tuple[str, ...], submissions: Path) -> Any:

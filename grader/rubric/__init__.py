@@ -5,3 +5,6 @@ trusted process only (references.py).
 
 May import `grader.display` and `grader.disk` only. Tools that *check* a rubric
 run it through the engine and live in `grader.authoring`."""
+from pathlib import Path
+
+DEFAULT_RUBRIC = Path(__file__).resolve().parents[2] / "rubrics" / "highways.yaml"  # the checkout's
