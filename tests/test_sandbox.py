@@ -194,6 +194,39 @@ def test_layers_that_took_effect_are_reported(tmp_path):
         "pid namespace") == 0
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root here")
+def test_a_zygotes_children_write_nowhere_but_their_work_folder(tmp_path):
+    """The zygote makes its mount namespace read-only once; each child's is a copy: writes
+    anywhere else fail (the submission's folder, /tmp, the zygote's own), the work folder
+    takes them, and the layer is named (Landlock, which would stop them too, is off). The
+    filter the zygote compiled once still denies."""
+    (tmp_path / "outside").mkdir(mode=0o777)
+    source = f"""
+        import ctypes, errno, os
+        def tries():
+            got = []
+            for path in ({str(tmp_path / 'outside' / 'x')!r}, "/tmp/hwg-escape", "mine.txt",
+                         os.path.join(os.path.dirname(__file__), "x")):
+                try:
+                    with open(path, "w") as fh:
+                        fh.write("x")
+                    got.append(path == "mine.txt")
+                except OSError as exc:
+                    got.append(exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM))
+            libc = ctypes.CDLL(None, use_errno=True)
+            got.append(libc.unshare(0x00020000) == -1 and ctypes.get_errno() == errno.EPERM)
+            return [float(g) for g in got]
+        """
+    sandbox = SubprocessSandbox(landlock=False)  # the mounts alone stop these writes
+    for _ in range(2):  # forked by the zygote both times: the namespace is its copy
+        run = sandbox.run(_job(tmp_path, source, [_call(0, "tries")]))
+        assert run.calls[0].status == "ok", run.calls[0]
+        assert list(run.calls[0].value) == [1.0] * 5
+        assert {"read-only file systems", "seccomp filter",
+                "forked from a pre-started interpreter"} <= set(run.layers), run.layers
+    assert not (tmp_path / "outside" / "x").exists() and not Path("/tmp/hwg-escape").exists()
+
+
 def _zygotes_started_by(parent: int) -> set[int]:
     found = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):

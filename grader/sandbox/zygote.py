@@ -52,6 +52,7 @@ def main(fd: int, backend: str, modules: str = "", eager: str = "") -> None:
     child.confine.isolate_network()  # one empty network namespace for all its children
     child.confine.can_fork_into_pid_namespaces()  # and a PID namespace for each, if allowed
     child.confine.prepare_seccomp()  # built once, loaded by each child
+    child.confine.read_only_mounts()  # last: one mount namespace, read-only, for all of them
     gc.freeze()  # children's collections then skip these objects: fewer pages copied on write
     _Server(socket.socket(fileno=fd)).serve()
 
