@@ -31,6 +31,8 @@ def visible(text: str) -> str:
     (`\\x1b`, `\\u202e`, `\\xff` for a byte that was not UTF-8); newlines and tabs stay."""
     if not isinstance(text, str):
         text = str(text)
+    if "\r" not in text and _INVISIBLE.search(text) is None:
+        return text  # most text: nothing to escape
     return _INVISIBLE.sub(_escape, text.replace("\r\n", "\n"))
 
 
@@ -43,6 +45,9 @@ def name(raw: str | bytes) -> str:
 
 def deep_visible(data: Any) -> Any:
     """Every string of a JSON-like tree (keys too) passed through `visible`."""
+    kind = type(data)
+    if kind is float or kind is int or kind is bool or data is None:
+        return data
     if isinstance(data, str):
         return visible(data)
     if isinstance(data, dict):

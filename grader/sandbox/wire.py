@@ -82,6 +82,8 @@ def encode(message: Any) -> bytes:
 
 
 def _lift(obj: Any, blobs: list[bytes]) -> Any:
+    if type(obj) in _SCALARS:
+        return obj
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in NUMERIC_KINDS or obj.dtype.fields is not None:
             raise ValueError(f"only numeric arrays travel, not dtype {obj.dtype}")
@@ -92,6 +94,10 @@ def _lift(obj: Any, blobs: list[bytes]) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_lift(v, blobs) for v in obj]
     return obj
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))  # what JSON holds but lists
+                                                           # and objects
 
 
 class FrameReader:
@@ -219,12 +225,14 @@ def decode(header: bytes, blob_bytes: bytes | memoryview) -> Any:
 def _settle(obj: Any, data: bytes | memoryview, blobs: list[tuple[int, int]], depth: int) -> Any:
     if depth > 64:
         raise ProtocolError("message nested too deeply")
-    if isinstance(obj, dict):
+    kind = type(obj)
+    if kind is dict:
         if "$nd" in obj:
             return _array(obj, data, blobs)
-        return {k: _settle(v, data, blobs, depth + 1) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_settle(v, data, blobs, depth + 1) for v in obj]
+        return {k: v if type(v) in _SCALARS else _settle(v, data, blobs, depth + 1)
+                for k, v in obj.items()}
+    if kind is list:
+        return [v if type(v) in _SCALARS else _settle(v, data, blobs, depth + 1) for v in obj]
     return obj
 
 
@@ -269,18 +277,24 @@ def _array(node: dict[str, Any], data: bytes | memoryview, blobs: list[tuple[int
     index, dtype, shape = node.get("$nd"), node.get("t"), node.get("s")
     if type(index) is not int or not 0 <= index < len(blobs):
         raise ProtocolError(f"array reference {index!r} out of range")
-    if not isinstance(dtype, str) or not _DTYPE.fullmatch(dtype):
-        return BadValue(f"an array of dtype {str(dtype)[:40]}")
-    if not isinstance(shape, list) or len(shape) > 32 or \
-            any(type(n) is not int or n < 0 for n in shape):
+    dt = _DTYPES.get(dtype) if type(dtype) is str else None
+    if dt is None:
+        if not isinstance(dtype, str) or not _DTYPE.fullmatch(dtype):
+            return BadValue(f"an array of dtype {str(dtype)[:40]}")
+        dt = _DTYPES[dtype] = np.dtype(dtype)  # a few dozen strings match at most
+    if type(shape) is not list or len(shape) > 32:
         return BadValue("an array with a malformed shape")
-    offset, size = blobs[index]
-    dt = np.dtype(dtype)
     count = 1
     for n in shape:
+        if type(n) is not int or n < 0:
+            return BadValue("an array with a malformed shape")
         count *= n
+    offset, size = blobs[index]
     if count * dt.itemsize != size:
         return BadValue("an array whose size does not match its shape")
     if count == 0:
         return np.zeros(shape, dtype=dt)
     return np.frombuffer(data, dtype=dt, count=count, offset=offset).reshape(shape)
+
+
+_DTYPES: dict[str, np.dtype] = {}  # the dtype strings seen, each checked once
