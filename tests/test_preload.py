@@ -102,6 +102,22 @@ def test_a_dead_preloading_zygote_leaves_its_modules_to_the_light_one(launcher, 
     assert launcher.kind(imports=frozenset(SIGNAL)) == NUMPY
 
 
+def test_zygotes_hung_up_on_end_and_a_later_sandbox_starts_them_again(launcher, tmp_path):
+    """A class run hangs up on its zygotes as soon as its workers are done (they end
+    while its pages are written); a sandbox used after that starts new ones, the
+    preloading one too: hung up on is not dead."""
+    from grader.sandbox import launch
+
+    launcher.warm_up()
+    before = dict(launcher.zygotes)
+    launch.hang_up_zygotes()
+    for zygote in before.values():
+        assert zygote.proc.wait(20) == 0  # each ended on its own, having been hung up on
+    assert _run(launcher, tmp_path, "from scipy import signal", "a") == "scipy,scipy.signal"
+    assert launcher.zygotes[Kind(preload=SIGNAL)] is not before[Kind(preload=SIGNAL)]
+    assert not launcher.failed
+
+
 def _preload_with(tmp_path: Path, library: str) -> subprocess.CompletedProcess:
     """warm.preload(["scipy", "sympy"]) in a fresh interpreter in which `scipy` is the
     package whose __init__ is `library`."""

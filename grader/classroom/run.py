@@ -29,7 +29,7 @@ from grader.disk import files, student_folders, workspace
 from grader.engine.late import Submitted
 from grader.engine.submission import IGNORED_DIRS, digest_files, locate
 from grader.rubric.model import Rubric
-from grader.sandbox import Sandbox, preload
+from grader.sandbox import Sandbox, launch, preload
 from grader.sandbox.process import mentions_torch
 
 FINGERPRINT = "fingerprint"
@@ -225,6 +225,7 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
     finally:
         done.close()  # interrupted while not inside it: its workers are stopped all the same
         end_helpers()
+        launch.hang_up_zygotes()  # they end while the class's pages are written
 
 
 def _out(out: Path, student: Path, placed: str, rubric: Rubric, seed: Optional[int],

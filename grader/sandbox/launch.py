@@ -182,11 +182,16 @@ class _Zygote:
             env=base_env(), start_new_session=True)
         theirs.close()
         zygote = cls(ours, proc)
-        atexit.register(zygote.end)  # the grader exits after what it started, never before
+        if not _STARTED:
+            atexit.register(end_zygotes)  # the grader exits after what it started, never before
+        _STARTED.append(zygote)
         return zygote
 
     def alive(self) -> bool:
-        """False once the zygote is known to have ended (only its owner can tell)."""
+        """False once the zygote is known to have ended, or to be ending (only its owner
+        can tell)."""
+        if self.door.fileno() == -1:
+            return False
         return self.proc is None or self.owner != os.getpid() or self.proc.poll() is None
 
     def fork(self, job: dict, fds: tuple[int, int, int]) -> _Forked:
@@ -217,12 +222,31 @@ class _Zygote:
         does once every holder of the door has hung up); kill it after `grace` seconds."""
         if self.proc is None or self.owner != os.getpid() or self.proc.poll() is not None:
             return
-        self.door.close()
+        self.door.close()  # a second time does nothing
         try:
             self.proc.wait(grace)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+_STARTED: list[_Zygote] = []  # by this process
+
+
+def hang_up_zygotes() -> None:
+    """Hang up on every zygote this process started, without waiting: each ends its
+    children and itself (once the other holders of its door, class workers, are gone too)
+    while the grader goes on; a sandbox needed later starts a zygote of its own."""
+    for zygote in _STARTED:
+        if zygote.owner == os.getpid():
+            zygote.door.close()
+
+
+def end_zygotes() -> None:
+    """At exit: hang up on them all first, then wait for each, so that they end together."""
+    hang_up_zygotes()
+    for zygote in _STARTED:
+        zygote.end()
 
 
 class ZygoteLauncher:
@@ -279,7 +303,8 @@ class ZygoteLauncher:
     def _get(self, kind: Kind) -> Optional[_Zygote]:
         with self.lock:
             zygote = self.zygotes.get(kind)
-            if zygote is not None and not zygote.alive() and kind.preload:
+            if zygote is not None and not zygote.alive() and kind.preload and \
+                    zygote.door.fileno() != -1:  # it died, not hung up on
                 self.failed.add(kind)  # e.g. a library started a thread: never again
                 del self.zygotes[kind]
                 return None
