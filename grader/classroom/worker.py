@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 from grader.classroom.run import Outcome, Student, _earlier, _lost
 from grader.classroom.safeguard import grader_failed
+from grader.outputs.report import environment
 from grader.pipeline import Request, grade, grader_failure
 from grader.rubric.model import load_rubric
 from grader.sandbox import Sandbox
@@ -46,3 +47,6 @@ def grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
         return Outcome(student.name, results, failure)
     except Exception:  # noqa: BLE001 - even past grade()'s own guarantee: this student only
         return _lost(student, _WORKER["rubric"], seed, only, traceback.format_exc(), False)
+
+
+environment().get_template("report.html.j2")  # compiled here, in the fork server, for all
