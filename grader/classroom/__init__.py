@@ -1,4 +1,5 @@
-"""A whole class: grading every student in parallel (run.py), what changed since the
+"""A whole class: grading every student in parallel (run.py coordinates, worker.py grades
+in each worker process, pool.py keeps the workers), what changed since the
 last run (changes.py), the roster (roster.py) and what `grade import` recorded of the
 class (imported.py: students.csv), grades.csv and the LMS exports, written only once
 nothing waits for a TA (gradebook.py, exports.py), index.html (outputs.py, templates/),

@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
-import json
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator, NamedTuple, Optional
+from typing import Any, Callable, Generator, Iterator, Optional
 
 from grader import __version__
 from grader.classroom import changes
 from grader.classroom.changes import StudentChange
 from grader.classroom.imported import Arrival
-from grader.classroom.pool import (dead, end_helpers, second_ctrl_c_exits, stop_now, worker_context,
-                                   workers_of)
+from grader.classroom.pool import (
+    dead,
+    end_helpers,
+    second_ctrl_c_exits,
+    stop_now,
+    worker_context,
+    workers_of,
+)
 from grader.classroom.progress import InFlight
 from grader.classroom.safeguard import Breaker, GraderBroken, grader_failed
+from grader.classroom.student import Outcome, Student, earlier_results, failed_outright
 from grader.disk import files, student_folders, workspace
-from grader.engine.late import Submitted
 from grader.engine.submission import IGNORED_DIRS, digest_files, locate
 from grader.rubric.model import Rubric
 from grader.sandbox import Sandbox, launch, preload
@@ -34,34 +39,6 @@ from grader.sandbox.process import mentions_torch
 
 FINGERPRINT = "fingerprint"
 STUDENT = "student"  # in results.json's extra_data: the student's key (student_folders.key)
-
-
-@dataclass(frozen=True)
-class Student:
-    name: str
-    path: Path
-    out: Path  # where this run writes
-    earlier: Path  # where the last run's results are (the same, but in a dry run)
-    renamed: str = ""  # why the output folder is not `name` (student_folders.placements)
-    folder: str = ""  # the output folder's name, when renamed
-    arrival: Optional[Submitted] = None  # when it came, as `grade import` recorded it
-    notes: tuple[str, ...] = ()  # what the import left aside, for the student's report
-
-    def own(self) -> str:
-        """What, besides their files, makes this student's grading theirs."""
-        return repr((self.arrival, self.notes)) if self.arrival or self.notes else ""
-
-
-
-class Outcome(NamedTuple):
-    """One student's grading as a worker ends it: results.json's data, the grader's own
-    failure (its traceback) if any, and whether the worker was lost (died or hung:
-    perhaps the student's doing, so it does not count as the grader failing)."""
-
-    name: str
-    results: dict[str, Any]
-    error: str = ""
-    lost: bool = False
 
 
 @dataclass
@@ -108,14 +85,6 @@ def fingerprint(files_digest: str, common: str) -> str:
     """Changes whenever a regrade could give another result: the submission's files (their
     digest), or what `common_fingerprint` covers."""
     return hashlib.sha256(f"{common}\0{files_digest}".encode()).hexdigest()
-
-
-def _earlier(student: Student) -> Optional[dict[str, Any]]:
-    try:
-        results = json.loads((student.earlier / "results.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return results if isinstance(results, dict) else None
 
 
 def common_fingerprint(rubric: Rubric, seed: Optional[int], only: tuple[str, ...]) -> str:
@@ -193,7 +162,7 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
     for s in students:
         files_digest = digest_files(s.path).hexdigest()
         print_ = fingerprint(files_digest + s.own(), common)
-        earlier = _earlier(s) if not only else None  # a replay always runs
+        earlier = earlier_results(s) if not only else None  # a replay always runs
         if earlier is not None and not _theirs(s, earlier):
             earlier = None  # another student's, from a run that gave them this folder
         if earlier is not None and not force and _current(s, earlier, print_):
@@ -278,13 +247,13 @@ def _results(pool: Any, todo: list[tuple[Student, str, dict[str, str]]], args: t
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - the worker died or hung: theirs alone
-                result = _lost(student, rubric, args[2], args[3], _why(exc, watchdog))
+                result = failed_outright(student, rubric, args[2], args[3], _why(exc, watchdog))
             yield result
         pids = workers_of(pending, futures, started, ahead=2 * jobs + 2)
         for future in dead(pids, dead_since):
             pending.discard(future)  # pebble may not notice (it lost a race): we do
             lost = True
-            yield _lost(futures[future][0], rubric, args[2], args[3],
+            yield failed_outright(futures[future][0], rubric, args[2], args[3],
                         "the worker grading this student died (killed, perhaps for memory)")
         now = time.monotonic()
         yield InFlight.since({futures[f][0].name: began.setdefault(f, now)
@@ -300,30 +269,6 @@ def _why(exc: BaseException, watchdog: float) -> str:
     if isinstance(exc, concurrent.futures.TimeoutError):
         return f"grading this student took longer than {watchdog:g} s; the worker was stopped"
     return "".join(traceback.format_exception(exc))
-
-
-def _lost(student: Student, rubric: Rubric, seed: Optional[int], only: tuple[str, ...],
-          why: str, lost: bool = True) -> Outcome:
-    """Outputs for a student whose grading failed outright; no fingerprint, so a rerun
-    retries. Never raises: the class goes on whatever this student's files hold."""
-    try:
-        from grader.outputs.results_json import to_results
-        from grader.pipeline import Request, record_failure
-
-        result = record_failure(Request(student.path, student.out, rubric, seed, only), why)
-        return Outcome(student.name, to_results(result), why, lost)
-    except Exception:  # noqa: BLE001 - then the plainest results.json there is
-        why += "\n" + traceback.format_exc()
-        results = {"score": 0.0, "execution_time": 0.0, "output": "The grader failed on this "
-                   "submission; your instructor has been told.", "tests": [],
-                   "extra_data": {"internal_error": why}}
-        try:
-            from grader.outputs.results_json import write_json_atomic
-
-            write_json_atomic(results, student.out / "results.json")
-        except Exception:  # noqa: BLE001 - the summary still lists them
-            pass
-        return Outcome(student.name, results, why, lost)
 
 
 def _collect(run: ClassRun, done: Iterator[Any], breaker: Breaker) -> None:

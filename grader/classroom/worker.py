@@ -11,8 +11,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from grader.classroom.run import Outcome, Student, _earlier, _lost
 from grader.classroom.safeguard import grader_failed
+from grader.classroom.student import Outcome, Student, earlier_results, failed_outright
 from grader.outputs.report import environment
 from grader.pipeline import Request, grade, grader_failure
 from grader.rubric.model import load_rubric
@@ -33,7 +33,7 @@ def grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
         Path(mark).write_text(str(os.getpid()))
     except OSError:
         pass
-    earlier = _earlier(student) if student.out == student.earlier else None
+    earlier = earlier_results(student) if student.out == student.earlier else None
     keep = earlier is not None and not grader_failed(earlier)  # never over good results
     req = Request(student.path, student.out, _WORKER["rubric"], seed, only, extra=extra,
                   arrival=student.arrival, notes=student.notes,
@@ -46,7 +46,7 @@ def grade_one(student: Student, extra: dict[str, str], seed: Optional[int],
         results = json.loads((student.out / "results.json").read_text())
         return Outcome(student.name, results, failure)
     except Exception:  # noqa: BLE001 - even past grade()'s own guarantee: this student only
-        return _lost(student, _WORKER["rubric"], seed, only, traceback.format_exc(), False)
+        return failed_outright(student, _WORKER["rubric"], seed, only, traceback.format_exc(), False)
 
 
 environment().get_template("report.html.j2")  # compiled here, in the fork server, for all

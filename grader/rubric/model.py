@@ -10,9 +10,8 @@ from typing import Any, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from grader.rubric import expr
+from grader.rubric import DEFAULT_RUBRIC, expr  # noqa: F401 - DEFAULT_RUBRIC's home is the package
 from grader.rubric.itemdata import StudentNames
-from grader.rubric import DEFAULT_RUBRIC  # noqa: F401 - its home once, named here too
 from grader.rubric.policy import LatePolicy, Policy, SubmissionLimit
 
 Expr = Union[int, float, str]
