@@ -72,7 +72,8 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
 
     if host.refusal():  # before anything is read: never student code unconfined
         fail(ExitCode.NEEDS_LINUX, host.refusal())
-    if as_class or _perhaps_a_class(path):
+    early = as_class or _perhaps_a_class(path)
+    if early:
         from grader.classroom.pool import start_workers_early
 
         start_workers_early()  # its imports overlap ours (the rubric, the class's folders)
@@ -100,6 +101,10 @@ def grade_path(path: Path, out: Optional[Path], rubric_path: Optional[Path], see
                      jobs or os.cpu_count() or 1, force, dry_run, roster, exports, similarity,
                      arrivals, allow_pending)
         return
+    if early:  # the guess was wrong: no fork server outlives the guess
+        from grader.classroom.pool import end_helpers
+
+        end_helpers()
     if dry_run or roster_path or exports or similarity:
         fail(ExitCode.USAGE_ERROR, "--dry-run, --roster, --export and --similarity are for "
               "a class (a folder of student folders)")
