@@ -176,9 +176,8 @@ def rubric_check(file: Path, seeds: int, verbose: bool, mutants: bool) -> None:
     report = check(file, seeds)
     if mutants and not report.errors:
         from grader.authoring import mutants as mutation
-        from grader.rubric.references import References
-
         from grader.rubric.model import load_rubric
+        from grader.rubric.references import References
 
         rubric = load_rubric(file)
         powers = mutation.power(rubric, References(rubric.reference_dir))

@@ -227,7 +227,10 @@ def _pump(attempt: _Attempt, resp_r: int, out_r: int, sending: tuple[int, Reques
                 if not requests.queued:
                     sel.unregister(req_w)
                 continue
-            data = os.read(key.fd, 1 << 16)
+            try:
+                data = os.read(key.fd, 1 << 16)
+            except BlockingIOError:  # the output, emptied by _drain below since the select
+                continue
             if key.fd == out_r:
                 _keep(attempt, data, job.output_bytes)
                 if not data:
