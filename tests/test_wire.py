@@ -51,6 +51,23 @@ def test_an_array_reference_out_of_range_is_a_protocol_error(node):
         wire.decode_frame(_forged(node, b"\0" * 8))
 
 
+def _nested(levels: int, leaf: object) -> object:
+    for _ in range(levels):
+        leaf = [leaf]
+    return leaf
+
+
+@pytest.mark.parametrize("leaf, deepest", [
+    (1.0, 64), ("x", 64), (None, 64), (np.arange(2.0), 64),  # the value itself at 64
+    ({"a": 1}, 63),  # a dict's values one level below it
+])
+def test_a_message_nested_past_64_levels_is_a_protocol_error(leaf, deepest):
+    """The bound counts every value: a number in the innermost list as much as a list."""
+    wire.decode_frame(wire.encode(_nested(deepest, leaf)))
+    with pytest.raises(wire.ProtocolError, match="nested too deeply"):
+        wire.decode_frame(wire.encode(_nested(deepest + 1, leaf)))
+
+
 def test_frames_split_anywhere_are_put_back_together():
     frames = b"".join(wire.encode({"i": i, "a": np.full(3, float(i))}) for i in range(5))
     reader, got = wire.FrameReader(), []

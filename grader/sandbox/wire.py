@@ -226,13 +226,15 @@ def _settle(obj: Any, data: bytes | memoryview, blobs: list[tuple[int, int]], de
     if depth > 64:
         raise ProtocolError("message nested too deeply")
     kind = type(obj)
+    shallow = depth < 64  # a scalar below may pass without a call: it is within the bound
     if kind is dict:
         if "$nd" in obj:
             return _array(obj, data, blobs)
-        return {k: v if type(v) in _SCALARS else _settle(v, data, blobs, depth + 1)
+        return {k: v if shallow and type(v) in _SCALARS else _settle(v, data, blobs, depth + 1)
                 for k, v in obj.items()}
     if kind is list:
-        return [v if type(v) in _SCALARS else _settle(v, data, blobs, depth + 1) for v in obj]
+        return [v if shallow and type(v) in _SCALARS else _settle(v, data, blobs, depth + 1)
+                for v in obj]
     return obj
 
 
