@@ -20,14 +20,8 @@ from grader import __version__
 from grader.classroom import changes
 from grader.classroom.changes import StudentChange
 from grader.classroom.imported import Arrival
-from grader.classroom.pool import (
-    dead,
-    end_helpers,
-    second_ctrl_c_exits,
-    stop_now,
-    worker_context,
-    workers_of,
-)
+from grader.classroom.pool import (dead, end_helpers, second_ctrl_c_exits, stop_now, worker_context,
+                                   workers_of)
 from grader.classroom.progress import InFlight
 from grader.classroom.safeguard import Breaker, GraderBroken, grader_failed
 from grader.classroom.student import Outcome, Student, earlier_results, failed_outright

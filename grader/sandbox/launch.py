@@ -190,9 +190,13 @@ class _Zygote:
     def alive(self) -> bool:
         """False once the zygote is known to have ended, or to be ending (only its owner
         can tell)."""
-        if self.door.fileno() == -1:
+        if self.hung_up():
             return False
         return self.proc is None or self.owner != os.getpid() or self.proc.poll() is None
+
+    def hung_up(self) -> bool:
+        """Whether this process closed its door (hang_up_zygotes): it ends, not failed."""
+        return self.door.fileno() == -1
 
     def fork(self, job: dict, fds: tuple[int, int, int]) -> _Forked:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -304,7 +308,7 @@ class ZygoteLauncher:
         with self.lock:
             zygote = self.zygotes.get(kind)
             if zygote is not None and not zygote.alive() and kind.preload and \
-                    zygote.door.fileno() != -1:  # it died, not hung up on
+                    not zygote.hung_up():  # it died
                 self.failed.add(kind)  # e.g. a library started a thread: never again
                 del self.zygotes[kind]
                 return None
