@@ -135,6 +135,7 @@ LAYOUT = """(margin) => {
 
 
 def assert_fits(page, what: str) -> None:
+    page.wait_for_load_state()  # a click that submits a form may leave the next page loading
     problems = page.evaluate(LAYOUT, MARGIN)
     width = page.viewport_size["width"]
     ARTIFACTS.mkdir(exist_ok=True)
