@@ -73,6 +73,28 @@ def test_nan_has_its_own_message():
     assert compare_arrays(got, EXP, 1e-4, 1e-6, "x").summary == "x contains nan at [0, 1]"
 
 
+BIG = np.finfo(np.float64).max
+
+
+@pytest.mark.parametrize("got, expected, kind", [
+    ([np.inf, 1.0], [np.inf, 1.0], "nonfinite"),  # inf - inf: the long way, no warning
+    ([np.nan, 1.0], [np.nan, 1.0], "nonfinite"),
+    ([2.0, 1.0], [np.inf, 1.0], None),  # an infinite allowance takes any finite number
+    ([np.inf, 1.0], [BIG, 1.0], "nonfinite"),
+    ([BIG, 1.0], [-BIG, 1.0], "value"),  # a difference that overflows: no warning either
+    ([1.0, 1.0 + 1e-9], [1.0, 1.0], None),
+])
+def test_infinite_and_huge_values_are_judged_alike_on_every_path(got, expected, kind):
+    """Right answers take a one-pass check; anything it does not accept is judged the long
+    way, which must find the same, and neither may warn."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mismatch = compare_arrays(np.array(got), np.array(expected), 1e-4, 1e-6, "x")
+    assert (mismatch.kind if mismatch else None) == kind
+
+
 def test_scalars_accept_a_single_element_array():
     assert compare_arrays(np.array([0.25]), np.asarray(0.25), 1e-4, 0, "v") is None
     assert compare_arrays(0.25, np.asarray(0.25), 1e-4, 0, "v") is None

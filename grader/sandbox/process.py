@@ -120,11 +120,13 @@ class SubprocessSandbox:
             imported = imported if imported and imported.status == "ok" else \
                 ImportOutcome("not_run", detail=job.deadline_note)
             for call in pending:
-                results.setdefault(call.id, CallOutcome("not_run", detail=job.deadline_note))
+                if call.id not in results:
+                    results[call.id] = CallOutcome("not_run", detail=job.deadline_note)
         imported = imported or ImportOutcome("crashed", detail="the sandbox did not start")
         why = "the module could not be imported" if imported.status != "ok" else "not reached"
-        for call in job.calls:
-            results.setdefault(call.id, CallOutcome("not_run", detail=why))
+        for call in job.calls:  # (an outcome made only where one is missing: most have one)
+            if call.id not in results:
+                results[call.id] = CallOutcome("not_run", detail=why)
         return ModuleRun(job.module, imported, results, output.decode("utf-8", "replace"),
                          dropped, processes, layers)
 
