@@ -87,6 +87,37 @@ def test_a_section_met_again_is_read_alone_then_shared_with_the_same_grades(rubr
     assert dict((i, s) for i, s, _ in graded[3])["p3a_answer"] == 0
 
 
+def test_a_section_written_alike_is_shared_wherever_it_stands(rubric, tmp_path):
+    """Students write their own prose around the handout's notation: a section met again
+    at another line is read alone and its values shared from then on; an answer that
+    ends in an error names its line, so it is shared at that line only."""
+    moved = lambda k: lambda t: f"Answers of s{k}.\n" + "\n" * k + t  # noqa: E731
+    broken = lambda t: t.replace("h_next[b, i] = f[b, i]", "h_next[b, i] += f[b, i]")  # noqa: E731
+    students = [_student(tmp_path, f"s{k}", moved(k)) for k in range(3)]
+    students += [_student(tmp_path, f"b{k}", lambda t, k=k: moved(k)(broken(t))) for k in range(3)]
+    sandbox = Recording()
+    graded = []
+    for folder in students:
+        out = tmp_path / "out" / folder.name
+        grade(Request(folder, out, rubric, share=True), sandbox)
+        graded.append(feedback(json.loads((out / "results.json").read_text())))
+    written = [i for i in rubric.items if i.kind in ("expression", "index")]
+    jobs = [(j[0], j[1]) for j in sandbox.jobs]
+    alone = [(["2b"], rubric.item("p2b_equations").trials)]
+    # s0: one child for all; s1 (two lines further down): each section alone; s2: none;
+    # b0: its 2b with the rest of its file; b1, b2: their 2b alone, each at its own line
+    assert len(jobs) == 1 + len(written) + 1 + 2, jobs
+    assert all(len(secs) == 1 for secs, _ in jobs[1:1 + len(written)])
+    assert jobs[-2:] == alone * 2 and len(jobs[-3][0]) > 1
+    for folder, got in zip(students, graded):  # the same grades, lines and all, as alone
+        assert got == _alone(rubric, folder, tmp_path / "alone" / folder.name), folder.name
+    line = next(n for n, text in enumerate((EXAMPLES / "alice" / "answers.md").read_text()
+                                           .splitlines(), 1) if text.startswith("h_next[b, i] ="))
+    for k in (1, 2):  # b1's line is b1's own, b2's is b2's (k + 1 lines more than alice's)
+        assert f"line {line + k + 1}, " in dict((i, o) for i, _, o in graded[3 + k])[
+            "p2b_equations"]
+
+
 class Flaky:
     """A sandbox in which one item's first answer ends in a timeout."""
 

@@ -11,6 +11,9 @@ what it did before (one child per student for all their sections).
 
 Kept are answers whose every call ran to its end (a value, or the answer's own error);
 a timeout, a crash or running out of memory depends on the moment, and is never kept.
+Answers that are all values are kept for the section's text wherever it stands in the
+file (students' prose before it differs); answers with an error say the section's line,
+and are kept for that line only.
 """
 from __future__ import annotations
 
@@ -63,14 +66,14 @@ class SharingSandbox:
             section = found.get(plan.item.section)
             if section is None or not asked.issuperset(plan.call_ids):
                 continue
-            key = self._key(plan, section)
-            outcomes = _KEPT.find(key)
+            key, anywhere = self._key(plan, section), self._key(plan, section, anywhere=True)
+            outcomes = _KEPT.find(anywhere) or _KEPT.find(key)
             if outcomes is not None and len(outcomes) == len(plan.call_ids):
                 kept.update(zip(plan.call_ids, outcomes))
-            elif key in _SEEN:
+            elif anywhere in _SEEN:
                 own[key] = (plan, section)
             else:
-                _SEEN.put(key, True)
+                _SEEN.put(anywhere, True)
         alone = {cid for plan, _ in own.values() for cid in plan.call_ids}
         rest = tuple(c for c in job.calls if c.id not in kept and c.id not in alone)
         runs = self._run_alone(job, own)
@@ -78,10 +81,12 @@ class SharingSandbox:
             runs.append(self.inner.run(replace(job, calls=rest)))
         return _merged(job, runs, kept)
 
-    def _key(self, plan: Plan, section: Section) -> str:
+    def _key(self, plan: Plan, section: Section, anywhere: bool = False) -> str:
+        """What answers are kept under: the section as written, at its line or (`anywhere`)
+        at any line."""
         return hashlib.sha256("\x1f".join(map(str, (
             self.rubric_sha, plan.item.id, plan.seed, len(plan.call_ids), section.part,
-            section.line, section.heading, section.body))).encode(
+            "" if anywhere else section.line, section.heading, section.body))).encode(
                 "utf-8", "surrogateescape")).hexdigest()
 
     def _run_alone(self, job: ModuleJob, own: dict[str, tuple[Plan, Section]]
@@ -103,7 +108,8 @@ class SharingSandbox:
             outcomes = tuple(run.calls.get(cid) for cid in plan.call_ids)
             if run.imported.status == "ok" and all(o is not None and _settled(o)
                                                    for o in outcomes):
-                _KEPT.put(key, outcomes)
+                values = all(o.status == "ok" for o in outcomes)  # no line in any of them
+                _KEPT.put(self._key(plan, section, anywhere=True) if values else key, outcomes)
             return run
 
         with ThreadPoolExecutor(max_workers=min(2, len(own))) as pool:  # the class runs too
