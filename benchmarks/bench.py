@@ -70,13 +70,16 @@ def median_of(n: int, cmd: list[str], env: dict | None = None) -> float:
 
 
 def make_class(dest: Path, n: int, answers: Path | None = None) -> list[Path]:
-    """`n` students cycling the correct styles; with `answers`, that answers.md in each."""
+    """`n` students cycling the correct styles; with `answers`, that answers.md in each,
+    under a line of the student's own and a few blank lines (no two files alike, and the
+    sections at other lines, as in a class whose students write their own prose)."""
     students = []
     for i in range(n):
         path = dest / f"s{i:03d}_{CORRECT[i % len(CORRECT)].name}"
         shutil.copytree(CORRECT[i % len(CORRECT)], path)
         if answers is not None:  # beside the problem files (one folder down for some)
-            shutil.copy(answers, next(path.rglob("problem1.py")).parent / "answers.md")
+            own = f"Answers of student {i:03d}.\n" + "\n" * (i % 7) + answers.read_text()
+            (next(path.rglob("problem1.py")).parent / "answers.md").write_text(own)
         students.append(path)
     return students
 
