@@ -18,12 +18,17 @@ from conftest import GRADE, ROOT, short_items
 from hostile import build, fast_rubric_at, leftovers
 
 pytestmark = pytest.mark.slow
-SLOW_CALLS = {m: [(f, f"import time\n    time.sleep(1.8)\n    {ret}") for f, ret in funcs]
-              for m, funcs in {
-                  "problem1.py": [("init_variance", "return 1.0 / d_x")],
-                  "problem3.py": [("layer_variance", "return var_prev * (1 + N * N * C * sigma_w)"),
-                                  ("variance_at_layer", "return (1 + N * N * C * sigma_w) ** ell")],
-              }.items()}
+def _slow_calls(seconds: float) -> dict[str, list[tuple[str, str]]]:
+    """Files whose every call sleeps `seconds` before its right answer."""
+    return {m: [(f, f"import time\n    time.sleep({seconds})\n    {ret}") for f, ret in funcs]
+            for m, funcs in {
+                "problem1.py": [("init_variance", "return 1.0 / d_x")],
+                "problem3.py": [("layer_variance", "return var_prev * (1 + N * N * C * sigma_w)"),
+                                ("variance_at_layer", "return (1 + N * N * C * sigma_w) ** ell")],
+            }.items()}
+
+
+SLOW_CALLS = _slow_calls(1.8)  # each call nearly at the fast rubric's 2 s
 
 
 def _class(tmp_path: Path, rubric: Path, students: dict[str, dict], jobs: int = 2
@@ -109,7 +114,8 @@ def _workers(grader: int) -> list[int]:
 
 def test_a_class_survives_its_workers_being_killed(fast_rubric, tmp_path):
     klass, out = tmp_path / "class", tmp_path / "out"
-    students = {f"s{i}": {} for i in range(6)} | {"a_slow": SLOW_CALLS, "b_slow": SLOW_CALLS}
+    slow = _slow_calls(0.3)  # a dozen trials: in flight for seconds, graded again in seconds
+    students = {f"s{i}": {} for i in range(6)} | {"a_slow": slow, "b_slow": slow}
     for name, files in students.items():
         build(files, klass / name, {})
     proc = subprocess.Popen([*GRADE, str(klass), "--out", str(out), "--jobs", "2", "--rubric",
