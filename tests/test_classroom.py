@@ -272,15 +272,16 @@ def _eventually_none_running(out, within: float = 3.0) -> None:
 
 def test_ctrl_c_stops_a_class_writes_what_was_graded_and_resumes(tmp_path):
     root, out = tmp_path / "submissions", tmp_path / "class"
-    _slow_class(root, 16)
+    _slow_class(root, 8)
+    graded_two = lambda: len(list(out.glob("*/report.html"))) >= 2  # noqa: E731
     code, seconds, printed = _ctrl_c_in_a_terminal(
-        [str(root), "--out", str(out), "--jobs", "2"], presses=1, after=12)
+        [str(root), "--out", str(out), "--jobs", "2"], presses=1, after=graded_two)
     assert code == 130, printed[-2000:]
     assert seconds < 5  # the students in flight were stopped, not finished
     rows = list(csv.DictReader((out / "grades.csv").open()))
     graded = [r["student"] for r in rows if r["status"] == "graded"]
     waiting = [r["student"] for r in rows if r["status"] == "not graded yet"]
-    assert len(rows) == 16 and graded and waiting and len(graded) + len(waiting) == 16
+    assert len(rows) == 8 and graded and waiting and len(graded) + len(waiting) == 8
     for name in graded:
         json.loads((out / name / "results.json").read_text())  # whole, never half
     page = (out / "index.html").read_text()
@@ -290,6 +291,35 @@ def test_ctrl_c_stops_a_class_writes_what_was_graded_and_resumes(tmp_path):
     again = _grade_class(root, out)
     assert f"{len(waiting)} graded, {len(graded)} unchanged" in again.stdout, again.stdout
     assert 'id="partial"' not in (out / "index.html").read_text()
+
+
+def test_a_student_whose_outputs_were_whole_when_the_run_stopped_counts_as_graded(tmp_path):
+    """Ctrl-C may come after a worker wrote a student's outputs and before its outcome
+    reached the grader: the gradebook of the stopped run lists them as graded (the next
+    run finds them unchanged), but not an earlier run's outputs, another fingerprint's,
+    or those of a grading the grader failed."""
+    from grader.classroom.run import FINGERPRINT, ClassRun, Student, _finished_meanwhile
+
+    def student(name: str, fingerprint: str, extra: Optional[dict] = None) -> Student:
+        s = Student(name, tmp_path / "in" / name, tmp_path / "out" / name, tmp_path / "out" / name)
+        s.out.mkdir(parents=True)
+        results = {"score": 1.0, "tests": [], "extra_data": {FINGERPRINT: fingerprint, **(extra or {})}}
+        (s.out / "results.json").write_text(json.dumps(results))
+        (s.out / "report.html").write_text("<html></html>")
+        return s
+
+    old = student("old", "p-old")
+    os.utime(old.out / "report.html", (time.time() - 600, time.time() - 600))
+    began = time.time() - 60
+    todo = [(student("done", "p-done"), "p-done", {}), (old, "p-old", {}),
+            (student("other", "p-before"), "p-other", {}),
+            (student("failed", "p-failed", {"internal_error": "boom"}), "p-failed", {}),
+            (Student("none", tmp_path / "in" / "none", tmp_path / "out" / "none",
+                     tmp_path / "out" / "none"), "p-none", {})]
+    run = ClassRun([s for s, _, _ in todo])
+    _finished_meanwhile(run, todo, began)
+    assert run.graded == ["done"] and list(run.results) == ["done"]
+    assert run.not_graded == ["old", "other", "failed", "none"]
 
 
 def test_after_one_ctrl_c_nothing_of_the_run_outlives_the_grader(tmp_path):

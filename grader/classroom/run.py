@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import json
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -182,6 +183,7 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
         return
     args = (str(rubric.path), sandbox_factory, seed, only)
     watchdog = 2 * rubric.model.limits.submission_seconds + 60
+    began = time.time()
     done = _in_pool(todo, jobs, args, rubric, watchdog)
     try:
         _collect(run, progress(done, len(todo)), Breaker(len(todo)))
@@ -189,6 +191,26 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
         done.close()  # interrupted while not inside it: its workers are stopped all the same
         end_helpers()
         launch.hang_up_zygotes()  # they end while the class's pages are written
+        _finished_meanwhile(run, todo, began)
+
+
+def _finished_meanwhile(run: ClassRun, todo: list[tuple[Student, str, dict[str, str]]],
+                        began: float) -> None:
+    """Students whose worker wrote their outputs whole as the run was stopped, before
+    their outcome reached this process: graded, as the next run will find them."""
+    for s, print_, _ in todo:
+        if s.name in run.results:
+            continue
+        try:
+            if (s.out / "report.html").stat().st_mtime < began:
+                continue  # an earlier run's
+            results = json.loads((s.out / "results.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(results, dict) and results.get("extra_data", {}).get(FINGERPRINT) == \
+                print_ and not grader_failed(results):
+            run.results[s.name] = results
+            run.graded.append(s.name)
 
 
 def _out(out: Path, student: Path, placed: str, rubric: Rubric, seed: Optional[int],
