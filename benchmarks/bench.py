@@ -12,7 +12,8 @@
     problem file as well (GRADER_LAUNCHER=spawn); timed on a sample and scaled;
 (d) a realistic class (--jobs 2): every correct style of tests/corpus cycled (numpy,
     torch, scipy.signal, scipy.ndimage, sympy, matplotlib, helper modules...), graded
-    code only and with the reference answers.md in every folder; besides wall time, the
+    code only and with the reference answers.md in every folder (under a line of the
+    student's own and a few blank lines: no two files alike); besides wall time, the
     CPU time (user + system) of the grader's whole process tree per student, and the
     peak memory (PSS) of that tree for the whole class and for a fifth of it; and one
     submission (submissions_example/alice) graded cold, code only and with answers.md;
