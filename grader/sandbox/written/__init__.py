@@ -45,6 +45,7 @@ class WrittenAnswers:
         self.root = root
         self.text = text  # the answers themselves, for tests that need no files
         self._made: dict[str, Any] = {}
+        self._sections: Optional[dict[str, Section]] = None  # the text's, read once
         try:  # the parser's import (about a second) counts against the import's time
             import latex2sympy2_extended.latex2sympy2  # noqa: F401
             import latex2sympy2_extended.math_normalization  # noqa: F401
@@ -69,7 +70,9 @@ class WrittenAnswers:
     def _make(self, spec: dict[str, Any]) -> Callable[..., Any]:
         if self.text is None:
             self.text = read_answers(self.root)
-        section = find_section(self.text, spec["section"])
+        if self._sections is None:
+            self._sections = sections(self.text)
+        section = find_section(self.text, spec["section"], self._sections)
         if spec["kind"] == "expression":
             symbols = [tuple(s) for s in spec["symbols"]]
             try:

@@ -95,8 +95,9 @@ def read_answers(root: str) -> str:
         return fh.read(4 << 20)
 
 
-def find_section(text: str, part: str) -> Section:
-    found = sections(text)
+def find_section(text: str, part: str, found: Optional[dict[str, Section]] = None) -> Section:
+    """The section `part` of `text`; `found`: what `sections(text)` gave, if known."""
+    found = sections(text) if found is None else found
     if part not in found:
         raise AnswerError(f"{ANSWERS_FILE} has no section `## {part}`"
                           + (f" (it has {', '.join(sorted(found))})" if found else
