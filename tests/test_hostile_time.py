@@ -18,6 +18,8 @@ from conftest import GRADE, ROOT, short_items
 from hostile import build, fast_rubric_at, leftovers
 
 pytestmark = pytest.mark.slow
+
+
 def _slow_calls(seconds: float) -> dict[str, list[tuple[str, str]]]:
     """Files whose every call sleeps `seconds` before its right answer."""
     return {m: [(f, f"import time\n    time.sleep({seconds})\n    {ret}") for f, ret in funcs]

@@ -55,18 +55,24 @@ def _alone(rubric, folder: Path, out: Path) -> list:
     return feedback(json.loads((out / "results.json").read_text()))
 
 
+def _graded_in_turn(rubric, tmp_path: Path, students: list[Path]) -> tuple[Recording, list]:
+    """Grade `students` one after the other, sharing, in one recorded sandbox; what each
+    was told."""
+    sandbox, graded = Recording(), []
+    for folder in students:
+        out = tmp_path / "out" / folder.name
+        grade(Request(folder, out, rubric, share=True), sandbox)
+        graded.append(feedback(json.loads((out / "results.json").read_text())))
+    return sandbox, graded
+
+
 def test_a_section_met_again_is_read_alone_then_shared_with_the_same_grades(rubric, tmp_path):
     wrong_3a = lambda t: t.replace(r"N^2 C \sigma_W\right)$$", r"N C \sigma_W\right)$$")
     other_code = lambda t: t.replace("return 1.0 / d_x", "return 1 / d_x")
     students = [_student(tmp_path, "s1"), _student(tmp_path, "s2", code_edit=other_code),
                 _student(tmp_path, "s3"), _student(tmp_path, "s4", wrong_3a),
                 _student(tmp_path, "s5", wrong_3a)]
-    sandbox = Recording()
-    graded = []
-    for folder in students:
-        out = tmp_path / "out" / folder.name
-        grade(Request(folder, out, rubric, share=True), sandbox)
-        graded.append(feedback(json.loads((out / "results.json").read_text())))
+    sandbox, graded = _graded_in_turn(rubric, tmp_path, students)
     written = [i for i in rubric.items if i.kind in ("expression", "index")]
     parts = sorted(sections((EXAMPLES / "alice" / "answers.md").read_text()))
     calls = sum(i.trials for i in written)
@@ -95,12 +101,7 @@ def test_a_section_written_alike_is_shared_wherever_it_stands(rubric, tmp_path):
     broken = lambda t: t.replace("h_next[b, i] = f[b, i]", "h_next[b, i] += f[b, i]")  # noqa: E731
     students = [_student(tmp_path, f"s{k}", moved(k)) for k in range(3)]
     students += [_student(tmp_path, f"b{k}", lambda t, k=k: moved(k)(broken(t))) for k in range(3)]
-    sandbox = Recording()
-    graded = []
-    for folder in students:
-        out = tmp_path / "out" / folder.name
-        grade(Request(folder, out, rubric, share=True), sandbox)
-        graded.append(feedback(json.loads((out / "results.json").read_text())))
+    sandbox, graded = _graded_in_turn(rubric, tmp_path, students)
     written = [i for i in rubric.items if i.kind in ("expression", "index")]
     jobs = [(j[0], j[1]) for j in sandbox.jobs]
     alone = [(["2b"], rubric.item("p2b_equations").trials)]

@@ -101,11 +101,10 @@ def _theirs(student: Student, results: dict[str, Any]) -> bool:
     return student.earlier.name == student.name
 
 
-def _current(student: Student, results: Optional[dict[str, Any]],
-             print_: str) -> bool:
-    """Whether the student's earlier results are complete and still current."""
+def _current(folder: Path, results: Optional[dict[str, Any]], print_: str) -> bool:
+    """Whether the results in `folder` are complete and still current."""
     extra = (results or {}).get("extra_data", {})
-    return (student.earlier / "report.html").exists() and extra.get(FINGERPRINT) == print_ \
+    return (folder / "report.html").exists() and extra.get(FINGERPRINT) == print_ \
         and not grader_failed(results or {})  # the grader failed on them: try again
 
 
@@ -160,7 +159,7 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
         earlier = earlier_results(s) if not only else None  # a replay always runs
         if earlier is not None and not _theirs(s, earlier):
             earlier = None  # another student's, from a run that gave them this folder
-        if earlier is not None and not force and _current(s, earlier, print_):
+        if earlier is not None and not force and _current(s.earlier, earlier, print_):
             run.reused.append(s.name)
             run.results[s.name] = earlier
             continue
@@ -207,8 +206,7 @@ def _finished_meanwhile(run: ClassRun, todo: list[tuple[Student, str, dict[str, 
             results = json.loads((s.out / "results.json").read_text())
         except (OSError, ValueError):
             continue
-        if isinstance(results, dict) and results.get("extra_data", {}).get(FINGERPRINT) == \
-                print_ and not grader_failed(results):
+        if isinstance(results, dict) and _current(s.out, results, print_):
             run.results[s.name] = results
             run.graded.append(s.name)
 
