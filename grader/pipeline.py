@@ -129,7 +129,7 @@ def _grade(req: Request, items: list[Item], base: SubmissionResult,
     judge = checks.Judge(refs, sandbox_limits)
     deadline, note = _deadline(req, start)
     schedule = Schedule(sandbox_limits, deadline, note, judge.receiver(plans), req.parallel,
-                        prepare=run_as_seeded)
+                        together=req.share, prepare=run_as_seeded)
     runs, copy = run_modules(sub, checks.calls_by_module(items, calls), sandbox, schedule)
     judged = {p.item.id: _judge_safely(judge, p, runs[p.item.module]) for p in plans}
     grades = _manual_grades(req)

@@ -24,6 +24,9 @@ class Schedule:
     deadline_note: str = "the grader's time budget for this submission ran out"
     receive: Optional[Callable[[Call, CallOutcome], CallOutcome]] = None
     parallel: bool = True
+    # a class: the Python modules one after another in one process where the sandbox can
+    # (`run_together`: a process a submission instead of one a module), beside answers.md
+    together: bool = False
     # given the copy's folder before anything runs: makes it what the sandbox may run, and
     # returns what to make of each module's run (pipeline.py: files rewritten from their tree)
     prepare: Optional[Callable[[submission.Submission, Path],
@@ -45,12 +48,30 @@ def run_modules(sub: submission.Submission, calls: dict[str, tuple[Call, ...]],
                 for m, mine in calls.items()}
         runs = {m: missing(m, j.calls, sub) for m, j in jobs.items() if not sub.has(m)}
         present = [m for m in jobs if sub.has(m)]
-        workers = max(1, len(present)) if schedule.parallel else 1
+        groups = _groups(present, sandbox, schedule)
+        workers = max(1, len(groups)) if schedule.parallel else 1
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            runs.update(zip(present, pool.map(sandbox.run, [jobs[m] for m in present])))
+            for group, done in zip(groups, pool.map(
+                    lambda group: _run_group(sandbox, [jobs[m] for m in group]), groups)):
+                runs.update(zip(group, done))
     if after is not None:
         runs = {m: after(run) for m, run in runs.items()}
     return runs, copy
+
+
+def _groups(present: list[str], sandbox: Sandbox, schedule: Schedule) -> list[list[str]]:
+    """The modules that run in one process each, or, `together`, the Python modules in one
+    and answers.md (another kind of child) in another."""
+    if not schedule.together or not hasattr(sandbox, "run_together"):
+        return [[m] for m in present]
+    code = [m for m in present if m != WRITTEN_MODULE]
+    return [group for group in (code, [m for m in present if m == WRITTEN_MODULE]) if group]
+
+
+def _run_group(sandbox: Sandbox, jobs: list[ModuleJob]) -> list[ModuleRun]:
+    if len(jobs) == 1:
+        return [sandbox.run(jobs[0])]
+    return sandbox.run_together(jobs)  # type: ignore[attr-defined]
 
 
 def _written_apart(root: Path, dest: Path) -> Path:

@@ -40,6 +40,7 @@ def _load(name: str) -> Any:
 wire = _load("wire")
 confine = _load("confine")
 written = _load("written")
+fresh = _load("fresh")
 
 
 class OutputError(Exception):
@@ -55,22 +56,40 @@ def main(argv: list[str], started: str = FRESH) -> None:
     (`started`). The grader writes the request to REQUESTS_FD: one frame before the import
     (what to run and the visible calls), and, if that one says `more`, a second with the
     hidden items' calls once every visible call has been answered: student code never
-    holds a hidden item's inputs before they are called."""
+    holds a hidden item's inputs before they are called. A request that says `next` is
+    followed, once the grader has heard "done", by the request of the submission's next
+    module, or by the end of the pipe (see process.py, `run_together`)."""
     requests, fd = _channels(argv)
     request = wire.read_frame(requests)
-    root = request["root"]
     send = _sender(fd)
     layers = ["separate process", started, *_confine(request.get("confine") or {}, fd)]
-    send({"event": "confined", "layers": layers})
-    if not request.get("written"):  # answers.md imports nothing of the student's: a
-        sys.path.insert(0, root)     # package of theirs must not stand in for the parser
-    sys.argv = [os.path.join(root, request["module"] + ".py")]
+    before = fresh.Fresh(request["root"]) if request.get("next") else None
+    while True:
+        send({"event": "confined", "layers": layers})
+        _module(request, requests, send)
+        if not request.get("next"):
+            _finish(send)
+        _flush()
+        send({"event": "done"})
+        try:
+            request = wire.read_frame(requests)
+        except EOFError:
+            os._exit(0)
+        before.restore()
+
+
+def _module(request: dict[str, Any], requests: int, send: Any) -> None:
+    """Import one module (or read answers.md) and make its calls."""
+    root = request["root"]
+    if not request.get("written") and root not in sys.path:  # answers.md imports nothing
+        sys.path.insert(0, root)  # of the student's: a package of theirs must not stand in
+    sys.argv = [os.path.join(root, request["module"] + ".py")]  # for the parser
     try:
         module = written.WrittenAnswers(root) if request.get("written") else \
             importlib.import_module(request["module"])
     except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are student errors too
         send({"event": "imported", "ok": False, "error": _error(exc, root)})
-        _finish(send)
+        return
     torch = None if request.get("written") else _backend(module)
     _flush()  # what the import printed reaches the grader before the answers
     send({"event": "imported", "ok": True,
@@ -78,7 +97,6 @@ def main(argv: list[str], started: str = FRESH) -> None:
     _run_calls(module, request["calls"], torch, root, send, last=not request.get("more"))
     if request.get("more"):
         _run_calls(module, wire.read_frame(requests)["calls"], torch, root, send, last=True)
-    _finish(send)
 
 
 def _run_calls(module: Any, calls: list[dict[str, Any]], torch: Any, root: str, send: Any,

@@ -30,7 +30,7 @@ from grader.sandbox import preload
 from grader.sandbox.inbox import (SLACK, _Attempt, _blame, _keep, _past, read_messages,
                                   time_left, visible_answered)
 from grader.sandbox.outbox import Requests
-from grader.sandbox.launch import Launcher, SpawnLauncher, ZygoteLauncher
+from grader.sandbox.launch import Child, Launcher, SpawnLauncher, ZygoteLauncher
 
 @dataclass(frozen=True)
 class _Slot:
@@ -40,6 +40,7 @@ class _Slot:
     uid: int
     torch: bool
     imports: frozenset[str] = frozenset()
+    cpu: Optional[float] = None  # seconds of CPU for the process: all its modules' (together)
 
 
 class SubprocessSandbox:
@@ -89,7 +90,30 @@ class SubprocessSandbox:
                 preload.imported(job.root, job.others)
             return self._run(job, _Slot(uid, mentions_torch(job.root, job.others), imports))
 
-    def _run(self, job: ModuleJob, slot: _Slot) -> ModuleRun:
+    def run_together(self, jobs: list[ModuleJob]) -> list[ModuleRun]:
+        """The modules of one submission (the same `root`), one after another in one child
+        as long as each ends cleanly (its last words said, no hidden call sent): a class
+        then forks one process a submission instead of one a module. The child forgets
+        each module before the next (fresh.py); any module that ends otherwise leaves
+        the rest to fresh children, as `run` would."""
+        if not jobs:
+            return []
+        with workspace.folder("mod", passable=True) as tmp, users.claim_uid(self.uid) as uid:
+            root = tmp / "submission"
+            shutil.copytree(jobs[0].root, root, symlinks=True)
+            users.make_readable(root, uid)
+            jobs = [replace(job, root=root.resolve()) for job in jobs]
+            cpu = sum(job.import_timeout + sum(c.timeout for c in job.calls) + SLACK
+                      for job in jobs)
+            slot = _Slot(uid, mentions_torch(root), frozenset().union(
+                *(preload.imported(root, job.others) for job in jobs)), cpu)
+            kept = _Kept()
+            try:
+                return [self._run(job, slot, kept) for job in jobs]
+            finally:
+                kept.close(uid)
+
+    def _run(self, job: ModuleJob, slot: _Slot, kept: Optional[_Kept] = None) -> ModuleRun:
         pending = sorted(job.calls, key=lambda c: c.hidden)  # hidden items' calls last
         results: dict[int, CallOutcome] = {}
         imported: Optional[ImportOutcome] = None
@@ -98,7 +122,7 @@ class SubprocessSandbox:
         while pending and processes <= len(job.calls):
             if _past(job.deadline):
                 break
-            attempt = self._attempt(job, pending, slot)
+            attempt = self._attempt(job, pending, slot, kept)
             processes += 1
             if not sealed:
                 output += attempt.output[: max(0, job.output_bytes - len(output))]
@@ -130,7 +154,12 @@ class SubprocessSandbox:
         return ModuleRun(job.module, imported, results, output.decode("utf-8", "replace"),
                          dropped, processes, layers)
 
-    def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot) -> _Attempt:
+    def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot,
+                 kept: Optional[_Kept] = None) -> _Attempt:
+        head = {"root": str(job.root), "module": job.module,
+                "written": job.module == WRITTEN_MODULE, "next": kept is not None}
+        if kept is not None and kept.child is not None:  # the child of the module before
+            return self._watch(job, Requests.of(head, calls), kept.work, slot, kept)
         # Beside the module's copy, in the folder run() made for it: a fresh working
         # folder for each process, which only this sandbox's user may write, or look
         # into, removed as the process ends (what it wrote goes with it).
@@ -139,17 +168,16 @@ class SubprocessSandbox:
             if users.can_drop_to_sandbox_user():
                 os.chown(work, slot.uid, slot.uid)
             requests = Requests.of({  # read by the harness before it drops its user
-                "root": str(job.root), "module": job.module,
-                "confine": self._confinement(job, calls, work, slot),
-                "written": job.module == WRITTEN_MODULE}, calls)
-            return self._watch(job, requests.calls, requests, work, slot)
+                **head, "confine": self._confinement(job, calls, work, slot)}, calls)
+            return self._watch(job, requests, work, slot, kept)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            if kept is None or kept.work != work:
+                shutil.rmtree(work, ignore_errors=True)
 
     def _confinement(self, job: ModuleJob, calls: list[Call], work: Path,
                      slot: _Slot) -> dict[str, Any]:
         lim = job.limits
-        cpu = job.import_timeout + sum(c.timeout for c in calls) + SLACK
+        cpu = slot.cpu or job.import_timeout + sum(c.timeout for c in calls) + SLACK
         uid = slot.uid if users.can_drop_to_sandbox_user() else None
         return {
             "namespaces": self.namespaces, "landlock": self.landlock,
@@ -160,8 +188,37 @@ class SubprocessSandbox:
             "read": [str(job.root)], "write": [str(work)],
         }
 
-    def _watch(self, job: ModuleJob, calls: list[Call], requests: Requests, work: Path,
-               slot: _Slot) -> _Attempt:
+    def _watch(self, job: ModuleJob, requests: Requests, work: Path, slot: _Slot,
+               kept: Optional[_Kept] = None) -> _Attempt:
+        if kept is not None and kept.child is not None:
+            child, (req_w, resp_r, out_r), layers = kept.take()
+            requests.write(req_w)
+        else:
+            child, (req_w, resp_r, out_r) = self._start(job, requests, work, slot)
+            layers = None
+        attempt = _Attempt(since=time.monotonic())
+        keep, code = False, None
+        try:
+            _pump(attempt, resp_r, out_r, (req_w, requests), job,
+                  {c.id: c for c in requests.calls})
+            _drain(out_r, attempt, job.output_bytes)  # flushed before its last words
+            keep = kept is not None and attempt.done and not attempt.sealed and \
+                not attempt.ended and (layers is None or attempt.layers == layers)
+        finally:
+            if keep:
+                kept.hold(child, (req_w, resp_r, out_r), work, attempt.layers)
+            else:
+                code = self._end(child, attempt, slot, (req_w, resp_r, out_r), job)
+        if not attempt.done and not attempt.ended:
+            attempt.ended = _exit_reason(-attempt.signal if attempt.signal else code)
+        if attempt.imported is None and not attempt.out_of_time:
+            attempt.imported = ImportOutcome(
+                "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
+        return attempt
+
+    def _start(self, job: ModuleJob, requests: Requests, work: Path,
+               slot: _Slot) -> tuple[Child, tuple[int, int, int]]:
+        """A child for the job, and our ends of its pipes: requests, answers, output."""
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -179,32 +236,71 @@ class SubprocessSandbox:
         finally:
             for fd in (req_r, resp_w, out_w):
                 os.close(fd)
-        attempt = _Attempt(since=time.monotonic())
+        return child, (req_w, resp_r, out_r)
+
+    def _end(self, child: Child, attempt: _Attempt, slot: _Slot, fds: tuple[int, int, int],
+             job: ModuleJob) -> Optional[int]:
+        """End the child and close our ends of its pipes; its exit code."""
+        req_w, resp_r, out_r = fds
+        os.close(req_w)
         try:
-            _pump(attempt, resp_r, out_r, (req_w, requests), job, {c.id: c for c in calls})
-        finally:
-            os.close(req_w)
             # A child that died on its own gets 2 s for its exit status to travel up; any
             # other is killed now, by the process that knows it is alive (see Child.stop),
             # without waiting for the end of one that said it was done.
             if attempt.done:
                 child.release()
-                code = 0
+                code: Optional[int] = 0
             else:
                 code = child.stop(0.0 if attempt.timed_out else 2.0)
-            if os.geteuid() == 0 and "pid namespace" not in attempt.layers:
-                users.kill_user(slot.uid)  # without the namespace, a daemon may have left the group
-            if os.geteuid() == 0 and "ipc namespace" not in attempt.layers:
-                users.remove_ipc(slot.uid)
+            _sweep_user(slot.uid, attempt.layers)
             _drain(out_r, attempt, job.output_bytes)
+        finally:
             os.close(resp_r)
             os.close(out_r)
-        if not attempt.done and not attempt.ended:
-            attempt.ended = _exit_reason(-attempt.signal if attempt.signal else code)
-        if attempt.imported is None and not attempt.out_of_time:
-            attempt.imported = ImportOutcome(
-                "timeout" if attempt.timed_out else "crashed", detail=attempt.ended)
-        return attempt
+        return code
+
+
+class _Kept:
+    """The child of a submission's module that ended cleanly, kept for its next module
+    (`run_together`), with our ends of its pipes and its working folder."""
+
+    def __init__(self) -> None:
+        self.child: Optional[Child] = None
+        self.fds: tuple[int, int, int] = (-1, -1, -1)
+        self.work: Optional[Path] = None
+        self.layers: tuple[str, ...] = ()
+
+    def hold(self, child: Child, fds: tuple[int, int, int], work: Path,
+             layers: tuple[str, ...]) -> None:
+        self.child, self.fds, self.work, self.layers = child, fds, work, layers
+
+    def take(self) -> tuple[Child, tuple[int, int, int], tuple[str, ...]]:
+        """The child, for one more module: while it runs, nobody else holds it."""
+        child, self.child = self.child, None
+        assert child is not None
+        return child, self.fds, self.layers
+
+    def close(self, uid: int) -> None:
+        """Hang up on the child kept last (it exits, or its zygote ends it) and sweep up
+        after it as after any child; its working folder goes."""
+        if self.child is not None:
+            for fd in self.fds:
+                os.close(fd)
+            self.child.release()
+            self.child = None
+            _sweep_user(uid, self.layers)
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _sweep_user(uid: int, layers: tuple[str, ...]) -> None:
+    """Once a child has ended: without a PID namespace, a daemon of the student's may
+    have left its group, so every process of its user is killed; without an IPC
+    namespace, what it created there is removed."""
+    if os.geteuid() == 0 and "pid namespace" not in layers:
+        users.kill_user(uid)
+    if os.geteuid() == 0 and "ipc namespace" not in layers:
+        users.remove_ipc(uid)
 
 
 def _pump(attempt: _Attempt, resp_r: int, out_r: int, sending: tuple[int, Requests],

@@ -1,0 +1,107 @@
+"""What one module leaves behind in the sandbox child, undone before the submission's next
+module runs in the same process (process.py, `run_together`), so that each module finds
+what a child of its own would: the student's modules forgotten (their helpers are imported
+again, from the files), the working folder empty, and the process-wide settings a module
+may change at import (numpy's error handling and random state, warnings filters, torch's
+default dtype, gradient mode and random state, the environment, signal handlers, the
+recursion limit, the standard streams) as they were before the first.
+
+Loaded by the harness (child.py) by path, like its other siblings: standard library and
+numpy only. None of this is containment: the modules are one student's, and the
+judgement is the grader's.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import random
+import shutil
+import signal
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+TORCH_DEFAULT_SEED = 67280421310721  # torch's CPU generator, as a fresh import seeds it
+SIGNALS = [getattr(signal, name) for name in (
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGABRT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM",
+    "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPWR", "SIGSTKFLT") if hasattr(signal, name)]
+
+
+class Fresh:
+    """The state of the child before the first module: `restore` puts it back."""
+
+    def __init__(self, root: str):
+        self.root = os.path.join(os.path.realpath(root), "")
+        self.cwd = os.getcwd()
+        self.path = list(sys.path)
+        self.modules = set(sys.modules)
+        self.environ = dict(os.environ)
+        self.streams = (sys.stdout, sys.stderr, sys.stdin)
+        self.recursion = sys.getrecursionlimit()
+        self.numpy_errors = np.geterr()
+        self.numpy_random = np.random.get_state()
+        self.random = random.getstate()
+        self.filters = list(warnings.filters)
+        self.handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
+        self.torch = _torch_state() if "torch" in sys.modules else None
+
+    def restore(self) -> None:
+        for name, module in list(sys.modules.items()):
+            if name not in self.modules and _under(getattr(module, "__file__", None), self.root):
+                del sys.modules[name]
+        sys.path[:] = self.path
+        os.chdir(self.cwd)
+        _empty(self.cwd)
+        os.environ.clear()
+        os.environ.update(self.environ)
+        sys.stdout, sys.stderr, sys.stdin = self.streams
+        sys.setrecursionlimit(self.recursion)
+        np.seterr(**self.numpy_errors)
+        np.random.set_state(self.numpy_random)
+        random.setstate(self.random)
+        warnings.filters[:] = self.filters
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+        for sig, handler in self.handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+        if "torch" in sys.modules:
+            _set_torch(self.torch)
+        gc.collect()  # what the module held goes before the next one counts its memory
+
+
+def _under(path: Any, root: str) -> bool:
+    return isinstance(path, str) and os.path.realpath(path).startswith(root)
+
+
+def _empty(folder: str) -> None:
+    """What the module wrote in its working folder (a tmpfs of the child's own) goes."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _torch_state() -> tuple[Any, Any]:
+    import torch
+
+    return torch.get_default_dtype(), torch.get_rng_state()
+
+
+def _set_torch(state: Any) -> None:
+    """Torch as the first module found it, or, imported since, as a fresh import is."""
+    import torch
+
+    torch.set_grad_enabled(True)
+    torch.set_num_threads(1)
+    if state is None:
+        torch.set_default_dtype(torch.float32)
+        torch.manual_seed(TORCH_DEFAULT_SEED)
+        return
+    torch.set_default_dtype(state[0])
+    torch.set_rng_state(state[1])
