@@ -125,6 +125,25 @@ def test_a_module_that_ends_badly_leaves_the_next_ones_to_a_fresh_child(tmp_path
         assert runs[2].calls[2].value[1] != runs[0].calls[0].value[1]
 
 
+@pytest.mark.parametrize("leaves", [
+    # ends the child as it forgets this module, before the next one begins
+    "import os\nclass Env(dict):\n    def clear(self):\n        os._exit(9)\nos.environ = Env(os.environ)\n",
+    "import numpy as np\nnp.random.set_state = None\nimport sys\nsys.modules['bad'] = 0\n",
+])
+def test_what_a_module_leaves_broken_costs_the_next_nothing(tmp_path, leaves):
+    """The child kept for the next module may die meanwhile, or be past repair: the next
+    module is graded in a fresh child as if alone."""
+    sources = {"m1": leaves + "def f(x): return x\n",
+               "m2": WHICH + "def f(x): return [x, which()]\n",
+               "m3": WHICH + "def f(x): return [x, which()]\n"}
+    calls = {m: [_call(k, "f", float(k))] for k, m in enumerate(MODULES)}
+    runs = SubprocessSandbox().run_together(_jobs(tmp_path, sources, calls))
+    assert [r.imported.status for r in runs] == ["ok"] * 3
+    assert [r.calls[k].status for k, r in enumerate(runs)] == ["ok"] * 3
+    assert runs[1].calls[1].value[0] == 1.0 and runs[2].calls[2].value[0] == 2.0
+    assert runs[1].calls[1].value[1] == runs[2].calls[2].value[1]  # then shared again
+
+
 def test_each_module_keeps_its_own_output(tmp_path):
     sources = {m: f"print('import of {m}')\ndef f(x):\n    print('call of {m}')\n    return x\n"
                for m in MODULES}

@@ -48,27 +48,43 @@ class Fresh:
         self.torch = _torch_state() if "torch" in sys.modules else None
 
     def restore(self) -> None:
+        """Each step on its own: what a module broke beyond repair stays broken, for that
+        student's next module only (the grader gives a module whose import then fails
+        in this child a fresh child of its own)."""
+        for step in (self._modules, self._folder, self._process, self._libraries):
+            try:
+                step()
+            except BaseException:  # noqa: BLE001 - e.g. a module that replaced np.random
+                pass
+        gc.collect()  # what the module held goes before the next one counts its memory
+
+    def _modules(self) -> None:
         for name, module in list(sys.modules.items()):
             if name not in self.modules and _under(getattr(module, "__file__", None), self.root):
                 del sys.modules[name]
         sys.path[:] = self.path
+
+    def _folder(self) -> None:
         os.chdir(self.cwd)
         _empty(self.cwd)
+
+    def _process(self) -> None:
         os.environ.clear()
         os.environ.update(self.environ)
         sys.stdout, sys.stderr, sys.stdin = self.streams
         sys.setrecursionlimit(self.recursion)
+        for sig, handler in self.handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+    def _libraries(self) -> None:
         np.seterr(**self.numpy_errors)
         np.random.set_state(self.numpy_random)
         random.setstate(self.random)
         warnings.filters[:] = self.filters
-        warnings._filters_mutated()  # type: ignore[attr-defined]
-        for sig, handler in self.handlers.items():
-            if handler is not None:
-                signal.signal(sig, handler)
+        getattr(warnings, "_filters_mutated", lambda: None)()
         if "torch" in sys.modules:
             _set_torch(self.torch)
-        gc.collect()  # what the module held goes before the next one counts its memory
 
 
 def _under(path: Any, root: str) -> bool:

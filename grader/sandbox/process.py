@@ -159,7 +159,11 @@ class SubprocessSandbox:
         head = {"root": str(job.root), "module": job.module,
                 "written": job.module == WRITTEN_MODULE, "next": kept is not None}
         if kept is not None and kept.child is not None:  # the child of the module before
-            return self._watch(job, Requests.of(head, calls), kept.work, slot, kept)
+            attempt = self._watch(job, Requests.of(head, calls), kept.work, slot, kept)
+            if attempt.out_of_time or attempt.imported.status != "crashed":
+                return attempt
+            # It died before this module was imported: in the meantime (a thread of the
+            # module before), or of what that module left: a fresh child tries again.
         # Beside the module's copy, in the folder run() made for it: a fresh working
         # folder for each process, which only this sandbox's user may write, or look
         # into, removed as the process ends (what it wrote goes with it).
