@@ -122,7 +122,8 @@ class SubprocessSandbox:
         while pending and processes <= len(job.calls):
             if _past(job.deadline):
                 break
-            attempt = self._attempt(job, pending, slot, kept)
+            attempt = self._attempt(job, pending, slot, kept) if kept is not None else \
+                self._attempt(job, pending, slot)  # (the kit's sandbox keeps no child)
             processes += 1
             if not sealed:
                 output += attempt.output[: max(0, job.output_bytes - len(output))]
