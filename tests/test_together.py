@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +143,22 @@ def test_what_a_module_leaves_broken_costs_the_next_nothing(tmp_path, leaves):
     assert [r.calls[k].status for k, r in enumerate(runs)] == ["ok"] * 3
     assert runs[1].calls[1].value[0] == 1.0 and runs[2].calls[2].value[0] == 2.0
     assert runs[1].calls[1].value[1] == runs[2].calls[2].value[1]  # then shared again
+
+
+def test_a_slow_submissions_modules_go_side_by_side_as_alone(tmp_path, monkeypatch):
+    """Its time budget goes as far as when it is graded alone: once its modules have taken
+    a while, the rest run each in a child of its own, at the same time."""
+    from grader.sandbox import process
+
+    monkeypatch.setattr(process, "ONE_AFTER_ANOTHER", 0.5)
+    slow = WHICH + "import time\ndef f(x):\n    time.sleep(1.0)\n    return [x, which()]\n"
+    sources = {m: slow for m in MODULES}
+    calls = {m: [_call(k, "f", float(k))] for k, m in enumerate(MODULES)}
+    start = time.monotonic()
+    runs = SubprocessSandbox().run_together(_jobs(tmp_path, sources, calls))
+    assert time.monotonic() - start < 2.9  # 1 s, then the two others at once
+    assert [r.calls[k].value[0] for k, r in enumerate(runs)] == [0.0, 1.0, 2.0]
+    assert len({r.calls[k].value[1] for k, r in enumerate(runs)}) == 3
 
 
 def test_each_module_keeps_its_own_output(tmp_path):
