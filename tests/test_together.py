@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import GRADE, ROOT
+from conftest import EXAMPLES, GRADE, ROOT
 
 from grader.sandbox import Call, Limits, ModuleJob
 from grader.sandbox.process import SubprocessSandbox
@@ -201,6 +201,38 @@ def test_a_class_grades_the_same_as_each_submission_alone(tmp_path):
         alone = json.loads((out / "results.json").read_text())
         assert {t["name"]: t["score"] for t in together["tests"]} == \
             {t["name"]: t["score"] for t in alone["tests"]}, style.name
+
+
+class _Spy(SubprocessSandbox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.alone: list[str] = []
+        self.together: list[list[str]] = []
+
+    def run(self, job: ModuleJob):
+        self.alone.append(job.module)
+        return super().run(job)
+
+    def run_together(self, jobs: list[ModuleJob]):
+        self.together.append([job.module for job in jobs])
+        return super().run_together(jobs)
+
+
+def test_a_class_runs_a_submissions_modules_together_and_one_submission_apart(tmp_path,
+                                                                           rubric):
+    """In a class (share: what a class worker asks) the Python modules go to one child,
+    answers.md beside them; graded alone (and on Gradescope), a child a module."""
+    from grader.pipeline import Request, grade
+
+    runs = {}
+    for share in (True, False):
+        spy = _Spy()
+        result = grade(Request(EXAMPLES / "alice", tmp_path / str(share), rubric, None, (),
+                               share=share), spy)
+        runs[share] = (spy.together, sorted(spy.alone), sum(i.score for i in result.items))
+    assert runs[True][:2] == ([["problem1", "problem2", "problem3"]], ["answers"])
+    assert runs[False][:2] == ([], ["answers", "problem1", "problem2", "problem3"])
+    assert runs[True][2] == runs[False][2]
 
 
 def test_inputs_of_one_module_are_its_own(tmp_path):

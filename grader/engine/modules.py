@@ -62,7 +62,7 @@ def run_modules(sub: submission.Submission, calls: dict[str, tuple[Call, ...]],
 def _groups(present: list[str], sandbox: Sandbox, schedule: Schedule) -> list[list[str]]:
     """The modules that run in one process each, or, `together`, the Python modules in one
     and answers.md (another kind of child) in another."""
-    if not schedule.together or not hasattr(sandbox, "run_together"):
+    if not schedule.together or getattr(sandbox, "run_together", None) is None:
         return [[m] for m in present]
     code = [m for m in present if m != WRITTEN_MODULE]
     return [group for group in (code, [m for m in present if m == WRITTEN_MODULE]) if group]

@@ -51,8 +51,8 @@ class SharingSandbox:
         self.inner = inner
         self.rubric_sha = rubric_sha
         self.plans = [p for p in plans if p.item.kind in EVALUATED_WRITTEN]
-        if hasattr(inner, "run_together"):  # Python modules (never answers.md, which `run`
-            self.run_together = inner.run_together  # shares) as `inner` runs them
+        # Python modules (never answers.md, which `run` shares) as `inner` runs them
+        self.run_together = getattr(inner, "run_together", None)
 
     def run(self, job: ModuleJob) -> ModuleRun:
         if job.module != WRITTEN_MODULE or _too_large(job):

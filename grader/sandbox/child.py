@@ -81,9 +81,11 @@ def main(argv: list[str], started: str = FRESH) -> None:
 def _module(request: dict[str, Any], requests: int, send: Any) -> None:
     """Import one module (or read answers.md) and make its calls."""
     root = request["root"]
-    if not request.get("written") and root not in sys.path:  # answers.md imports nothing
-        sys.path.insert(0, root)  # of the student's: a package of theirs must not stand in
-    sys.argv = [os.path.join(root, request["module"] + ".py")]  # for the parser
+    # answers.md imports nothing of the student's: a package of theirs must not stand in
+    # for the parser
+    if not request.get("written") and root not in sys.path:
+        sys.path.insert(0, root)
+    sys.argv = [os.path.join(root, request["module"] + ".py")]
     try:
         module = written.WrittenAnswers(root) if request.get("written") else \
             importlib.import_module(request["module"])

@@ -60,6 +60,8 @@ WINDOWS_CRASHES = {
 class PortableSandbox(SubprocessSandbox):
     """`SubprocessSandbox` for the student kit, on any desktop OS (see the module's doc)."""
 
+    run_together = None  # one process a module: the kit keeps no child between modules
+
     def __init__(self, python: str = sys.executable):  # no Linux layer: none of its set-up
         self.launcher = PortableLauncher(python)
         self.uid, self.namespaces, self.landlock = 0, False, False
