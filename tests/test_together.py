@@ -161,6 +161,33 @@ def test_a_slow_submissions_modules_go_side_by_side_as_alone(tmp_path, monkeypat
     assert len({r.calls[k].value[1] for k, r in enumerate(runs)}) == 3
 
 
+def test_the_processes_a_module_started_end_before_the_next_module(tmp_path):
+    """As they would with a child of its own: the next module finds none of them."""
+    starts = """
+import os, sys, time, types
+pid = os.fork()
+if pid == 0:
+    while True:
+        time.sleep(0.05)
+sys.modules["_started"] = types.ModuleType(str(pid))
+def f(x): return x
+"""
+    looks = """
+import os, sys
+def f(x):
+    pid = int(sys.modules["_started"].__name__)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "gone"
+    return "running"
+"""
+    sources = {"m1": starts, "m2": looks}
+    calls = {"m1": [_call(0, "f", 1.0)], "m2": [_call(1, "f", 2.0)]}
+    runs = SubprocessSandbox().run_together(_jobs(tmp_path, sources, calls))
+    assert runs[0].calls[0].value == 1.0 and runs[1].calls[1].value == "gone"
+
+
 def test_each_module_keeps_its_own_output(tmp_path):
     sources = {m: f"print('import of {m}')\ndef f(x):\n    print('call of {m}')\n    return x\n"
                for m in MODULES}

@@ -1,6 +1,7 @@
 """What one module leaves behind in the sandbox child, undone before the submission's next
 module runs in the same process (process.py, `run_together`), so that each module finds
-what a child of its own would: the student's modules forgotten (their helpers are imported
+what a child of its own would: the processes it started ended, the student's modules
+forgotten (their helpers are imported
 again, from the files), the working folder empty, and the process-wide settings a module
 may change at import (numpy's error handling and random state, warnings filters, torch's
 default dtype, gradient mode and random state, the environment, signal handlers, the
@@ -18,6 +19,7 @@ import random
 import shutil
 import signal
 import sys
+import time
 import warnings
 from typing import Any
 
@@ -51,7 +53,7 @@ class Fresh:
         """Each step on its own: what a module broke beyond repair stays broken, for that
         student's next module only (the grader gives a module whose import then fails
         in this child a fresh child of its own)."""
-        for step in (self._modules, self._folder, self._process, self._libraries):
+        for step in (_end_others, self._modules, self._folder, self._process, self._libraries):
             try:
                 step()
             except BaseException:  # noqa: BLE001 - e.g. a module that replaced np.random
@@ -85,6 +87,23 @@ class Fresh:
         getattr(warnings, "_filters_mutated", lambda: None)()
         if "torch" in sys.modules:
             _set_torch(self.torch)
+
+
+def _end_others(within: float = 2.0) -> None:
+    """As PID 1 of the child's namespace: end every process the module started (a
+    child of its own ends with it so), and reap them. Elsewhere nothing: without the
+    namespace, the grader ends them with the submission's child."""
+    if os.getpid() != 1:
+        return
+    os.kill(-1, signal.SIGKILL)  # PID 1's kill(-1): every process of its namespace but it
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not pid:
+            time.sleep(0.001)
 
 
 def _under(path: Any, root: str) -> bool:
