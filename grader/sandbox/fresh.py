@@ -84,7 +84,8 @@ class Fresh:
         np.random.set_state(self.numpy_random)
         random.setstate(self.random)
         warnings.filters[:] = self.filters
-        getattr(warnings, "_filters_mutated", lambda: None)()
+        warnings.onceregistry.clear()  # and, the filters' version bumped, every module's
+        getattr(warnings, "_filters_mutated", lambda: None)()  # registry: shown once again
         if "torch" in sys.modules:
             _set_torch(self.torch)
 
