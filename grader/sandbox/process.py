@@ -18,6 +18,7 @@ import selectors
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -100,33 +101,50 @@ class SubprocessSandbox:
         then forks one process a submission instead of one a module. The child forgets
         each module before the next (fresh.py); any module that ends otherwise leaves
         the rest to fresh children, as `run` would. Once the modules have taken
-        ONE_AFTER_ANOTHER seconds, those left run side by side, each as `run` runs it, so
-        that a slow submission's time budget goes as far as it does alone."""
+        ONE_AFTER_ANOTHER seconds, those not begun start side by side, each as `run` runs
+        it, even while one still runs: a slow submission's time budget goes as far as
+        alone, where no module waits for another."""
         if not jobs:
             return []
-        root0 = jobs[0].root
+        queue, runs = _Queue(jobs), {}
+        with ThreadPoolExecutor(max_workers=1) as helper:
+            apart = helper.submit(self._apart, queue)  # those left once it is time
+            try:
+                runs.update(self._in_turn(queue))
+            finally:
+                queue.finished.set()
+            runs.update(apart.result())
+        return [runs[k] for k in range(len(jobs))]
+
+    def _in_turn(self, queue: _Queue) -> dict[int, ModuleRun]:
+        """The modules the shared child takes, one after another, until none is left or
+        `_apart` has taken the rest."""
+        runs: dict[int, ModuleRun] = {}
         with workspace.folder("mod", passable=True) as tmp, users.claim_uid(self.uid) as uid:
             root = tmp / "submission"
-            shutil.copytree(root0, root, symlinks=True)
+            shutil.copytree(queue.jobs[0].root, root, symlinks=True)
             users.make_readable(root, uid)
-            jobs = [replace(job, root=root.resolve()) for job in jobs]
+            jobs = [replace(job, root=root.resolve()) for job in queue.jobs]
             cpu = sum(job.import_timeout + sum(c.timeout for c in job.calls) + SLACK
                       for job in jobs)
             slot = _Slot(uid, mentions_torch(root), frozenset().union(
                 *(preload.imported(root, job.others) for job in jobs)), cpu)
-            kept, runs, began = _Kept(), [], time.monotonic()
+            kept = _Kept()
             try:
-                for job in jobs:
-                    if time.monotonic() - began > ONE_AFTER_ANOTHER:
-                        break
-                    runs.append(self._run(job, slot, kept))
+                while (k := queue.next()) is not None:
+                    runs[k] = self._run(jobs[k], slot, kept)
             finally:
                 kept.close(uid)
-        rest = [replace(job, root=root0) for job in jobs[len(runs):]]
-        if rest:  # a slow submission: the rest side by side, as alone
-            with ThreadPoolExecutor(max_workers=len(rest)) as pool:
-                runs += pool.map(self.run, rest)
         return runs
+
+    def _apart(self, queue: _Queue) -> dict[int, ModuleRun]:
+        """Once the modules have taken ONE_AFTER_ANOTHER seconds, the ones not begun, side
+        by side, each as `run` runs it (even while the shared child still runs one)."""
+        if queue.finished.wait(ONE_AFTER_ANOTHER):
+            return {}
+        rest = queue.rest()
+        with ThreadPoolExecutor(max_workers=max(1, len(rest))) as pool:
+            return dict(zip(rest, pool.map(self.run, [queue.jobs[k] for k in rest])))
 
     def _run(self, job: ModuleJob, slot: _Slot, kept: Optional[_Kept] = None) -> ModuleRun:
         pending = sorted(job.calls, key=lambda c: c.hidden)  # hidden items' calls last
@@ -278,6 +296,26 @@ class SubprocessSandbox:
             os.close(resp_r)
             os.close(out_r)
         return code
+
+
+class _Queue:
+    """A submission's modules not yet begun, taken one at a time by its shared child or
+    all at once to run apart."""
+
+    def __init__(self, jobs: list[ModuleJob]) -> None:
+        self.jobs = jobs
+        self.left = list(range(len(jobs)))
+        self.lock = threading.Lock()
+        self.finished = threading.Event()  # the shared child has nothing more to take
+
+    def next(self) -> Optional[int]:
+        with self.lock:
+            return self.left.pop(0) if self.left else None
+
+    def rest(self) -> list[int]:
+        with self.lock:
+            rest, self.left = self.left, []
+        return rest
 
 
 class _Kept:
