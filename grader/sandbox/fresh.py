@@ -3,9 +3,11 @@ module runs in the same process (process.py, `run_together`), so that each modul
 what a child of its own would: the processes it started ended, the student's modules
 forgotten (their helpers are imported
 again, from the files), the working folder empty, and the process-wide settings a module
-may change at import (numpy's error handling and random state, warnings filters, torch's
-default dtype, gradient mode and random state, the environment, signal handlers, the
-recursion limit, the standard streams) as they were before the first.
+may change at import (numpy's error handling, print options and random state, warnings
+filters, decimal's context, torch's default dtype and device, gradient, deterministic,
+anomaly and denormal modes, print options and random state, the environment, signal
+handlers, mask and timers, the recursion limit, the standard streams) as they were before
+the first.
 
 Loaded by the harness (child.py) by path, like its other siblings: standard library and
 numpy only. None of this is containment: the modules are one student's, and the
@@ -29,6 +31,8 @@ TORCH_DEFAULT_SEED = 67280421310721  # torch's CPU generator, as a fresh import 
 SIGNALS = [getattr(signal, name) for name in (
     "SIGHUP", "SIGINT", "SIGQUIT", "SIGABRT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM",
     "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPWR", "SIGSTKFLT") if hasattr(signal, name)]
+TIMERS = [getattr(signal, name) for name in (
+    "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF") if hasattr(signal, name)]  # not on Windows
 
 
 class Fresh:
@@ -43,6 +47,8 @@ class Fresh:
         self.streams = (sys.stdout, sys.stderr, sys.stdin)
         self.recursion = sys.getrecursionlimit()
         self.numpy_errors = np.geterr()
+        self.numpy_print = np.get_printoptions()
+        self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
         self.numpy_random = np.random.get_state()
         self.random = random.getstate()
         self.filters = list(warnings.filters)
@@ -75,6 +81,9 @@ class Fresh:
         os.environ.update(self.environ)
         sys.stdout, sys.stderr, sys.stdin = self.streams
         sys.setrecursionlimit(self.recursion)
+        for timer in TIMERS:  # a timeout set and never cancelled: alone, it ends no other
+            signal.setitimer(timer, 0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
         for sig, handler in self.handlers.items():
             if handler is not None:
                 signal.signal(sig, handler)
@@ -85,6 +94,9 @@ class Fresh:
         random.setstate(self.random)
         warnings.filters[:] = self.filters
         getattr(warnings, "_filters_mutated", lambda: None)()
+        np.set_printoptions(**self.numpy_print)
+        if "decimal" in sys.modules:
+            sys.modules["decimal"].setcontext(sys.modules["decimal"].Context())
         if "torch" in sys.modules:
             _set_torch(self.torch)
 
@@ -137,6 +149,11 @@ def _set_torch(state: Any) -> None:
     if state is None:
         torch.set_default_dtype(torch.float32)
         torch.manual_seed(TORCH_DEFAULT_SEED)
-        return
-    torch.set_default_dtype(state[0])
-    torch.set_rng_state(state[1])
+    else:
+        torch.set_default_dtype(state[0])
+        torch.set_rng_state(state[1])
+    torch.use_deterministic_algorithms(False)
+    torch.autograd.set_detect_anomaly(False)
+    torch.set_flush_denormal(False)  # (numpy's too: the CPU's flag)
+    torch.set_printoptions(profile="default", sci_mode=None)
+    torch.set_default_device(None)  # (torch 2.0 on)
