@@ -194,10 +194,10 @@ class SubprocessSandbox:
                 "written": job.module == WRITTEN_MODULE, "next": kept is not None}
         if kept is not None and kept.child is not None:  # the child of the module before
             attempt = self._watch(job, Requests.of(head, calls), kept.work, slot, kept)
-            if attempt.out_of_time or attempt.imported.status != "crashed":
+            if attempt.out_of_time or attempt.imported.status not in ("crashed", "raised"):
                 return attempt
-            # It died before this module was imported: in the meantime (a thread of the
-            # module before), or of what that module left: a fresh child tries again.
+            kept.close(slot.uid)  # it died before the import, or the import failed, of what
+            # the module before did or left (torch's interop threads, set once): a fresh child
         # Beside the module's copy, in the folder run() made for it: a fresh working
         # folder for each process, which only this sandbox's user may write, or look
         # into, removed as the process ends (what it wrote goes with it).
