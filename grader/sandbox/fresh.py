@@ -7,7 +7,8 @@ may change at import (numpy's error handling, print options and random state, wa
 filters, decimal's context, torch's default dtype and device, gradient, deterministic,
 anomaly and denormal modes, print options and random state, the environment, signal
 handlers, mask and timers, the recursion limit, the standard streams) as they were before
-the first.
+the first. A module that leaves a thread running ends the child instead (nothing ends a
+thread): the grader gives the next module a fresh child.
 
 Loaded by the harness (child.py) by path, like its other siblings: standard library and
 numpy only. None of this is containment: the modules are one student's, and the
@@ -15,12 +16,15 @@ judgement is the grader's.
 """
 from __future__ import annotations
 
+import _thread
 import gc
+import importlib
 import os
 import random
 import shutil
 import signal
 import sys
+import threading
 import time
 import warnings
 from typing import Any
@@ -59,6 +63,9 @@ class Fresh:
         """Each step on its own: what a module broke beyond repair stays broken, for that
         student's next module only (the grader gives a module whose import then fails
         in this child a fresh child of its own)."""
+        if threading.active_count() > 1 or getattr(_thread, "_count", lambda: 0)() > 0:
+            os._exit(0)  # a thread of the module's, which nothing here ends: the grader
+            # gives the next module a fresh child, as to one that follows a crash
         for step in (_end_others, self._modules, self._folder, self._process, self._libraries):
             try:
                 step()
@@ -67,10 +74,13 @@ class Fresh:
         gc.collect()  # what the module held goes before the next one counts its memory
 
     def _modules(self) -> None:
+        work = os.path.join(os.path.realpath(self.cwd), "")
         for name, module in list(sys.modules.items()):
-            if name not in self.modules and _under(getattr(module, "__file__", None), self.root):
+            where = getattr(module, "__file__", None)  # the submission's, or written since
+            if name not in self.modules and (_under(where, self.root) or _under(where, work)):
                 del sys.modules[name]
         sys.path[:] = self.path
+        importlib.invalidate_caches()  # a folder's listing, read before the module wrote in it
 
     def _folder(self) -> None:
         os.chdir(self.cwd)
