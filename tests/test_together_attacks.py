@@ -119,3 +119,16 @@ def test_a_module_written_in_the_working_folder_is_forgotten(tmp_path):
                                 1.0)
     assert alone.calls[1].value == 2
     assert together.calls[1].value == 2
+
+
+def test_a_helper_in_a_folder_without_init_is_imported_again(tmp_path):
+    """helpers/state.py with no helpers/__init__.py (a namespace package, which has no
+    __file__): `from helpers import state` in the next module must not find the module
+    the one before changed, through the package's attribute."""
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "state.py").write_text("COUNT = [0]\n")
+    uses = "from helpers import state\nstate.COUNT[0] += 1\n"
+    together, alone = _compared(tmp_path, uses, uses + "def f(x):\n    return state.COUNT[0]\n",
+                                1.0)
+    assert alone.calls[1].value == 1
+    assert together.calls[1].value == 1

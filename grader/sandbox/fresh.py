@@ -76,8 +76,8 @@ class Fresh:
     def _modules(self) -> None:
         work = os.path.join(os.path.realpath(self.cwd), "")
         for name, module in list(sys.modules.items()):
-            where = getattr(module, "__file__", None)  # the submission's, or written since
-            if name not in self.modules and (_under(where, self.root) or _under(where, work)):
+            if name not in self.modules and any(  # the submission's, or written since
+                    _under(where, self.root) or _under(where, work) for where in _places(module)):
                 del sys.modules[name]
         sys.path[:] = self.path
         importlib.invalidate_caches()  # a folder's listing, read before the module wrote in it
@@ -126,6 +126,15 @@ def _end_others(within: float = 2.0) -> None:
             return
         if not pid:
             time.sleep(0.001)
+
+
+def _places(module: Any) -> list[Any]:
+    """Where a module was read from: its file, or a package without __init__.py's folders
+    (none for a library's lazy module that fails to say)."""
+    try:
+        return [getattr(module, "__file__", None), *list(getattr(module, "__path__", None) or ())]
+    except Exception:  # noqa: BLE001
+        return []
 
 
 def _under(path: Any, root: str) -> bool:
