@@ -132,3 +132,17 @@ def test_a_helper_in_a_folder_without_init_is_imported_again(tmp_path):
                                 1.0)
     assert alone.calls[1].value == 1
     assert together.calls[1].value == 1
+
+
+def test_a_module_whose_leftovers_hang_as_they_go_costs_the_next_nothing(tmp_path):
+    """An object of the module's whose __del__ never returns, run as the child forgets the
+    module: the next module is not charged a time-out at its import."""
+    first = "class Slow:\n    def __del__(self):\n        while True:\n            pass\n" \
+        "class Cycle:\n    pass\nCYCLE = Cycle()\nCYCLE.me, CYCLE.slow = CYCLE, Slow()\n"
+    sources = {"m1": first + FAST, "m2": FAST}
+    calls = {"m1": [_call(0, "f", 0.0)], "m2": [_call(1, "f", 1.0)]}
+    jobs = [replace(job, limits=replace(job.limits, import_timeout=2.0))
+            for job in _jobs(tmp_path, sources, calls)]
+    runs = SubprocessSandbox().run_together(jobs)
+    assert runs[1].imported.status == "ok", runs[1].imported
+    assert runs[1].calls[1].value == 1.0

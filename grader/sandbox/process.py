@@ -18,7 +18,6 @@ import selectors
 import shutil
 import signal
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -32,6 +31,7 @@ from grader.sandbox import preload
 from grader.sandbox.inbox import (SLACK, _Attempt, _blame, _keep, _past, read_messages,
                                   time_left, visible_answered)
 from grader.sandbox.outbox import Requests
+from grader.sandbox.turns import Turns
 from grader.sandbox.launch import Child, Launcher, SpawnLauncher, ZygoteLauncher
 
 ONE_AFTER_ANOTHER = 5.0  # seconds: an honest submission takes 1 to 5 s in all
@@ -106,7 +106,7 @@ class SubprocessSandbox:
         alone, where no module waits for another."""
         if not jobs:
             return []
-        queue, runs = _Queue(jobs), {}
+        queue, runs = Turns(jobs), {}
         with ThreadPoolExecutor(max_workers=1) as helper:
             apart = helper.submit(self._apart, queue)  # those left once it is time
             try:
@@ -116,7 +116,7 @@ class SubprocessSandbox:
             runs.update(apart.result())
         return [runs[k] for k in range(len(jobs))]
 
-    def _in_turn(self, queue: _Queue) -> dict[int, ModuleRun]:
+    def _in_turn(self, queue: Turns[ModuleJob]) -> dict[int, ModuleRun]:
         """The modules the shared child takes, one after another, until none is left or
         `_apart` has taken the rest."""
         runs: dict[int, ModuleRun] = {}
@@ -137,7 +137,7 @@ class SubprocessSandbox:
                 kept.close(uid)
         return runs
 
-    def _apart(self, queue: _Queue) -> dict[int, ModuleRun]:
+    def _apart(self, queue: Turns[ModuleJob]) -> dict[int, ModuleRun]:
         """Once the modules have taken ONE_AFTER_ANOTHER seconds, the ones not begun, side
         by side, each as `run` runs it (even while the shared child still runs one)."""
         if queue.finished.wait(ONE_AFTER_ANOTHER):
@@ -194,10 +194,12 @@ class SubprocessSandbox:
                 "written": job.module == WRITTEN_MODULE, "next": kept is not None}
         if kept is not None and kept.child is not None:  # the child of the module before
             attempt = self._watch(job, Requests.of(head, calls), kept.work, slot, kept)
-            if attempt.out_of_time or attempt.imported.status not in ("crashed", "raised"):
+            status = attempt.imported.status  # (a time-out before its first words: forgetting)
+            if attempt.out_of_time or status not in ("crashed", "raised", "timeout") or \
+                    status == "timeout" and attempt.layers:
                 return attempt
-            kept.close(slot.uid)  # it died before the import, or the import failed, of what
-            # the module before did or left (torch's interop threads, set once): a fresh child
+            kept.close(slot.uid)  # it died or hung before the import, or the import failed, of
+            # what the module before did or left (torch's interop threads, set once): afresh
         # Beside the module's copy, in the folder run() made for it: a fresh working
         # folder for each process, which only this sandbox's user may write, or look
         # into, removed as the process ends (what it wrote goes with it).
@@ -296,26 +298,6 @@ class SubprocessSandbox:
             os.close(resp_r)
             os.close(out_r)
         return code
-
-
-class _Queue:
-    """A submission's modules not yet begun, taken one at a time by its shared child or
-    all at once to run apart."""
-
-    def __init__(self, jobs: list[ModuleJob]) -> None:
-        self.jobs = jobs
-        self.left = list(range(len(jobs)))
-        self.lock = threading.Lock()
-        self.finished = threading.Event()  # the shared child has nothing more to take
-
-    def next(self) -> Optional[int]:
-        with self.lock:
-            return self.left.pop(0) if self.left else None
-
-    def rest(self) -> list[int]:
-        with self.lock:
-            rest, self.left = self.left, []
-        return rest
 
 
 class _Kept:
