@@ -3,9 +3,12 @@ module runs in the same process (process.py, `run_together`), so that each modul
 what a child of its own would: the processes it started ended, the student's modules
 forgotten (their helpers are imported
 again, from the files), the working folder empty, and the process-wide settings a module
-may change at import (numpy's error handling and random state, warnings filters, torch's
-default dtype, gradient mode and random state, the environment, signal handlers, the
-recursion limit, the standard streams) as they were before the first.
+may change at import (numpy's error handling, print options and random state, warnings
+filters, decimal's context, torch's default dtype and device, gradient, deterministic,
+anomaly and denormal modes, print options and random state, the environment, signal
+handlers, mask and timers, the recursion limit, the standard streams) as they were before
+the first. A module that leaves a thread running ends the child instead (nothing ends a
+thread): the grader gives the next module a fresh child.
 
 Loaded by the harness (child.py) by path, like its other siblings: standard library and
 numpy only. None of this is containment: the modules are one student's, and the
@@ -13,12 +16,15 @@ judgement is the grader's.
 """
 from __future__ import annotations
 
+import _thread
 import gc
+import importlib
 import os
 import random
 import shutil
 import signal
 import sys
+import threading
 import time
 import warnings
 from typing import Any
@@ -29,6 +35,8 @@ TORCH_DEFAULT_SEED = 67280421310721  # torch's CPU generator, as a fresh import 
 SIGNALS = [getattr(signal, name) for name in (
     "SIGHUP", "SIGINT", "SIGQUIT", "SIGABRT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM",
     "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPWR", "SIGSTKFLT") if hasattr(signal, name)]
+TIMERS = [getattr(signal, name) for name in (
+    "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF") if hasattr(signal, name)]  # not on Windows
 
 
 class Fresh:
@@ -43,6 +51,8 @@ class Fresh:
         self.streams = (sys.stdout, sys.stderr, sys.stdin)
         self.recursion = sys.getrecursionlimit()
         self.numpy_errors = np.geterr()
+        self.numpy_print = np.get_printoptions()
+        self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
         self.numpy_random = np.random.get_state()
         self.random = random.getstate()
         self.filters = list(warnings.filters)
@@ -53,6 +63,9 @@ class Fresh:
         """Each step on its own: what a module broke beyond repair stays broken, for that
         student's next module only (the grader gives a module whose import then fails
         in this child a fresh child of its own)."""
+        if threading.active_count() > 1 or getattr(_thread, "_count", lambda: 0)() > 0:
+            os._exit(0)  # a thread of the module's, which nothing here ends: the grader
+            # gives the next module a fresh child, as to one that follows a crash
         for step in (_end_others, self._modules, self._folder, self._process, self._libraries):
             try:
                 step()
@@ -61,10 +74,13 @@ class Fresh:
         gc.collect()  # what the module held goes before the next one counts its memory
 
     def _modules(self) -> None:
+        work = os.path.join(os.path.realpath(self.cwd), "")
         for name, module in list(sys.modules.items()):
-            if name not in self.modules and _under(getattr(module, "__file__", None), self.root):
+            if name not in self.modules and any(  # the submission's, or written since
+                    _under(where, self.root) or _under(where, work) for where in _places(module)):
                 del sys.modules[name]
         sys.path[:] = self.path
+        importlib.invalidate_caches()  # a folder's listing, read before the module wrote in it
 
     def _folder(self) -> None:
         os.chdir(self.cwd)
@@ -75,6 +91,9 @@ class Fresh:
         os.environ.update(self.environ)
         sys.stdout, sys.stderr, sys.stdin = self.streams
         sys.setrecursionlimit(self.recursion)
+        for timer in TIMERS:  # a timeout set and never cancelled: alone, it ends no other
+            signal.setitimer(timer, 0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
         for sig, handler in self.handlers.items():
             if handler is not None:
                 signal.signal(sig, handler)
@@ -86,6 +105,9 @@ class Fresh:
         warnings.filters[:] = self.filters
         warnings.onceregistry.clear()  # and, the filters' version bumped, every module's
         getattr(warnings, "_filters_mutated", lambda: None)()  # registry: shown once again
+        np.set_printoptions(**self.numpy_print)
+        if "decimal" in sys.modules:
+            sys.modules["decimal"].setcontext(sys.modules["decimal"].Context())
         if "torch" in sys.modules:
             _set_torch(self.torch)
 
@@ -105,6 +127,15 @@ def _end_others(within: float = 2.0) -> None:
             return
         if not pid:
             time.sleep(0.001)
+
+
+def _places(module: Any) -> list[Any]:
+    """Where a module was read from: its file, or a package without __init__.py's folders
+    (none for a library's lazy module that fails to say)."""
+    try:
+        return [getattr(module, "__file__", None), *list(getattr(module, "__path__", None) or ())]
+    except Exception:  # noqa: BLE001
+        return []
 
 
 def _under(path: Any, root: str) -> bool:
@@ -138,6 +169,11 @@ def _set_torch(state: Any) -> None:
     if state is None:
         torch.set_default_dtype(torch.float32)
         torch.manual_seed(TORCH_DEFAULT_SEED)
-        return
-    torch.set_default_dtype(state[0])
-    torch.set_rng_state(state[1])
+    else:
+        torch.set_default_dtype(state[0])
+        torch.set_rng_state(state[1])
+    torch.use_deterministic_algorithms(False)
+    torch.autograd.set_detect_anomaly(False)
+    torch.set_flush_denormal(False)  # (numpy's too: the CPU's flag)
+    torch.set_printoptions(profile="default", sci_mode=None)
+    torch.set_default_device(None)  # (torch 2.0 on)

@@ -31,6 +31,7 @@ from grader.sandbox import preload
 from grader.sandbox.inbox import (SLACK, _Attempt, _blame, _keep, _past, read_messages,
                                   time_left, visible_answered)
 from grader.sandbox.outbox import Requests
+from grader.sandbox.turns import Turns
 from grader.sandbox.launch import Child, Launcher, SpawnLauncher, ZygoteLauncher
 
 ONE_AFTER_ANOTHER = 5.0  # seconds: an honest submission takes 1 to 5 s in all
@@ -100,33 +101,50 @@ class SubprocessSandbox:
         then forks one process a submission instead of one a module. The child forgets
         each module before the next (fresh.py); any module that ends otherwise leaves
         the rest to fresh children, as `run` would. Once the modules have taken
-        ONE_AFTER_ANOTHER seconds, those left run side by side, each as `run` runs it, so
-        that a slow submission's time budget goes as far as it does alone."""
+        ONE_AFTER_ANOTHER seconds, those not begun start side by side, each as `run` runs
+        it, even while one still runs: a slow submission's time budget goes as far as
+        alone, where no module waits for another."""
         if not jobs:
             return []
-        root0 = jobs[0].root
+        queue, runs = Turns(jobs), {}
+        with ThreadPoolExecutor(max_workers=1) as helper:
+            apart = helper.submit(self._apart, queue)  # those left once it is time
+            try:
+                runs.update(self._in_turn(queue))
+            finally:
+                queue.finished.set()
+            runs.update(apart.result())
+        return [runs[k] for k in range(len(jobs))]
+
+    def _in_turn(self, queue: Turns[ModuleJob]) -> dict[int, ModuleRun]:
+        """The modules the shared child takes, one after another, until none is left or
+        `_apart` has taken the rest."""
+        runs: dict[int, ModuleRun] = {}
         with workspace.folder("mod", passable=True) as tmp, users.claim_uid(self.uid) as uid:
             root = tmp / "submission"
-            shutil.copytree(root0, root, symlinks=True)
+            shutil.copytree(queue.jobs[0].root, root, symlinks=True)
             users.make_readable(root, uid)
-            jobs = [replace(job, root=root.resolve()) for job in jobs]
+            jobs = [replace(job, root=root.resolve()) for job in queue.jobs]
             cpu = sum(job.import_timeout + sum(c.timeout for c in job.calls) + SLACK
                       for job in jobs)
             slot = _Slot(uid, mentions_torch(root), frozenset().union(
                 *(preload.imported(root, job.others) for job in jobs)), cpu)
-            kept, runs, began = _Kept(), [], time.monotonic()
+            kept = _Kept()
             try:
-                for job in jobs:
-                    if time.monotonic() - began > ONE_AFTER_ANOTHER:
-                        break
-                    runs.append(self._run(job, slot, kept))
+                while (k := queue.next()) is not None:
+                    runs[k] = self._run(jobs[k], slot, kept)
             finally:
                 kept.close(uid)
-        rest = [replace(job, root=root0) for job in jobs[len(runs):]]
-        if rest:  # a slow submission: the rest side by side, as alone
-            with ThreadPoolExecutor(max_workers=len(rest)) as pool:
-                runs += pool.map(self.run, rest)
         return runs
+
+    def _apart(self, queue: Turns[ModuleJob]) -> dict[int, ModuleRun]:
+        """Once the modules have taken ONE_AFTER_ANOTHER seconds, the ones not begun, side
+        by side, each as `run` runs it (even while the shared child still runs one)."""
+        if queue.finished.wait(ONE_AFTER_ANOTHER):
+            return {}
+        rest = queue.rest()
+        with ThreadPoolExecutor(max_workers=max(1, len(rest))) as pool:
+            return dict(zip(rest, pool.map(self.run, [queue.jobs[k] for k in rest])))
 
     def _run(self, job: ModuleJob, slot: _Slot, kept: Optional[_Kept] = None) -> ModuleRun:
         pending = sorted(job.calls, key=lambda c: c.hidden)  # hidden items' calls last
@@ -176,10 +194,12 @@ class SubprocessSandbox:
                 "written": job.module == WRITTEN_MODULE, "next": kept is not None}
         if kept is not None and kept.child is not None:  # the child of the module before
             attempt = self._watch(job, Requests.of(head, calls), kept.work, slot, kept)
-            if attempt.out_of_time or attempt.imported.status != "crashed":
+            status = attempt.imported.status  # (a time-out before its first words: forgetting)
+            if attempt.out_of_time or status not in ("crashed", "raised", "timeout") or \
+                    status == "timeout" and attempt.layers:
                 return attempt
-            # It died before this module was imported: in the meantime (a thread of the
-            # module before), or of what that module left: a fresh child tries again.
+            kept.close(slot.uid)  # it died or hung before the import, or the import failed, of
+            # what the module before did or left (torch's interop threads, set once): afresh
         # Beside the module's copy, in the folder run() made for it: a fresh working
         # folder for each process, which only this sandbox's user may write, or look
         # into, removed as the process ends (what it wrote goes with it).
