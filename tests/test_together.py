@@ -188,6 +188,16 @@ def f(x):
     assert runs[0].calls[0].value == 1.0 and runs[1].calls[1].value == "gone"
 
 
+def test_forgetting_a_torch_module_imports_nothing(tmp_path):
+    """Putting torch's settings back costs no import (torch.use_deterministic_algorithms
+    imports torch._dynamo: half a second a submission, a class twice as long)."""
+    sources = {"m1": "import torch\ndef f(x): return x\n",
+               "m2": "import sys\ndef f(x): return 'torch._dynamo' in sys.modules\n"}
+    calls = {"m1": [_call(0, "f", 1.0)], "m2": [_call(1, "f", 2.0)]}
+    runs = SubprocessSandbox().run_together(_jobs(tmp_path, sources, calls))
+    assert runs[0].calls[0].value == 1.0 and runs[1].calls[1].value is False
+
+
 def test_each_module_keeps_its_own_output(tmp_path):
     sources = {m: f"print('import of {m}')\ndef f(x):\n    print('call of {m}')\n    return x\n"
                for m in MODULES}

@@ -172,8 +172,11 @@ def _set_torch(state: Any) -> None:
     else:
         torch.set_default_dtype(state[0])
         torch.set_rng_state(state[1])
-    torch.use_deterministic_algorithms(False)
-    torch.autograd.set_detect_anomaly(False)
+    if torch.are_deterministic_algorithms_enabled() or \
+            torch.is_deterministic_algorithms_warn_only_enabled():
+        torch.use_deterministic_algorithms(False)  # (only then: it imports torch._dynamo, 0.5 s)
+    if torch.is_anomaly_enabled():
+        torch.autograd.set_detect_anomaly(False)
     torch.set_flush_denormal(False)  # (numpy's too: the CPU's flag)
     torch.set_printoptions(profile="default", sci_mode=None)
     torch.set_default_device(None)  # (torch 2.0 on)
