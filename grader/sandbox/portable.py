@@ -74,7 +74,8 @@ class PortableSandbox(SubprocessSandbox):
             job = replace(job, root=root.resolve())
             return self._run(job, _Slot(self.uid, mentions_torch(job.root, job.others)))
 
-    def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot) -> _Attempt:
+    def _attempt(self, job: ModuleJob, calls: list[Call], slot: _Slot,
+                 kept: object = None) -> _Attempt:  # (run_together is None: never a kept child)
         with workspace.folder("run") as tmp:
             work = tmp / "work"
             work.mkdir()

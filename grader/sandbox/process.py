@@ -12,6 +12,7 @@ prints in later processes, is never shown.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import selectors
@@ -22,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from grader.disk import files, workspace
 from grader.sandbox import (WRITTEN_MODULE, Call, CallOutcome, ImportOutcome, ModuleJob,
@@ -86,14 +87,21 @@ class SubprocessSandbox:
     def run(self, job: ModuleJob) -> ModuleRun:
         """Run on a copy of the submission only this module's processes see (read-only),
         as a sandbox user no other running sandbox has (when root)."""
-        with workspace.folder("mod", passable=True) as tmp, users.claim_uid(self.uid) as uid:
-            root = tmp / "submission"
-            shutil.copytree(job.root, root, symlinks=True)
-            users.make_readable(root, uid)
-            job = replace(job, root=root.resolve())
+        with self._copy_for_user(job.root) as (root, uid):
+            job = replace(job, root=root)
             imports = frozenset() if job.module == WRITTEN_MODULE else \
                 preload.imported(job.root, job.others)
             return self._run(job, _Slot(uid, mentions_torch(job.root, job.others), imports))
+
+    @contextlib.contextmanager
+    def _copy_for_user(self, submission: Path) -> Iterator[tuple[Path, int]]:
+        """A copy of `submission` that a sandbox user no other running sandbox has (when
+        root) may read and nobody else, in a folder of its own; the copy and the user."""
+        with workspace.folder("mod", passable=True) as tmp, users.claim_uid(self.uid) as uid:
+            root = tmp / "submission"
+            shutil.copytree(submission, root, symlinks=True)
+            users.make_readable(root, uid)
+            yield root.resolve(), uid
 
     def run_together(self, jobs: list[ModuleJob]) -> list[ModuleRun]:
         """The modules of one submission (the same `root`), one after another in one child
@@ -120,11 +128,8 @@ class SubprocessSandbox:
         """The modules the shared child takes, one after another, until none is left or
         `_apart` has taken the rest."""
         runs: dict[int, ModuleRun] = {}
-        with workspace.folder("mod", passable=True) as tmp, users.claim_uid(self.uid) as uid:
-            root = tmp / "submission"
-            shutil.copytree(queue.jobs[0].root, root, symlinks=True)
-            users.make_readable(root, uid)
-            jobs = [replace(job, root=root.resolve()) for job in queue.jobs]
+        with self._copy_for_user(queue.jobs[0].root) as (root, uid):
+            jobs = [replace(job, root=root) for job in queue.jobs]
             cpu = sum(job.import_timeout + sum(c.timeout for c in job.calls) + SLACK
                       for job in jobs)
             slot = _Slot(uid, mentions_torch(root), frozenset().union(
@@ -155,8 +160,7 @@ class SubprocessSandbox:
         while pending and processes <= len(job.calls):
             if _past(job.deadline):
                 break
-            attempt = self._attempt(job, pending, slot, kept) if kept is not None else \
-                self._attempt(job, pending, slot)  # (the kit's sandbox keeps no child)
+            attempt = self._attempt(job, pending, slot, kept)
             processes += 1
             if not sealed:
                 output += attempt.output[: max(0, job.output_bytes - len(output))]
