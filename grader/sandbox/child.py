@@ -63,7 +63,8 @@ def main(argv: list[str], started: str = FRESH) -> None:
     request = wire.read_frame(requests)
     send = _sender(fd)
     layers = ["separate process", started, *_confine(request.get("confine") or {}, fd)]
-    before = fresh.Fresh(request["root"]) if request.get("next") else None
+    before = fresh.Fresh(request["root"], [*ENDING_SIGNALS, signal.SIGINT]) \
+        if request.get("next") else None  # (the handlers _namespaces set, and Ctrl-C's)
     while True:
         send({"event": "confined", "layers": layers})
         _module(request, requests, send)

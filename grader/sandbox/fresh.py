@@ -32,17 +32,15 @@ from typing import Any
 import numpy as np
 
 TORCH_DEFAULT_SEED = 67280421310721  # torch's CPU generator, as a fresh import seeds it
-SIGNALS = [getattr(signal, name) for name in (
-    "SIGHUP", "SIGINT", "SIGQUIT", "SIGABRT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM",
-    "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPWR", "SIGSTKFLT") if hasattr(signal, name)]
 TIMERS = [getattr(signal, name) for name in (
     "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF") if hasattr(signal, name)]  # not on Windows
 
 
 class Fresh:
-    """The state of the child before the first module: `restore` puts it back."""
+    """The state of the child before the first module: `restore` puts it back (of the
+    signals' handlers, those of `signals`)."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, signals: list[int]):
         self.root = os.path.join(os.path.realpath(root), "")
         self.cwd = os.getcwd()
         self.path = list(sys.path)
@@ -56,7 +54,7 @@ class Fresh:
         self.numpy_random = np.random.get_state()
         self.random = random.getstate()
         self.filters = list(warnings.filters)
-        self.handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
+        self.handlers = {sig: signal.getsignal(sig) for sig in signals}
         self.torch = _torch_state() if "torch" in sys.modules else None
 
     def restore(self) -> None:
