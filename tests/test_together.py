@@ -198,6 +198,15 @@ def test_forgetting_a_torch_module_imports_nothing(tmp_path):
     assert runs[0].calls[0].value == 1.0 and runs[1].calls[1].value is False
 
 
+def test_the_harness_finds_numpy_random_imported(tmp_path):
+    """Saving numpy's random state between modules imports nothing either: numpy.random
+    (with hashlib and OpenSSL, 12 ms a child) comes with the zygote, so that even a
+    child of its own finds it imported."""
+    source = "import sys\nAT_IMPORT = 'numpy.random' in sys.modules\ndef f(x): return AT_IMPORT\n"
+    job, = _jobs(tmp_path, {"m1": source}, {"m1": [_call(0, "f", 1.0)]})
+    assert SubprocessSandbox().run(job).calls[0].value is True  # a child of its own
+
+
 def test_each_module_keeps_its_own_output(tmp_path):
     sources = {m: f"print('import of {m}')\ndef f(x):\n    print('call of {m}')\n    return x\n"
                for m in MODULES}

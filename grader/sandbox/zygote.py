@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy  # noqa: F401 - imported once here, inherited by every fork
+import numpy.random  # noqa: F401 - likewise: numpy imports it lazily, and fresh.Fresh saves
+# its state in a class's every child (importing it, with hashlib and OpenSSL: 12 ms a child)
 import resource  # noqa: F401 - likewise: the harness imports it lazily (confine.set_limits)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
