@@ -153,6 +153,7 @@ def worker_context() -> Any:
     Elsewhere, fresh interpreters."""
     if sys.platform == "linux":
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["grader.classroom.worker", "numpy"])
+        context.set_forkserver_preload(  # worker last: it freezes what is there for GC
+            ["pebble", "grader.classroom.run", "grader.classroom.worker"])
         return context
     return multiprocessing.get_context("spawn")
