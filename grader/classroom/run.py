@@ -180,12 +180,14 @@ def _grade_all(run: ClassRun, rubric: Rubric, sandbox_factory: Callable[[], Sand
     todo.sort(key=lambda job: waits[job[0].name])  # the others while those zygotes warm up
     if not todo:
         return
+    scratch = workspace.memory_root()  # this process's and the workers' scratch folders
     args = (str(rubric.path), sandbox_factory, seed, only)
     watchdog = 2 * rubric.model.limits.submission_seconds + 60
     began = time.time()
-    done = _in_pool(todo, jobs, args, rubric, watchdog)
+    done = _in_pool(todo, jobs, args, rubric, watchdog, scratch)
     try:
-        _collect(run, progress(done, len(todo)), Breaker(len(todo)))
+        with workspace.in_memory(scratch):
+            _collect(run, progress(done, len(todo)), Breaker(len(todo)))
     finally:
         done.close()  # interrupted while not inside it: its workers are stopped all the same
         end_helpers()
@@ -220,13 +222,15 @@ def _out(out: Path, student: Path, placed: str, rubric: Rubric, seed: Optional[i
 
 
 def _in_pool(todo: list[tuple[Student, str, dict[str, str]]], jobs: int, args: tuple,
-             rubric: Rubric, watchdog: float) -> Iterator[Outcome | InFlight]:
-    """Grade in `jobs` worker processes; a worker that dies or hangs costs its student
-    only (pebble starts another), who gets a results.json saying what happened."""
+             rubric: Rubric, watchdog: float,
+             scratch: Optional[Path]) -> Iterator[Outcome | InFlight]:
+    """Grade in `jobs` worker processes, their scratch folders under `scratch` if not
+    None (workspace.in_memory); a worker that dies or hangs costs its student only
+    (pebble starts another), who gets a results.json saying what happened."""
     import pebble  # a class's alone: Gradescope's image grades one submission without it
 
-    pool = pebble.ProcessPool(max(1, jobs), initializer=_init_worker, initargs=args[:2],
-                              context=worker_context())
+    pool = pebble.ProcessPool(max(1, jobs), initializer=_init_worker,
+                              initargs=(*args[:2], scratch), context=worker_context())
     try:
         with workspace.folder("workers") as marks:
             lost = yield from _results(pool, todo, args, rubric, watchdog, marks, jobs)
@@ -299,13 +303,14 @@ def _collect(run: ClassRun, done: Iterator[Any], breaker: Breaker) -> None:
         breaker.record(event)
 
 
-def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> None:
+def _init_worker(rubric_path: str, sandbox_factory: Callable[[], Sandbox],
+                 scratch: Optional[Path]) -> None:
     """Runs in each worker. The grading itself is in classroom/worker.py, which the
     workers' fork server imported (pool.worker_context): the process that coordinates the
     class never imports the grading pipeline."""
     from grader.classroom import worker
 
-    worker.init(rubric_path, sandbox_factory)
+    worker.init(rubric_path, sandbox_factory, scratch)
 
 
 def _grade_one(*args: Any) -> Outcome:

@@ -21,6 +21,7 @@ import numpy.random  # noqa: F401
 import grader.written.store  # noqa: F401
 from grader.classroom.safeguard import grader_failed
 from grader.classroom.student import Outcome, Student, earlier_results, failed_outright
+from grader.disk import workspace
 from grader.outputs.report import environment
 from grader.pipeline import Request, grade, grader_failure
 from grader.rubric.model import load_rubric
@@ -29,7 +30,10 @@ from grader.sandbox import Sandbox
 _WORKER: dict[str, Any] = {}  # one rubric and one sandbox per worker process
 
 
-def init(rubric_path: str, sandbox_factory: Callable[[], Sandbox]) -> None:
+def init(rubric_path: str, sandbox_factory: Callable[[], Sandbox],
+         scratch: Optional[Path] = None) -> None:
+    """`scratch`: where this worker's scratch folders go (workspace.memory_root)."""
+    workspace.use(scratch)
     _WORKER.update(rubric=load_rubric(rubric_path), sandbox=sandbox_factory())
     gc.freeze()  # the rubric and its references too
 
