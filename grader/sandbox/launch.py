@@ -157,7 +157,11 @@ class Kind:
 
     def argv(self) -> list[str]:
         base = "torch" if self.torch else "written" if self.written else "numpy"
-        return [base, ",".join(self.preload)] + (["eager"] if self.eager else [])
+        return [base, ",".join(self.preload), "eager" if self.eager else "-"]
+
+    def uses_sympy(self) -> bool:
+        """Whether its zygote imports sympy (torch's first backward pass does)."""
+        return self.torch or self.written or "sympy" in self.preload
 
 
 NUMPY, TORCH = Kind(), Kind(torch=True)
@@ -168,31 +172,52 @@ class _Zygote:
     child gets a conversation of its own, so threads and processes need not queue for it.
     `proc` is None in a process that was handed the door by the one that started it."""
 
-    def __init__(self, door: socket.socket, proc: Optional[subprocess.Popen] = None):
+    def __init__(self, door: socket.socket, proc: Optional[subprocess.Popen] = None,
+                 forked: bool = False):
         self.door, self.proc = door, proc
+        self.forked = forked  # forked by the first zygote of a tree (start_tree), not by us
         self.owner = os.getpid()  # a forked copy of this object does not own the process
 
     @classmethod
     def start(cls, python: str, kind: Kind) -> _Zygote:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        proc = subprocess.Popen(
-            [python, "-I", str(ZYGOTE), str(theirs.fileno()), *kind.argv()],
-            pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=base_env(), start_new_session=True)
-        theirs.close()
-        zygote = cls(ours, proc)
+        return cls.start_tree(python, [kind])[0]
+
+    @classmethod
+    def start_tree(cls, python: str, kinds: list[Kind]) -> list[_Zygote]:
+        """One zygote of each kind; from one process (the first kind's), which forks the
+        others off as it imports what they share (zygote.main)."""
+        pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in kinds]
+        argv = [a for (_, theirs), kind in zip(pairs, kinds)
+                for a in (str(theirs.fileno()), *kind.argv())]
+        try:
+            proc = subprocess.Popen(
+                [python, "-I", str(ZYGOTE), *argv],
+                pass_fds=tuple(theirs.fileno() for _, theirs in pairs),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env=base_env(), start_new_session=True)
+        except OSError:
+            for pair in pairs:
+                for end in pair:
+                    end.close()
+            raise
+        for _, theirs in pairs:
+            theirs.close()
+        zygotes = [cls(pairs[0][0], proc)] + [cls(ours, forked=True) for ours, _ in pairs[1:]]
         if not _STARTED:
             atexit.register(end_zygotes)  # the grader exits after what it started, never before
-        _STARTED.append(zygote)
-        return zygote
+        _STARTED.extend(zygotes)
+        return zygotes
 
     def alive(self) -> bool:
         """False once the zygote is known to have ended, or to be ending (only its owner
-        can tell)."""
+        can tell: of one forked by another zygote, by its end of the door)."""
         if self.hung_up():
             return False
-        return self.proc is None or self.owner != os.getpid() or self.proc.poll() is None
+        if self.owner != os.getpid():
+            return True
+        if self.forked:
+            return not _peer_gone(self.door)
+        return self.proc is None or self.proc.poll() is None
 
     def hung_up(self) -> bool:
         """Whether this process closed its door (hang_up_zygotes): it ends, not failed."""
@@ -228,10 +253,21 @@ class _Zygote:
             return
         self.door.close()  # a second time does nothing
         try:
-            self.proc.wait(grace)
+            self.proc.wait(grace)  # the first of a tree ends after those it forked
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            kill_group(self.proc.pid)  # it and those it forked (zygotes start no session)
             self.proc.wait()
+
+
+def _peer_gone(door: socket.socket) -> bool:
+    """Whether the zygote behind `door` is gone: it never writes there, so reading finds
+    the end of the stream then, and nothing while it lives."""
+    try:
+        return door.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 _STARTED: list[_Zygote] = []  # by this process
@@ -280,13 +316,19 @@ class ZygoteLauncher:
         """Start the light zygote (and the torch one, the one that preloads the class's
         libraries, the written answers' one) now, so that their imports overlap the
         grader's own work."""
-        self._get(NUMPY)
-        if torch:
-            self._get(TORCH)
-        if self.preload:
-            self._get(self.kind(imports=frozenset(self.preload)))
-        if written:
-            self._get(self.kind(written=True))
+        kinds = [NUMPY] + [TORCH] * torch + [self.kind(imports=frozenset(self.preload))] * \
+            bool(self.preload) + [self.kind(written=True)] * written
+        sharing = [k for k in kinds if k.uses_sympy()]
+        if self.many and len(sharing) > 1 and not self.zygotes:
+            first = sharing[-1]  # the written answers', else preloading's: sympy's users
+            tree = [first] + [k for k in kinds if k != first]
+            with self.lock:
+                try:
+                    self.zygotes.update(zip(tree, _Zygote.start_tree(self.python, tree)))
+                except OSError:
+                    pass  # one by one, below
+        for kind in kinds:
+            self._get(kind)
 
     def kind(self, torch: bool = False, written: bool = False,
              imports: frozenset[str] = frozenset()) -> Kind:

@@ -4,7 +4,8 @@ Started as `python -I zygote.py FD numpy|torch|written [MODULES [eager]]` with a
 environment (never forked from the grader, so it holds no reference, rubric or grader
 state): `torch` imports torch too, `written` sympy and the written answers' parser (with
 `eager`, the LaTeX parser's tables as well), MODULES the libraries a class imports
-(comma-separated, from warm.PRELOADABLE). FD is its door: a SOCK_SEQPACKET
+(comma-separated, from warm.PRELOADABLE). More zygotes may follow on the same command
+line, four fields each (`main`): this one forks them off. FD is its door: a SOCK_SEQPACKET
 socket through which any grader process holding the other end (the one that started it, and
 the class workers it shares it with) hands in one end of a fresh socket pair, a conversation
 of its own. On a conversation the zygote answers, one request at a time:
@@ -44,19 +45,77 @@ warm = child._load("warm")
 POLL = 0.002  # seconds between looks at the children where pidfds are not to be had
 
 
-def main(fd: int, backend: str, modules: str = "", eager: str = "") -> None:
+def main(argv: list[str]) -> None:
+    """`FD BACKEND MODULES EAGER`, once or more (EAGER: "eager" or "-"). This process
+    becomes the first zygote; it forks each further one off as soon as what they share
+    is imported: those that need no sympy at once, the others once sympy is (a class's
+    torch, preloading and written answers' zygotes then import it once, not three times)."""
+    argv = argv + [""] * (-len(argv) % 4)  # the first one's MODULES and EAGER may be left out
+    specs = [argv[k:k + 4] for k in range(0, len(argv), 4)]
+    own, others, subs = specs[0], specs[1:], []
+    doors = {int(spec[0]) for spec in specs}  # those still open here
+    for spec in sorted(others, key=_uses_sympy):  # the others as they are, before sympy
+        if _uses_sympy(spec):
+            warm.warm_sympy()  # once: the next one finds it done
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            child.confine.die_with_parent()  # a zygote that dies takes its forks along
+            if os.getppid() != parent:
+                os._exit(1)
+            for fd in doors - {int(spec[0])}:
+                os.close(fd)
+            _become(spec, [])
+            os._exit(0)
+        os.close(int(spec[0]))
+        doors.discard(int(spec[0]))
+        subs.append(pid)
+    _become(own, subs)
+
+
+def _uses_sympy(spec: list[str]) -> bool:
+    return spec[1] in ("torch", "written") or "sympy" in spec[2].split(",")
+
+
+def _become(spec: list[str], subs: list[int]) -> None:
+    """Import what this zygote's kind adds, prepare the confinement, and serve until every
+    holder of the door `spec[0]` has left; then wait for the zygotes it forked (`subs`)."""
+    fd, backend, modules, eager = int(spec[0]), spec[1], spec[2], spec[3] == "eager"
     if backend == "torch":
         _warm_torch()
     if modules:
         warm.preload(modules.split(","))
     if backend == "written":
-        _warm_written(eager == "eager")
+        _warm_written(eager)
     child.confine.isolate_network()  # one empty network namespace for all its children
     child.confine.can_fork_into_pid_namespaces()  # and a PID namespace for each, if allowed
     child.confine.prepare_seccomp()  # built once, loaded by each child
     child.confine.read_only_mounts()  # last: one mount namespace, read-only, for all of them
     gc.freeze()  # children's collections then skip these objects: fewer pages copied on write
     _Server(socket.socket(fileno=fd)).serve()
+    _wait_for(subs, SUBS_GRACE)
+
+
+SUBS_GRACE = 10.0  # seconds the first zygote waits at its end for those it forked
+
+
+def _wait_for(pids: list[int], grace: float) -> None:
+    """The grader waits for the first zygote alone: it ends after the others, whose holders
+    leave when its own do; one still there after `grace` seconds is killed."""
+    end = time.monotonic() + grace
+    for pid in pids:
+        while True:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # reaped already, with the sandbox children
+                break
+            if done:
+                break
+            if time.monotonic() >= end:
+                os.kill(pid, signal.SIGKILL)
+                _wait_killed(pid)
+                break
+            time.sleep(POLL)
 
 
 def _warm_torch() -> None:
@@ -287,4 +346,4 @@ def _fork(job: dict[str, Any], fds: list[int]) -> int:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), *sys.argv[2:5])
+    main(sys.argv[1:])
