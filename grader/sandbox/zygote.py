@@ -16,7 +16,8 @@ group is killed then and the answer waits for its end), without holding up the o
 As the children's parent, the zygote is the one process that can signal them safely: a
 child's group is killed when the child ends, before it is reaped (until then its pid
 cannot be anyone else's), and when the conversation that started it hangs up.
-The zygote exits when every holder of the door has closed it.
+The zygote exits when every holder of the door has closed it (the first of several on
+one command line, once those it forked have ended too).
 No torch or OpenMP thread pool is started here, so every fork starts clean.
 """
 from __future__ import annotations
