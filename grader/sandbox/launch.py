@@ -255,7 +255,7 @@ class _Zygote:
         try:
             self.proc.wait(grace)  # the first of a tree ends after those it forked
         except subprocess.TimeoutExpired:
-            kill_group(self.proc.pid)  # it and those it forked (zygotes start no session)
+            kill_group(self.proc.pid)  # and the zygotes it forked: they stay in its group
             self.proc.wait()
 
 
@@ -315,7 +315,8 @@ class ZygoteLauncher:
     def warm_up(self, torch: bool = False, written: bool = False) -> None:
         """Start the light zygote (and the torch one, the one that preloads the class's
         libraries, the written answers' one) now, so that their imports overlap the
-        grader's own work."""
+        grader's own work; for a class, as one tree (start_tree) when more than one of
+        them imports sympy. (Killing the first of a tree ends the others too.)"""
         kinds = [NUMPY] + [TORCH] * torch + [self.kind(imports=frozenset(self.preload))] * \
             bool(self.preload) + [self.kind(written=True)] * written
         sharing = [k for k in kinds if k.uses_sympy()]
