@@ -61,10 +61,12 @@ def test_a_class_preloads_what_at_least_two_students_import(tmp_path):
     assert preload.survey([students[3]]) == ((), True)
 
 
-def _run(launcher: ZygoteLauncher, tmp_path: Path, imports: str, name: str) -> str:
+def _run(launcher: ZygoteLauncher, tmp_path: Path, imports: str, name: str,
+         probe: str = PROBE) -> str:
+    """What a module made of `probe` (with `imports`) reports, run in a child of `launcher`."""
     folder = tmp_path / name
     folder.mkdir()
-    (folder / "mod.py").write_text(PROBE.format(imports=imports))
+    (folder / "mod.py").write_text(probe.format(imports=imports))
     job = ModuleJob(folder.resolve(), "mod", (Call(0, "i0", "before", "call", (),
                                                     timeout=30.0),),
                     Limits(import_timeout=60.0))

@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+import test_preload
 
-from grader.sandbox import Call, Limits, ModuleJob
 from grader.sandbox.launch import NUMPY, TORCH, Kind, ZygoteLauncher
-from grader.sandbox.process import SubprocessSandbox
 
 PRELOAD = ("scipy", "scipy.signal")
 WRITTEN = Kind(written=True, eager=True)
@@ -38,16 +37,7 @@ def tree():
 
 
 def _run(launcher: ZygoteLauncher, tmp_path: Path, imports: str, name: str) -> str:
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / "mod.py").write_text(PROBE.format(imports=imports))
-    job = ModuleJob(folder.resolve(), "mod", (Call(0, "i0", "before", "call", (),
-                                                    timeout=60.0),),
-                    Limits(import_timeout=120.0))
-    run = SubprocessSandbox(launcher=launcher).run(job)
-    assert run.imported.status == "ok", run.imported
-    assert "forked from a pre-started interpreter" in run.layers
-    return run.calls[0].value
+    return test_preload._run(launcher, tmp_path, imports, name, PROBE)
 
 
 def _forked_by(pid: int, expect: int, within: float = 60.0) -> dict[str, int]:
